@@ -1,0 +1,599 @@
+/*
+ * iiojs kernel addon: the few Linux syscalls node:fs does not offer, for the
+ * Linux Kernel port (src/kernel/linux). Plain C over node_api.h, NAPI 8.
+ *
+ * Conventions:
+ *  - Syscall failures are returned as a negative errno (never thrown), so the
+ *    hot path allocates nothing; the TypeScript layer turns them into
+ *    Node-style errors that name the request.
+ *  - Wrong arguments throw TypeError/RangeError; nothing a caller passes may
+ *    crash the process or make the kernel touch memory it does not own.
+ *  - No global mutable state: per-environment state lives in instance data,
+ *    so the addon loads in any number of worker threads.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/ioctl.h>
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+/* Type tags tell our handles apart from any other external or ArrayBuffer. */
+static const napi_type_tag MAPPING_TAG = {0x69696f6a735f6d61ULL, 0x7070696e67000001ULL};
+static const napi_type_tag WATCHER_TAG = {0x69696f6a735f7761ULL, 0x7463686572000001ULL};
+
+#define CHECK(call)                                                        \
+  do {                                                                     \
+    if ((call) != napi_ok) return NULL;                                    \
+  } while (0)
+
+/* ---- argument helpers: each throws and returns 0 on bad input ---------- */
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
+  return 1;
+}
+
+static int is_type(napi_env env, napi_value v, napi_valuetype want) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && t == want;
+}
+
+/* An integer-valued number in [min, max]. */
+static int get_integer(napi_env env, napi_value v, double min, double max, const char *what,
+                       int64_t *out) {
+  double d;
+  char msg[128];
+  if (!is_type(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s must be a number", what);
+    throw_type(env, msg);
+    return 0;
+  }
+  if (d != d || d < min || d > max || (double)(int64_t)d != d) {
+    snprintf(msg, sizeof msg, "%s must be an integer in [%.0f, %.0f]", what, min, max);
+    throw_range(env, msg);
+    return 0;
+  }
+  *out = (int64_t)d;
+  return 1;
+}
+
+static int get_fd(napi_env env, napi_value v, int *fd) {
+  int64_t x;
+  if (!get_integer(env, v, 0, INT_MAX, "fd", &x)) return 0;
+  *fd = (int)x;
+  return 1;
+}
+
+/* The bytes of an ArrayBuffer, TypedArray or DataView. */
+static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
+  bool yes = false;
+  if (napi_is_arraybuffer(env, v, &yes) == napi_ok && yes)
+    return napi_get_arraybuffer_info(env, v, data, len) == napi_ok;
+  if (napi_is_typedarray(env, v, &yes) == napi_ok && yes) {
+    napi_typedarray_type type;
+    size_t count;
+    if (napi_get_typedarray_info(env, v, &type, &count, data, NULL, NULL) != napi_ok) return 0;
+    size_t elem = 1;
+    switch (type) {
+      case napi_int16_array: case napi_uint16_array: elem = 2; break;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
+      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
+      default: break;
+    }
+    *len = count * elem;
+    return 1;
+  }
+  if (napi_is_dataview(env, v, &yes) == napi_ok && yes)
+    return napi_get_dataview_info(env, v, len, data, NULL, NULL) == napi_ok;
+  return 0;
+}
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value r;
+  CHECK(napi_create_int64(env, v, &r));
+  return r;
+}
+
+static napi_value result(napi_env env, int64_t rc) {
+  return make_int(env, rc < 0 ? -errno : rc);
+}
+
+/* ---- ioctl ------------------------------------------------------------- */
+
+/*
+ * ioctl(fd, request, arg?, pointers?) -> result >= 0 or -errno.
+ * arg: an integer (passed by value) or bytes (passed by address). For byte
+ * arguments the buffer must hold at least the size encoded in the request,
+ * so the kernel can never read or write past it. pointers: [[offset, bytes],
+ * ...] patches the address of `bytes` into the argument at `offset` for the
+ * duration of the call (structs such as sync_file_info carry user pointers).
+ */
+#define MAX_POINTERS 4
+static napi_value ioctl_call(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int fd;
+  int64_t req;
+  if (!get_args(env, info, 4, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  if (!get_integer(env, argv[1], INT32_MIN, UINT32_MAX, "request", &req)) return NULL;
+  unsigned long request = (unsigned long)(uint32_t)req;
+
+  if (is_type(env, argv[2], napi_undefined)) return result(env, ioctl(fd, request, 0UL));
+  if (is_type(env, argv[2], napi_number)) {
+    int64_t value;
+    if (!get_integer(env, argv[2], INT32_MIN, UINT32_MAX, "ioctl argument", &value)) return NULL;
+    return result(env, ioctl(fd, request, (unsigned long)value));
+  }
+  void *data;
+  size_t len;
+  if (!get_bytes(env, argv[2], &data, &len))
+    return throw_type(env, "ioctl argument must be an integer, ArrayBuffer or ArrayBufferView");
+  size_t need = _IOC_DIR(request) == _IOC_NONE ? 0 : _IOC_SIZE(request);
+  if (len < need) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "ioctl argument holds %zu bytes but request 0x%08lx needs %zu", len,
+             request, need);
+    return throw_range(env, msg);
+  }
+  if (len > 0 && data == NULL) return throw_type(env, "ioctl argument is detached");
+
+  struct { size_t offset; uint64_t saved; } patched[MAX_POINTERS];
+  uint32_t npatched = 0;
+  if (!is_type(env, argv[3], napi_undefined)) {
+    bool is_array = false;
+    uint32_t count = 0;
+    if (napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array)
+      return throw_type(env, "pointers must be an array of [offset, bytes] pairs");
+    napi_get_array_length(env, argv[3], &count);
+    if (count > MAX_POINTERS) return throw_range(env, "too many pointer fields");
+    for (uint32_t i = 0; i < count; i++) {
+      napi_value pair, off_v, buf_v;
+      int64_t off;
+      void *target;
+      size_t target_len;
+      bool pair_is_array = false;
+      if (napi_get_element(env, argv[3], i, &pair) != napi_ok ||
+          napi_is_array(env, pair, &pair_is_array) != napi_ok || !pair_is_array)
+        return throw_type(env, "pointers must be an array of [offset, bytes] pairs");
+      napi_get_element(env, pair, 0, &off_v);
+      napi_get_element(env, pair, 1, &buf_v);
+      if (!get_integer(env, off_v, 0, (double)len - sizeof(uint64_t), "pointer offset", &off))
+        return NULL;
+      if (!get_bytes(env, buf_v, &target, &target_len))
+        return throw_type(env, "pointer target must be an ArrayBuffer or ArrayBufferView");
+      uint64_t address = (uint64_t)(uintptr_t)target;
+      memcpy(&patched[npatched].saved, (char *)data + off, sizeof(uint64_t));
+      patched[npatched++].offset = (size_t)off;
+      memcpy((char *)data + off, &address, sizeof address);
+    }
+  }
+  int rc = ioctl(fd, request, data);
+  int saved_errno = errno;
+  for (uint32_t i = 0; i < npatched; i++)
+    memcpy((char *)data + patched[i].offset, &patched[i].saved, sizeof(uint64_t));
+  return make_int(env, rc < 0 ? -saved_errno : rc);
+}
+
+/* fcntl(fd, cmd, arg?) -> result or -errno. Only the integer-argument
+ * commands the port needs: a pointer-argument command would let the kernel
+ * write through an integer. */
+static napi_value fcntl_call(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int fd;
+  int64_t cmd, arg = 0;
+  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  if (!get_integer(env, argv[1], 0, INT_MAX, "cmd", &cmd)) return NULL;
+  if (!is_type(env, argv[2], napi_undefined) &&
+      !get_integer(env, argv[2], INT32_MIN, UINT32_MAX, "arg", &arg))
+    return NULL;
+  if (cmd != F_GETFD && cmd != F_SETFD && cmd != F_GETFL && cmd != F_SETFL &&
+      cmd != F_ADD_SEALS && cmd != F_GET_SEALS)
+    return throw_range(env, "fcntl: cmd must be F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_ADD_SEALS or F_GET_SEALS");
+  return result(env, fcntl(fd, (int)cmd, (long)arg));
+}
+
+/* close(fd) -> 0 or -errno, for fds Node did not open (see src/kernel/linux). */
+static napi_value close_call(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  return result(env, close(fd));
+}
+
+/* lseek(fd, offset, whence) -> new offset or -errno. */
+static napi_value lseek_call(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int fd;
+  int64_t off, whence;
+  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  if (!get_integer(env, argv[1], -9007199254740991.0, 9007199254740991.0, "offset", &off) ||
+      !get_integer(env, argv[2], 0, INT_MAX, "whence", &whence))
+    return NULL;
+  return result(env, (int64_t)lseek(fd, (off_t)off, (int)whence));
+}
+
+/* memfdCreate(name, flags) -> fd or -errno. */
+static napi_value memfd_create_call(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char name[250];
+  size_t name_len;
+  int64_t flags;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  if (!is_type(env, argv[0], napi_string)) return throw_type(env, "name must be a string");
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok)
+    return NULL;
+  if (name_len >= sizeof name - 1) return throw_range(env, "memfd name is too long (max 248 bytes)");
+  if (!get_integer(env, argv[1], 0, UINT32_MAX, "flags", &flags)) return NULL;
+  return result(env, syscall(SYS_memfd_create, name, (unsigned int)flags));
+}
+
+/* pollNow(fd, events) -> revents (poll with a zero timeout) or -errno. */
+static napi_value poll_now_call(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  int64_t events;
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  if (!get_integer(env, argv[1], 0, 0xffff, "events", &events)) return NULL;
+  struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
+  int rc;
+  do rc = poll(&p, 1, 0);
+  while (rc < 0 && errno == EINTR);
+  return make_int(env, rc < 0 ? -errno : p.revents);
+}
+
+/* ---- mmap -------------------------------------------------------------- */
+
+/*
+ * A mapping is exposed as an external ArrayBuffer. munmap() detaches the
+ * ArrayBuffer before unmapping, so JavaScript never sees unmapped memory;
+ * the finalizer unmaps what the program forgot.
+ */
+typedef struct {
+  void *addr;
+  size_t length;
+  int mapped;
+} mapping;
+
+static void mapping_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)data;
+  mapping *m = hint;
+  if (m->mapped) munmap(m->addr, m->length);
+  free(m);
+}
+
+/* mmap(fd, length, prot, flags, offset) -> ArrayBuffer or -errno. */
+static napi_value mmap_call(napi_env env, napi_callback_info info) {
+  napi_value argv[5], ab;
+  int fd;
+  int64_t length, prot, flags, offset;
+  if (!get_args(env, info, 5, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  if (!get_integer(env, argv[1], 1, 9007199254740991.0, "length", &length) ||
+      !get_integer(env, argv[2], 0, INT_MAX, "prot", &prot) ||
+      !get_integer(env, argv[3], 0, INT_MAX, "flags", &flags) ||
+      !get_integer(env, argv[4], 0, 9007199254740991.0, "offset", &offset))
+    return NULL;
+  if (flags & MAP_FIXED) return throw_range(env, "mmap: MAP_FIXED is not allowed");
+  void *addr = mmap(NULL, (size_t)length, (int)prot, (int)flags, fd, (off_t)offset);
+  if (addr == MAP_FAILED) return make_int(env, -errno);
+  mapping *m = malloc(sizeof *m);
+  if (m == NULL) {
+    munmap(addr, (size_t)length);
+    return make_int(env, -ENOMEM);
+  }
+  *m = (mapping){.addr = addr, .length = (size_t)length, .mapped = 1};
+  if (napi_create_external_arraybuffer(env, addr, (size_t)length, mapping_finalize, m, &ab) !=
+      napi_ok) {
+    munmap(addr, (size_t)length);
+    free(m);
+    return NULL;
+  }
+  if (napi_type_tag_object(env, ab, &MAPPING_TAG) != napi_ok ||
+      napi_wrap(env, ab, m, NULL, NULL, NULL) != napi_ok)
+    return NULL; /* the finalizer still unmaps */
+  return ab;
+}
+
+/* munmap(arrayBuffer) -> 0 or -errno; -EINVAL if it was already unmapped. */
+static napi_value munmap_call(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  bool tagged = false;
+  mapping *m = NULL;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (!is_type(env, argv[0], napi_object) ||
+      napi_check_object_type_tag(env, argv[0], &MAPPING_TAG, &tagged) != napi_ok || !tagged)
+    return throw_type(env, "munmap takes an ArrayBuffer returned by mmap");
+  /* The wrap is removed on the first munmap: a second one finds nothing. */
+  if (napi_remove_wrap(env, argv[0], (void **)&m) != napi_ok || m == NULL)
+    return make_int(env, -EINVAL);
+  void *addr = m->addr;
+  size_t length = m->length;
+  m->mapped = 0; /* the finalizer must not unmap an address that may be reused */
+  CHECK(napi_detach_arraybuffer(env, argv[0]));
+  return make_int(env, munmap(addr, length) < 0 ? -errno : 0);
+}
+
+/* ---- readiness watchers (uv_poll) ------------------------------------- */
+
+/*
+ * One watcher per fd (libuv allows a single poll handle per fd and loop; the
+ * TypeScript layer multiplexes waiters). A stopped watcher does not keep the
+ * loop alive. Memory is freed once the handle is closed and the JS external
+ * is finalized, whichever comes last.
+ */
+typedef struct addon_state addon_state;
+typedef struct watcher {
+  uv_poll_t handle;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async_context;
+  addon_state *state;
+  struct watcher *prev, *next; /* open watchers of this environment */
+  int closing;
+  int closed;
+  int finalized;
+} watcher;
+
+struct addon_state {
+  watcher *open; /* list of watchers not yet closed */
+  unsigned pending_closes; /* uv_close calls whose callback has not run yet */
+  napi_async_cleanup_hook_handle cleanup;
+  int tearing_down;
+};
+
+static void unlink_watcher(watcher *w) {
+  if (w->prev) w->prev->next = w->next;
+  else w->state->open = w->next;
+  if (w->next) w->next->prev = w->prev;
+  w->prev = w->next = NULL;
+}
+
+static void on_watcher_closed(uv_handle_t *h) {
+  watcher *w = (watcher *)h;
+  addon_state *s = w->state;
+  w->closed = 1;
+  if (--s->pending_closes == 0 && s->tearing_down) napi_remove_async_cleanup_hook(s->cleanup);
+  if (w->finalized) free(w);
+}
+
+/* Stop and close the handle; references are released only while JS runs. */
+static void close_watcher(watcher *w, int release_refs) {
+  if (w->closing) return;
+  w->closing = 1;
+  w->state->pending_closes++;
+  unlink_watcher(w);
+  if (release_refs) {
+    napi_delete_reference(w->env, w->callback);
+    napi_async_destroy(w->env, w->async_context);
+  }
+  uv_poll_stop(&w->handle);
+  uv_close((uv_handle_t *)&w->handle, on_watcher_closed);
+}
+
+static void watcher_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  watcher *w = data;
+  w->finalized = 1;
+  if (!w->closing) close_watcher(w, 1);
+  else if (w->closed) free(w);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  watcher *w = (watcher *)h;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  napi_value cb, recv, argv[2];
+  if (w->closing) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_get_reference_value(env, w->callback, &cb) == napi_ok && cb != NULL &&
+      napi_get_global(env, &recv) == napi_ok &&
+      napi_create_int32(env, status, &argv[0]) == napi_ok &&
+      napi_create_int32(env, events, &argv[1]) == napi_ok) {
+    napi_value ignored;
+    if (napi_make_callback(env, w->async_context, recv, cb, 2, argv, &ignored) ==
+        napi_pending_exception) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static watcher *get_watcher(napi_env env, napi_value v) {
+  bool tagged = false;
+  void *data = NULL;
+  if (!is_type(env, v, napi_external) ||
+      napi_check_object_type_tag(env, v, &WATCHER_TAG, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, v, &data) != napi_ok) {
+    throw_type(env, "expected a watcher returned by watcherCreate");
+    return NULL;
+  }
+  return data;
+}
+
+/* watcherCreate(fd, callback(status, uvEvents)) -> watcher, or -errno. */
+static napi_value watcher_create(napi_env env, napi_callback_info info) {
+  napi_value argv[2], external, name;
+  int fd;
+  addon_state *s;
+  uv_loop_t *loop;
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  if (!is_type(env, argv[1], napi_function)) return throw_type(env, "callback must be a function");
+  CHECK(napi_get_instance_data(env, (void **)&s));
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  watcher *w = calloc(1, sizeof *w);
+  if (w == NULL) return make_int(env, -ENOMEM);
+  int rc = uv_poll_init(loop, &w->handle, fd);
+  if (rc < 0) { /* e.g. EPERM for regular files, EBADF */
+    free(w);
+    return make_int(env, rc);
+  }
+  w->env = env;
+  w->state = s;
+  if (napi_create_reference(env, argv[1], 1, &w->callback) != napi_ok ||
+      napi_create_string_utf8(env, "iiojs:poll", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &w->async_context) != napi_ok ||
+      napi_create_external(env, w, watcher_finalize, NULL, &external) != napi_ok ||
+      napi_type_tag_object(env, external, &WATCHER_TAG) != napi_ok) {
+    w->finalized = 1;
+    w->closing = 1;
+    s->pending_closes++;
+    uv_close((uv_handle_t *)&w->handle, on_watcher_closed);
+    return NULL;
+  }
+  w->next = s->open;
+  if (s->open) s->open->prev = w;
+  s->open = w;
+  return external;
+}
+
+/* watcherStart(w, uvEvents) -> 0 or -errno; restarting replaces the event set. */
+static napi_value watcher_start(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t events;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  watcher *w = get_watcher(env, argv[0]);
+  if (w == NULL) return NULL;
+  if (!get_integer(env, argv[1], 1, UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED,
+                   "events", &events))
+    return NULL;
+  if (w->closing) return make_int(env, -EBADF);
+  return make_int(env, uv_poll_start(&w->handle, (int)events, on_poll));
+}
+
+static napi_value watcher_stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  watcher *w = get_watcher(env, argv[0]);
+  if (w == NULL) return NULL;
+  if (!w->closing) uv_poll_stop(&w->handle);
+  return make_int(env, 0);
+}
+
+static napi_value watcher_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  watcher *w = get_watcher(env, argv[0]);
+  if (w == NULL) return NULL;
+  close_watcher(w, 1);
+  return make_int(env, 0);
+}
+
+/* Environment teardown (process exit, worker termination): close every handle. */
+static void on_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  addon_state *s = arg;
+  (void)handle;
+  s->tearing_down = 1;
+  for (watcher *w = s->open; w != NULL; w = s->open) close_watcher(w, 0);
+  if (s->pending_closes == 0) napi_remove_async_cleanup_hook(s->cleanup);
+}
+
+static void state_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/* ---- module ------------------------------------------------------------ */
+
+static int set_int(napi_env env, napi_value obj, const char *name, int64_t value) {
+  napi_value v;
+  return napi_create_int64(env, value, &v) == napi_ok &&
+         napi_set_named_property(env, obj, name, v) == napi_ok;
+}
+
+/* The platform's own values, so tests can check the TypeScript ABI tables. */
+static napi_value make_constants(napi_env env) {
+  napi_value c;
+  CHECK(napi_create_object(env, &c));
+  const struct { const char *name; int64_t value; } table[] = {
+      {"O_RDONLY", O_RDONLY}, {"O_RDWR", O_RDWR}, {"O_NONBLOCK", O_NONBLOCK},
+      {"O_CLOEXEC", O_CLOEXEC}, {"O_ACCMODE", O_ACCMODE}, {"F_GETFD", F_GETFD},
+      {"F_SETFD", F_SETFD}, {"F_GETFL", F_GETFL}, {"F_SETFL", F_SETFL},
+      {"FD_CLOEXEC", FD_CLOEXEC}, {"F_ADD_SEALS", F_ADD_SEALS}, {"F_GET_SEALS", F_GET_SEALS},
+      {"F_SEAL_SEAL", F_SEAL_SEAL}, {"F_SEAL_SHRINK", F_SEAL_SHRINK},
+      {"F_SEAL_GROW", F_SEAL_GROW}, {"F_SEAL_WRITE", F_SEAL_WRITE},
+      {"F_SEAL_FUTURE_WRITE", F_SEAL_FUTURE_WRITE}, {"MFD_CLOEXEC", MFD_CLOEXEC},
+      {"MFD_ALLOW_SEALING", MFD_ALLOW_SEALING}, {"MFD_HUGETLB", MFD_HUGETLB},
+      {"PROT_READ", PROT_READ}, {"PROT_WRITE", PROT_WRITE}, {"MAP_SHARED", MAP_SHARED},
+      {"MAP_PRIVATE", MAP_PRIVATE}, {"SEEK_SET", SEEK_SET}, {"SEEK_CUR", SEEK_CUR},
+      {"SEEK_END", SEEK_END}, {"POLLIN", POLLIN}, {"POLLPRI", POLLPRI}, {"POLLOUT", POLLOUT},
+      {"POLLERR", POLLERR}, {"POLLHUP", POLLHUP}, {"POLLNVAL", POLLNVAL},
+      {"POLLRDNORM", POLLRDNORM}, {"POLLWRNORM", POLLWRNORM}, {"UV_READABLE", UV_READABLE},
+      {"UV_WRITABLE", UV_WRITABLE}, {"UV_DISCONNECT", UV_DISCONNECT},
+      {"UV_PRIORITIZED", UV_PRIORITIZED}, {"PAGE_SIZE", sysconf(_SC_PAGESIZE)},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (!set_int(env, c, table[i].name, table[i].value)) return NULL;
+  return c;
+}
+
+NAPI_MODULE_INIT() {
+  addon_state *s = calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  if (napi_set_instance_data(env, s, state_finalize, NULL) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  CHECK(napi_add_async_cleanup_hook(env, on_teardown, s, &s->cleanup));
+  const napi_property_descriptor fns[] = {
+      {"ioctl", NULL, ioctl_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, close_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fcntl", NULL, fcntl_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lseek", NULL, lseek_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"memfdCreate", NULL, memfd_create_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pollNow", NULL, poll_now_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mmap", NULL, mmap_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"munmap", NULL, munmap_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watcherCreate", NULL, watcher_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watcherStart", NULL, watcher_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watcherStop", NULL, watcher_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watcherClose", NULL, watcher_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
+  napi_value constants = make_constants(env);
+  if (constants == NULL) return NULL;
+  CHECK(napi_set_named_property(env, exports, "constants", constants));
+  return exports;
+}

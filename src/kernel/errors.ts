@@ -1,0 +1,56 @@
+// Node-style system errors (`code`, `errno`, `syscall`, optional `path`), as node:fs throws
+// them, so callers handle kernel errors the way they handle any Node I/O error.
+import { constants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
+
+export interface SystemError extends Error {
+  code: string;
+  /** Negative, as in Node's own errors (e.g. -16 for EBUSY). */
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+const errnoNumbers: Readonly<Record<string, number>> = constants.errno;
+
+/** The errno number for a code such as 'EBUSY' (positive). */
+export function errnoOf(code: string): number {
+  const n = errnoNumbers[code];
+  if (n === undefined) throw new RangeError(`unknown errno code ${code}`);
+  return n;
+}
+
+/**
+ * A Node-style error for errno `errno` (either sign) from `syscall`, e.g.
+ * `EBUSY: device or resource busy, ioctl(IIO_BUFFER_GET_FD) '/dev/iio:device0'`.
+ * `path` names the file or device involved; `detail` adds context after it.
+ */
+export function systemError(errno: number, syscall: string, path?: string, detail?: string): SystemError {
+  const positive = Math.abs(errno);
+  const [code, description] = getSystemErrorMap().get(-positive) ?? [`E${positive}`, 'unknown error'];
+  let message = `${code}: ${description}, ${syscall}`;
+  if (path !== undefined) message += ` '${path}'`;
+  if (detail !== undefined) message += `: ${detail}`;
+  const error = new Error(message) as SystemError;
+  error.code = code;
+  error.errno = -positive;
+  error.syscall = syscall;
+  if (path !== undefined) error.path = path;
+  Error.captureStackTrace(error, systemError);
+  return error;
+}
+
+/** True if `e` is a system error with one of the given codes. */
+export function isSystemError(e: unknown, ...codes: string[]): e is SystemError {
+  return e instanceof Error && typeof (e as SystemError).code === 'string' &&
+    typeof (e as SystemError).errno === 'number' &&
+    (codes.length === 0 || codes.includes((e as SystemError).code));
+}
+
+/** The rejection of a wait cancelled through an AbortSignal, as Node's own APIs give it. */
+export function abortError(signal: AbortSignal): Error {
+  const error = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+  error.name = 'AbortError';
+  error.code = 'ABORT_ERR';
+  return error;
+}

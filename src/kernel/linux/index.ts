@@ -1,0 +1,150 @@
+// The Kernel port on the real Linux kernel: node:fs for files and sysfs, the native addon for
+// ioctl, fcntl, lseek, mmap, memfd and readiness waits.
+import * as fs from 'node:fs';
+import { readlinkSync } from 'node:fs';
+import { ioctlName } from '../../abi/index.js';
+import { errnoOf, systemError } from '../errors.js';
+import type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
+import { loadAddon, type Addon } from './addon.js';
+import { forgetFd, waitReady } from './readiness.js';
+
+function kindOf(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {
+  if (entry.isSymbolicLink()) return 'symlink';
+  if (entry.isDirectory()) return 'directory';
+  if (entry.isFile()) return 'file';
+  return 'other';
+}
+
+/** What an fd refers to, for error messages: a path, or e.g. `anon_inode:iio:buffer`. */
+function describeFd(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The fds this thread opened through node:fs. Node tracks those in worker threads (and closes
+ * them when the worker exits), so they must be closed through node:fs too; fds the kernel hands
+ * out through ioctls or memfd_create are closed directly.
+ */
+const openedByNode = new Set<number>();
+
+export class LinuxKernel implements KernelPort {
+  readonly kind = 'linux';
+  #addon: Addon | undefined;
+
+  /** The addon, loaded on first use (ERR_IIOJS_ADDON_MISSING names the fix if it is not built). */
+  get #native(): Addon {
+    return (this.#addon ??= loadAddon());
+  }
+
+  get pageSize(): number {
+    return this.#native.constants.PAGE_SIZE;
+  }
+
+  async readdir(path: string): Promise<DirEntry[]> {
+    const entries = await fs.promises.readdir(path, { withFileTypes: true });
+    return entries.map((e) => ({ name: e.name, kind: kindOf(e) }));
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const s = await fs.promises.stat(path);
+    return { kind: kindOf(s), mode: s.mode & 0o7777, size: s.size };
+  }
+
+  readlink(path: string): Promise<string> {
+    return fs.promises.readlink(path);
+  }
+
+  readText(path: string): Promise<string> {
+    return fs.promises.readFile(path, 'utf8');
+  }
+
+  async writeText(path: string, text: string): Promise<void> {
+    const handle = await fs.promises.open(path, 'w');
+    try {
+      const bytes = Buffer.from(text);
+      const { bytesWritten } = await handle.write(bytes, 0, bytes.length, null);
+      // sysfs consumes a store in one call; a short write means the attribute took less.
+      if (bytesWritten !== bytes.length) {
+        throw systemError(errnoOf('EIO'), 'write', path, `short write (${bytesWritten} of ${bytes.length} bytes)`);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  open(path: string, flags: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.open(path, flags, (error, fd) => {
+        if (error) return reject(error);
+        openedByNode.add(fd);
+        resolve(fd);
+      });
+    });
+  }
+
+  close(fd: number): void {
+    forgetFd(fd, () => describeFd(fd));
+    if (openedByNode.delete(fd)) return fs.closeSync(fd);
+    const rc = this.#native.close(fd);
+    if (rc < 0) throw systemError(rc, 'close', undefined, `fd ${fd}`);
+  }
+
+  read(fd: number, into: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.read(fd, into, 0, into.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
+    });
+  }
+
+  write(fd: number, from: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.write(fd, from, 0, from.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
+    });
+  }
+
+  ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
+    const rc = this.#native.ioctl(fd, request, arg, pointers);
+    if (rc < 0) throw systemError(rc, `ioctl(${ioctlName(request)})`, describeFd(fd));
+    return rc;
+  }
+
+  fcntl(fd: number, cmd: number, arg?: number): number {
+    const rc = this.#native.fcntl(fd, cmd, arg);
+    if (rc < 0) throw systemError(rc, 'fcntl', describeFd(fd));
+    return rc;
+  }
+
+  lseek(fd: number, offset: number, whence: number): number {
+    const rc = this.#native.lseek(fd, offset, whence);
+    if (rc < 0) throw systemError(rc, 'lseek', describeFd(fd));
+    return rc;
+  }
+
+  mmap(fd: number, length: number, prot: number, flags: number, offset = 0): ArrayBuffer {
+    const mapping = this.#native.mmap(fd, length, prot, flags, offset);
+    if (typeof mapping === 'number') throw systemError(mapping, 'mmap', describeFd(fd), `${length} bytes at ${offset}`);
+    return mapping;
+  }
+
+  munmap(mapping: ArrayBuffer): void {
+    const rc = this.#native.munmap(mapping);
+    if (rc < 0) throw systemError(rc, 'munmap', undefined, 'not mapped (already unmapped?)');
+  }
+
+  poll(fd: number, events: number, options: WaitOptions = {}): Promise<number> {
+    return waitReady(this.#native, fd, events, options.signal, () => describeFd(fd));
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    const fd = this.#native.memfdCreate(name, flags);
+    if (fd < 0) throw systemError(fd, 'memfd_create', name);
+    return fd;
+  }
+
+  ftruncate(fd: number, length: number): void {
+    fs.ftruncateSync(fd, length);
+  }
+}

@@ -1,0 +1,77 @@
+// The Kernel port: the syscall-level surface the local backend needs, and nothing more.
+// Two implementations: `linux` (the real kernel, through node:fs and the native addon) and
+// `sim` (a model of the kernel). Errors are Node-style system errors (see errors.ts) whose
+// `syscall` names the operation, e.g. `ioctl(IIO_BUFFER_DMABUF_ENQUEUE)`.
+//
+// Calls that can block in the kernel are asynchronous (sysfs I/O, open, read, write, readiness
+// waits). ioctl, fcntl, lseek, mmap and the memfd calls are synchronous: the kernel answers them
+// at once when used as kernel-abi.md §7 says (O_NONBLOCK buffer fds, waiting for readiness
+// before DMA_BUF_IOCTL_SYNC), and a synchronous call costs a fraction of a promise round-trip.
+
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'other';
+
+export interface DirEntry {
+  name: string;
+  kind: EntryKind;
+}
+
+export interface FileStat {
+  /** The kind of what the path resolves to (symlinks are followed). */
+  kind: EntryKind;
+  /** Permission bits, e.g. 0o644; sysfs marks read-only attributes 0o444. */
+  mode: number;
+  size: number;
+}
+
+export interface WaitOptions {
+  /** Cancels the wait; it then rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** [offset, target] pairs: the address of `target` is written into the ioctl argument at `offset`. */
+export type PointerFields = ReadonlyArray<readonly [offset: number, target: ArrayBufferView | ArrayBuffer]>;
+
+export interface KernelPort {
+  readonly kind: 'linux' | 'sim';
+  /** The size of a memory page; mmap offsets and udmabuf sizes are multiples of it. */
+  readonly pageSize: number;
+
+  // sysfs, debugfs and /dev as a file tree
+  readdir(path: string): Promise<DirEntry[]>;
+  stat(path: string): Promise<FileStat>;
+  readlink(path: string): Promise<string>;
+  /** Reads a whole attribute file (sysfs text, trailing newline included). */
+  readText(path: string): Promise<string>;
+  /** Writes an attribute in one write(), as sysfs requires. */
+  writeText(path: string, text: string): Promise<void>;
+
+  // file descriptors
+  /** Opens with numeric flags (O_RDWR, O_NONBLOCK, ...); always close-on-exec. */
+  open(path: string, flags: number): Promise<number>;
+  /** Closes the fd; readiness waits on it reject with ECANCELED first. */
+  close(fd: number): void;
+  /** read(2) into `into`; returns the byte count (0 at EOF). */
+  read(fd: number, into: Uint8Array): Promise<number>;
+  /** write(2) from `from`; returns the byte count. */
+  write(fd: number, from: Uint8Array): Promise<number>;
+  /**
+   * ioctl(2). `arg` is passed by value when it is a number and by address when it is bytes,
+   * which must hold at least the size encoded in `request`. Returns the kernel's result.
+   */
+  ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number;
+  /** fcntl(2) for F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_ADD_SEALS and F_GET_SEALS. */
+  fcntl(fd: number, cmd: number, arg?: number): number;
+  lseek(fd: number, offset: number, whence: number): number;
+  /** Maps `length` bytes of `fd`; the ArrayBuffer is the mapped memory itself. */
+  mmap(fd: number, length: number, prot: number, flags: number, offset?: number): ArrayBuffer;
+  /** Unmaps a mapping from mmap(); the ArrayBuffer is detached first (byteLength becomes 0). */
+  munmap(mapping: ArrayBuffer): void;
+  /**
+   * Resolves with the poll(2) revents once any of `events` (POLLIN, POLLOUT, POLLPRI) is ready;
+   * POLLHUP and POLLERR are reported whether requested or not. A pending wait keeps the process
+   * alive like any I/O; an fd nobody waits on never does. close(fd) rejects pending waits.
+   */
+  poll(fd: number, events: number, options?: WaitOptions): Promise<number>;
+  memfdCreate(name: string, flags: number): number;
+  ftruncate(fd: number, length: number): void;
+}
