@@ -1,0 +1,18 @@
+// Scan-element formats: the `_type` string and the layout of one scan.
+export {
+  SCAN_TYPE_LIMITS,
+  ScanTypeError,
+  assertScanType,
+  elementBytes,
+  formatScanType,
+  parseScanType,
+} from './scan-type.js';
+export type { Endianness, ScanType } from './scan-type.js';
+export { ScanLayoutError, computeScanLayout, kernelAlign, roundUp } from './scan-layout.js';
+export type {
+  ScanElement,
+  ScanLayout,
+  ScanLayoutRule,
+  ScanLayoutWarning,
+  ScanLayoutWarningCode,
+} from './scan-layout.js';
