@@ -13,6 +13,7 @@ import {
   DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
   DMA_BUF_IOCTL_SYNC,
   DMA_BUF_NAME_LEN,
+  encodeDmaBufName,
   DMA_BUF_SET_NAME_A,
   DMA_BUF_SET_NAME_B,
   DMA_BUF_SYNC_END,
@@ -768,4 +769,15 @@ test('ioctlName: kernel names without a trailing _IOCTL, hex for unknown request
   assert.equal(ioctlName(0x5401), '0x00005401');
   assert.equal(ioctlName(0xdeadbeef), '0xdeadbeef');
   assert.equal(ioctlName(-1), '0xffffffff');
+});
+
+test('§4.5 DMA_BUF_SET_NAME argument: NUL-terminated in a 32-byte buffer, at most 31 bytes', () => {
+  const arg = encodeDmaBufName('iiojs:rx0');
+  assert.equal(arg.length, DMA_BUF_NAME_LEN);
+  assert.equal(new TextDecoder().decode(arg.subarray(0, 9)), 'iiojs:rx0');
+  assert.ok(arg.subarray(9).every((b) => b === 0));
+  assert.equal(encodeDmaBufName('x'.repeat(31))[31], 0);
+  assert.throws(() => encodeDmaBufName('x'.repeat(32)), RangeError);
+  assert.throws(() => encodeDmaBufName('é'.repeat(16)), RangeError); // 32 UTF-8 bytes
+  assert.throws(() => encodeDmaBufName('a\0b'), RangeError);
 });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_START, DMA_BUF_SYNC_READ, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL } from '../src/abi/index.js';
+import * as abi from '../src/abi/index.js';
+import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL } from '../src/abi/index.js';
 import { loadAddon } from '../src/kernel/linux/addon.js';
 import { LinuxKernel } from '../src/kernel/linux/index.js';
 import { runWithInheritedFds } from './support/inherited-fds.js';
@@ -352,5 +353,19 @@ describe('without the addon', () => {
     assert.equal(out.code, 'ERR_IIOJS_ADDON_MISSING');
     assert.match(out.message, /\/nonexistent\/iiojs_kernel\.node/);
     assert.match(out.message, /npm rebuild iiojs/);
+  });
+});
+
+describe('the ABI tables agree with the C headers compiled into the addon', () => {
+  test('open, fcntl, memfd, mmap, lseek and poll constants', () => {
+    const names = [
+      'O_RDONLY', 'O_RDWR', 'O_NONBLOCK', 'O_CLOEXEC', 'O_ACCMODE', 'F_GETFD', 'F_SETFD', 'F_GETFL', 'F_SETFL',
+      'FD_CLOEXEC', 'F_ADD_SEALS', 'F_GET_SEALS', 'F_SEAL_SEAL', 'F_SEAL_SHRINK', 'F_SEAL_GROW', 'F_SEAL_WRITE',
+      'F_SEAL_FUTURE_WRITE', 'MFD_CLOEXEC', 'MFD_ALLOW_SEALING', 'MFD_HUGETLB', 'PROT_READ', 'PROT_WRITE',
+      'MAP_SHARED', 'MAP_PRIVATE', 'SEEK_SET', 'SEEK_CUR', 'SEEK_END', 'POLLIN', 'POLLPRI', 'POLLOUT', 'POLLERR',
+      'POLLHUP', 'POLLNVAL', 'POLLRDNORM', 'POLLWRNORM',
+    ] as const;
+    const table = abi as unknown as Record<string, number>;
+    for (const name of names) assert.equal(table[name], c[name], name);
   });
 });

@@ -21,6 +21,20 @@ export const DMA_BUF_SYNC_VALID_FLAGS_MASK = DMA_BUF_SYNC_RW | DMA_BUF_SYNC_END;
 /** Name buffer size including the NUL: at most 31 characters (§4.5). */
 export const DMA_BUF_NAME_LEN = 32;
 
+/**
+ * The DMA_BUF_SET_NAME argument (§4.5): the name NUL-terminated in a DMA_BUF_NAME_LEN buffer,
+ * so it also covers the pointer-sized length encoded in either request number.
+ */
+export function encodeDmaBufName(name: string): Uint8Array {
+  const bytes = new TextEncoder().encode(name);
+  if (bytes.includes(0) || bytes.length >= DMA_BUF_NAME_LEN) {
+    throw new RangeError(`DMABUF name ${JSON.stringify(name)} must be at most ${DMA_BUF_NAME_LEN - 1} bytes without NUL`);
+  }
+  const buffer = new Uint8Array(DMA_BUF_NAME_LEN);
+  buffer.set(bytes);
+  return buffer;
+}
+
 /** `struct dma_buf_sync` (§4.4): one `__u64`, so flags decode as bigint. */
 export const dmaBufSyncStruct = defineStruct('dma_buf_sync', 8, {
   flags: u64(0),

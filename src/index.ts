@@ -1,0 +1,8 @@
+// iiojs public API. The library layers (contexts, devices, buffers, streams) build on what is
+// exported here: the kernel ABI, the scan-format grammar and the Kernel port.
+export * from './abi/index.js';
+export * from './format/index.js';
+export type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from './kernel/port.js';
+export { abortError, errnoOf, isSystemError, systemError, type SystemError } from './kernel/errors.js';
+export { LinuxKernel } from './kernel/linux/index.js';
+export { probeKernel, type KernelReport, type ProbePaths, type ProbeResult } from './kernel/probe.js';
