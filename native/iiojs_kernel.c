@@ -569,6 +569,8 @@ static napi_value make_constants(napi_env env) {
   return c;
 }
 
+#define FUNCTION(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+
 NAPI_MODULE_INIT() {
   addon_state *s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
@@ -578,18 +580,18 @@ NAPI_MODULE_INIT() {
   }
   CHECK(napi_add_async_cleanup_hook(env, on_teardown, s, &s->cleanup));
   const napi_property_descriptor fns[] = {
-      {"ioctl", NULL, ioctl_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"close", NULL, close_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"fcntl", NULL, fcntl_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"lseek", NULL, lseek_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"memfdCreate", NULL, memfd_create_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"pollNow", NULL, poll_now_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"mmap", NULL, mmap_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"munmap", NULL, munmap_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"watcherCreate", NULL, watcher_create, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"watcherStart", NULL, watcher_start, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"watcherStop", NULL, watcher_stop, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"watcherClose", NULL, watcher_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      FUNCTION("ioctl", ioctl_call),
+      FUNCTION("close", close_call),
+      FUNCTION("fcntl", fcntl_call),
+      FUNCTION("lseek", lseek_call),
+      FUNCTION("memfdCreate", memfd_create_call),
+      FUNCTION("pollNow", poll_now_call),
+      FUNCTION("mmap", mmap_call),
+      FUNCTION("munmap", munmap_call),
+      FUNCTION("watcherCreate", watcher_create),
+      FUNCTION("watcherStart", watcher_start),
+      FUNCTION("watcherStop", watcher_stop),
+      FUNCTION("watcherClose", watcher_close),
   };
   CHECK(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
   napi_value constants = make_constants(env);

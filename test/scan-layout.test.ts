@@ -15,6 +15,7 @@ import {
   type ScanLayoutRule,
   type ScanType,
 } from '../src/format/index.js';
+import { prng } from './support/prng.js';
 
 const el = (index: number, type: string, timestamp = false): ScanElement =>
   timestamp ? { index, type: parseScanType(type), timestamp } : { index, type: parseScanType(type) };
@@ -230,17 +231,6 @@ test('invalid input is rejected with typed errors', () => {
   assertLayoutError(() => computeScanLayout([], 'native' as ScanLayoutRule), 'unknown scan layout rule "native"');
 });
 
-// Seeded PRNG (mulberry32).
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('property: power-of-two elements without a timestamp — invariants of both rules', () => {
   const rand = prng(0xdeb0f);
