@@ -41,7 +41,7 @@ describe('memfd, seals and mmap', () => {
     try {
       const mapping = kernel.mmap(fd, size, c.PROT_READ | c.PROT_WRITE, c.MAP_SHARED);
       assert.equal(mapping.byteLength, size);
-      const view = new Uint8Array(mapping);
+      const view = mapping;
       view.set([1, 2, 3], size - 3);
       const fromFile = Buffer.alloc(3);
       readSync(fd, fromFile, 0, 3, size - 3);
@@ -96,13 +96,14 @@ describe('memfd, seals and mmap', () => {
     const fd = sealedMemfd(kernel.pageSize);
     try {
       const mapping = kernel.mmap(fd, kernel.pageSize, c.PROT_READ | c.PROT_WRITE, c.MAP_SHARED);
-      const view = new Uint8Array(mapping);
-      view[0] = 1;
+      const alias = new Uint16Array(mapping.buffer);
+      mapping[0] = 1;
       kernel.munmap(mapping);
-      assert.equal(mapping.byteLength, 0);
-      assert.equal(view.length, 0);
-      assert.equal(view[0], undefined);
-      assert.throws(() => new Uint8Array(mapping, 0, 1), TypeError);
+      assert.equal(mapping.length, 0);
+      assert.equal(mapping.buffer.byteLength, 0);
+      assert.equal(alias.length, 0, 'every view of the mapping is detached');
+      assert.equal(mapping[0], undefined);
+      assert.throws(() => new Uint8Array(mapping.buffer, 0, 1), TypeError);
       assert.throws(() => kernel.munmap(mapping), { code: 'EINVAL', syscall: 'munmap' });
     } finally {
       kernel.close(fd);
@@ -129,7 +130,7 @@ describe('memfd, seals and mmap', () => {
       const rssBefore = process.memoryUsage().rss;
       for (let i = 0; i < 10_000; i++) {
         const mapping = kernel.mmap(fd, 16 * kernel.pageSize, c.PROT_READ | c.PROT_WRITE, c.MAP_SHARED);
-        new Uint32Array(mapping)[i % 1024] = i;
+        new Uint32Array(mapping.buffer)[i % 1024] = i;
         kernel.munmap(mapping);
       }
       assert.equal(openFds(), fdsBefore);

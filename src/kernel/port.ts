@@ -62,10 +62,14 @@ export interface KernelPort {
   /** fcntl(2) for F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_ADD_SEALS and F_GET_SEALS. */
   fcntl(fd: number, cmd: number, arg?: number): number;
   lseek(fd: number, offset: number, whence: number): number;
-  /** Maps `length` bytes of `fd`; the ArrayBuffer is the mapped memory itself. */
-  mmap(fd: number, length: number, prot: number, flags: number, offset?: number): ArrayBuffer;
-  /** Unmaps a mapping from mmap(); the ArrayBuffer is detached first (byteLength becomes 0). */
-  munmap(mapping: ArrayBuffer): void;
+  /** Maps `length` bytes of `fd`; the returned bytes are the mapped memory itself. */
+  mmap(fd: number, length: number, prot: number, flags: number, offset?: number): Uint8Array;
+  /**
+   * Unmaps a mapping returned by mmap(). Its buffer is detached first (length becomes 0), so no
+   * view can reach unmapped memory. Unmapping twice is EINVAL; bytes mmap() did not return are
+   * a TypeError.
+   */
+  munmap(mapping: Uint8Array): void;
   /**
    * Resolves with the poll(2) revents once any of `events` (POLLIN, POLLOUT, POLLPRI) is ready;
    * POLLHUP and POLLERR are reported whether requested or not. A pending wait keeps the process

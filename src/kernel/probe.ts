@@ -48,7 +48,7 @@ async function using<T>(port: KernelPort, fd: number, use: (fd: number) => T | P
 function mapAndTouch(port: KernelPort, fd: number, what = 'DMABUF'): string {
   const size = port.lseek(fd, 0, SEEK_END);
   const mapping = port.mmap(fd, size, PROT_READ | PROT_WRITE, MAP_SHARED);
-  new Uint8Array(mapping)[0] = 1;
+  mapping[0] = 1;
   port.munmap(mapping);
   return `${size}-byte ${what} allocated and mapped`;
 }

@@ -13,7 +13,7 @@ kernel.ftruncate(fd, kernel.pageSize);
 let sum = 0;
 for (let i = 0; i < cycles; i++) {
   const mapping = kernel.mmap(fd, kernel.pageSize, c.PROT_READ | c.PROT_WRITE, c.MAP_SHARED);
-  const bytes = new Uint8Array(mapping);
+  const bytes = mapping;
   bytes[i % bytes.length] = (bytes[i % bytes.length]! + 1) & 0xff;
   sum += bytes[i % bytes.length]!;
   kernel.munmap(mapping);

@@ -123,14 +123,15 @@ export class LinuxKernel implements KernelPort {
     return rc;
   }
 
-  mmap(fd: number, length: number, prot: number, flags: number, offset = 0): ArrayBuffer {
+  mmap(fd: number, length: number, prot: number, flags: number, offset = 0): Uint8Array {
     const mapping = this.#native.mmap(fd, length, prot, flags, offset);
     if (typeof mapping === 'number') throw systemError(mapping, 'mmap', describeFd(fd), `${length} bytes at ${offset}`);
-    return mapping;
+    return new Uint8Array(mapping);
   }
 
-  munmap(mapping: ArrayBuffer): void {
-    const rc = this.#native.munmap(mapping);
+  munmap(mapping: Uint8Array): void {
+    if (!(mapping instanceof Uint8Array)) throw new TypeError('munmap takes the Uint8Array returned by mmap');
+    const rc = this.#native.munmap(mapping.buffer as ArrayBuffer);
     if (rc < 0) throw systemError(rc, 'munmap', undefined, 'not mapped (already unmapped?)');
   }
 
