@@ -1,0 +1,264 @@
+// The simulated kernel as a Kernel port: the same syscall surface as kernel/linux, answered by a
+// model of Linux (vfs + sysfs, IIO, dma-buf, DMA heaps, udmabuf, sync_file) instead of the real
+// thing. Errors are the same Node-style system errors the Linux port raises.
+import { F_ADD_SEALS, F_GETFD, F_GETFL, F_GET_SEALS, F_SETFD, F_SETFL, FD_CLOEXEC, ioctlName, O_NONBLOCK, POLLERR, POLLHUP, POLLNVAL } from '../../abi/index.js';
+import { abortError, errnoOf, systemError } from '../errors.js';
+import type { DirEntry, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
+import type { SimContext, TimeMode } from './context.js';
+import { KernelError } from './errno.js';
+import { Faults } from './faults.js';
+import { FdTable, type IoctlArg, type SimFile } from './file.js';
+import { MemFdFile } from './memfd.js';
+import { Scheduler } from './scheduler.js';
+import { Vfs } from './vfs.js';
+
+export interface SimKernelOptions {
+  timeMode?: TimeMode;
+  pageSize?: number;
+}
+
+/** Converts a KernelError into the Node-style error the Linux port would raise. */
+function translate(e: unknown, syscall: string, path?: string): unknown {
+  if (!(e instanceof KernelError)) return e;
+  const detail = e.message === e.code ? undefined : e.message.slice(e.code.length + 2);
+  return systemError(errnoOf(e.code), syscall, path, detail);
+}
+
+/** A live mapping: the file it maps, for munmap. */
+const MAPPED = new WeakMap<Uint8Array, SimFile>();
+const EVER_MAPPED = new WeakSet<Uint8Array>();
+
+export class SimKernel implements KernelPort {
+  readonly kind = 'sim';
+  readonly pageSize: number;
+  readonly context: SimContext;
+
+  constructor(options: SimKernelOptions = {}) {
+    this.pageSize = options.pageSize ?? 4096;
+    this.context = {
+      vfs: new Vfs(),
+      fds: new FdTable(),
+      scheduler: new Scheduler(),
+      faults: new Faults(),
+      pageSize: this.pageSize,
+      timeMode: options.timeMode ?? 'realtime',
+    };
+  }
+
+  get faults(): Faults {
+    return this.context.faults;
+  }
+
+  /** Runs a syscall body, translating kernel errors; `op` names it for faults and messages. */
+  #call<T>(syscall: string, path: string | undefined, body: () => T): T {
+    try {
+      this.context.faults.check(path === undefined ? syscall : `${syscall} ${path}`);
+      return body();
+    } catch (e) {
+      throw translate(e, syscall, path);
+    }
+  }
+
+  async #callAsync<T>(syscall: string, path: string | undefined, body: () => T | Promise<T>): Promise<T> {
+    try {
+      this.context.faults.check(path === undefined ? syscall : `${syscall} ${path}`);
+      return await body();
+    } catch (e) {
+      throw translate(e, syscall, path);
+    }
+  }
+
+  #file(fd: number): SimFile | undefined {
+    return this.context.fds.lookup(fd);
+  }
+
+  async readdir(path: string): Promise<DirEntry[]> {
+    return this.#callAsync('scandir', path, () => this.context.vfs.readdir(path));
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    return this.#callAsync('stat', path, () => this.context.vfs.stat(path));
+  }
+
+  async readlink(path: string): Promise<string> {
+    return this.#callAsync('readlink', path, () => this.context.vfs.readlink(path));
+  }
+
+  async readText(path: string): Promise<string> {
+    return this.#callAsync('read', path, () => this.context.vfs.readText(path));
+  }
+
+  async writeText(path: string, text: string): Promise<void> {
+    return this.#callAsync('write', path, () => this.context.vfs.writeText(path, text));
+  }
+
+  async open(path: string, flags: number): Promise<number> {
+    return this.#callAsync('open', path, () => this.context.fds.install(this.context.vfs.open(path, flags), true));
+  }
+
+  close(fd: number): void {
+    const file = this.#file(fd);
+    this.#call('close', file?.name, () => {
+      this.#cancelWaits(fd);
+      this.context.fds.close(fd);
+    });
+  }
+
+  async read(fd: number, into: Uint8Array): Promise<number> {
+    const file = this.#file(fd);
+    return this.#callAsync('read', file?.name, () => this.context.fds.get(fd).read(into));
+  }
+
+  async write(fd: number, from: Uint8Array): Promise<number> {
+    const file = this.#file(fd);
+    return this.#callAsync('write', file?.name, () => this.context.fds.get(fd).write(from));
+  }
+
+  ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
+    const file = this.#file(fd);
+    return this.#call(`ioctl(${ioctlName(request)})`, file?.name, () => {
+      const target = this.context.fds.get(fd);
+      return target.ioctl(request >>> 0, toIoctlArg(arg), resolvePointers(pointers));
+    });
+  }
+
+  fcntl(fd: number, cmd: number, arg = 0): number {
+    const file = this.#file(fd);
+    return this.#call('fcntl', file?.name, () => {
+      const target = this.context.fds.get(fd);
+      switch (cmd) {
+        case F_GETFD:
+          return this.context.fds.cloexec(fd) ? FD_CLOEXEC : 0;
+        case F_SETFD:
+          this.context.fds.setCloexec(fd, (arg & FD_CLOEXEC) !== 0);
+          return 0;
+        case F_GETFL:
+          return target.flags;
+        case F_SETFL:
+          // only the status flags can change; the access mode is fixed at open
+          target.flags = (target.flags & ~O_NONBLOCK) | (arg & O_NONBLOCK);
+          target.waitQueue.wake();
+          return 0;
+        case F_ADD_SEALS:
+        case F_GET_SEALS:
+          if (!(target instanceof MemFdFile)) throw new KernelError('EINVAL');
+          if (cmd === F_GET_SEALS) return target.seals;
+          target.addSeals(arg);
+          return 0;
+        default:
+          throw new RangeError('fcntl: cmd must be F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_ADD_SEALS or F_GET_SEALS');
+      }
+    });
+  }
+
+  lseek(fd: number, offset: number, whence: number): number {
+    const file = this.#file(fd);
+    return this.#call('lseek', file?.name, () => this.context.fds.get(fd).lseek(offset, whence));
+  }
+
+  mmap(fd: number, length: number, prot: number, flags: number, offset = 0): Uint8Array {
+    if (!Number.isSafeInteger(length) || length < 1) throw new RangeError('length must be an integer in [1, 9007199254740991]');
+    const file = this.#file(fd);
+    return this.#call('mmap', file?.name, () => {
+      const target = this.context.fds.get(fd);
+      if (offset % this.pageSize !== 0) throw new KernelError('EINVAL');
+      const mapping = target.mmap(length, prot, flags, offset);
+      MAPPED.set(mapping, target.get()); // a mapping keeps its file alive, as in Linux
+      EVER_MAPPED.add(mapping);
+      return mapping;
+    });
+  }
+
+  munmap(mapping: Uint8Array): void {
+    if (!(mapping instanceof Uint8Array) || !EVER_MAPPED.has(mapping)) {
+      throw new TypeError('munmap takes the Uint8Array returned by mmap');
+    }
+    const file = MAPPED.get(mapping);
+    this.#call('munmap', undefined, () => {
+      if (file === undefined) throw new KernelError('EINVAL', 'not mapped (already unmapped?)');
+      MAPPED.delete(mapping);
+      file.munmap(mapping);
+      file.put();
+    });
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    return this.#call('memfd_create', name, () => this.context.fds.install(new MemFdFile(name, flags), true));
+  }
+
+  ftruncate(fd: number, length: number): void {
+    const file = this.#file(fd);
+    this.#call('ftruncate', file?.name, () => {
+      const target = this.context.fds.get(fd);
+      if (!(target instanceof MemFdFile)) throw new KernelError('EINVAL');
+      target.truncate(length);
+    });
+  }
+
+  // ---- readiness ----------------------------------------------------------------------------
+
+  readonly #waits = new Map<number, Set<(error: Error) => void>>();
+
+  poll(fd: number, events: number, options: WaitOptions = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const file = this.#file(fd);
+    if (file === undefined) return Promise.reject(systemError(errnoOf('EBADF'), 'poll'));
+    this.context.scheduler.runDue();
+    const ready = () => file.poll(events) & (events | POLLHUP | POLLERR | POLLNVAL);
+    const now = ready();
+    if (now !== 0) return Promise.resolve(now);
+    return new Promise<number>((resolve, reject) => {
+      // A pending wait keeps the process alive, like a real poll on a real fd.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      const cancels = this.#waits.get(fd) ?? new Set();
+      this.#waits.set(fd, cancels);
+      const finish = () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+        cancels.delete(cancel);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const cancel = (error: Error) => {
+        finish();
+        reject(error);
+      };
+      const onAbort = () => cancel(abortError(signal!));
+      const unsubscribe = file.waitQueue.add(() => {
+        const revents = ready();
+        if (revents === 0) return;
+        finish();
+        resolve(revents);
+      });
+      cancels.add(cancel);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #cancelWaits(fd: number): void {
+    const cancels = this.#waits.get(fd);
+    if (cancels === undefined) return;
+    this.#waits.delete(fd);
+    const name = this.#file(fd)?.name;
+    for (const cancel of [...cancels]) {
+      cancel(systemError(errnoOf('ECANCELED'), 'poll', name, `fd ${fd} was closed while waiting`));
+    }
+  }
+}
+
+function toIoctlArg(arg: number | ArrayBufferView | ArrayBuffer | undefined): IoctlArg {
+  if (arg === undefined || typeof arg === 'number') return arg;
+  if (arg instanceof ArrayBuffer) return new Uint8Array(arg);
+  if (ArrayBuffer.isView(arg)) return new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength);
+  throw new TypeError('ioctl argument must be an integer, ArrayBuffer or ArrayBufferView');
+}
+
+function resolvePointers(pointers: PointerFields | undefined): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  for (const [offset, target] of pointers ?? []) {
+    const bytes = toIoctlArg(target);
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('pointer target must be an ArrayBuffer or ArrayBufferView');
+    out.set(offset, bytes);
+  }
+  return out;
+}
