@@ -16,3 +16,14 @@ export type {
   ScanLayoutWarning,
   ScanLayoutWarningCode,
 } from './scan-layout.js';
+export {
+  MAX_NUMBER_BITS,
+  clampSample,
+  decodeSample,
+  encodeSample,
+  isWideScanType,
+  sampleCodec,
+  sampleRange,
+  toPhysical,
+} from './sample-codec.js';
+export type { BigIntCodec, NumberCodec, SampleCodec, SampleValue } from './sample-codec.js';

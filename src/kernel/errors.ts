@@ -13,9 +13,19 @@ export interface SystemError extends Error {
 
 const errnoNumbers: Readonly<Record<string, number>> = constants.errno;
 
+/**
+ * Linux errnos the kernel-abi calls return that Node's tables (libuv's) have no name for:
+ * udmabuf answers EBADFD for a non-memfd (kernel-abi §4.2). asm-generic numbers, MIPS and SPARC
+ * their own.
+ */
+const LINUX_ONLY: ReadonlyMap<string, readonly [number, string]> = new Map([
+  ['EBADFD', [process.arch.startsWith('mips') ? 81 : process.arch.startsWith('sparc') ? 93 : 77, 'file descriptor in bad state']],
+]);
+const linuxOnlyByNumber = new Map([...LINUX_ONLY].map(([code, [n, description]]) => [n, [code, description] as const]));
+
 /** The errno number for a code such as 'EBUSY' (positive). */
 export function errnoOf(code: string): number {
-  const n = errnoNumbers[code];
+  const n = errnoNumbers[code] ?? LINUX_ONLY.get(code)?.[0];
   if (n === undefined) throw new RangeError(`unknown errno code ${code}`);
   return n;
 }
@@ -27,7 +37,7 @@ export function errnoOf(code: string): number {
  */
 export function systemError(errno: number, syscall: string, path?: string, detail?: string): SystemError {
   const positive = Math.abs(errno);
-  const [code, description] = getSystemErrorMap().get(-positive) ?? [`E${positive}`, 'unknown error'];
+  const [code, description] = getSystemErrorMap().get(-positive) ?? linuxOnlyByNumber.get(positive) ?? [`E${positive}`, 'unknown error'];
   let message = `${code}: ${description}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   if (detail !== undefined) message += `: ${detail}`;

@@ -6,6 +6,7 @@ import { test, type TestContext } from 'node:test';
 import { LinuxKernel } from '../../src/kernel/linux/index.js';
 import type { KernelPort } from '../../src/kernel/port.js';
 import { SimKernel, type SimKernelOptions } from '../../src/kernel/sim/index.js';
+import type { IioControl } from '../../src/kernel/sim/iio/index.js';
 
 export type KernelKind = 'sim' | 'linux';
 
@@ -15,6 +16,32 @@ export const KERNEL: KernelKind = process.env['IIOJS_KERNEL'] === 'linux' ? 'lin
 /** A fresh kernel for one test: a new simulated kernel, or the one real kernel. */
 export function kernelUnderTest(options: SimKernelOptions = {}): KernelPort {
   return KERNEL === 'linux' ? new LinuxKernel() : new SimKernel(options);
+}
+
+/** A kernel and its kernel-side IIO controls (unplug, DMA pacing and faults, counters). */
+export interface Lab {
+  kernel: KernelPort;
+  iio: IioControl;
+}
+
+/**
+ * A freshly booted kernel with its controls: a new simulated kernel each call. On real Linux
+ * the lab maps the same controls to the test module's parameters (delay_us) and rmmod; until it
+ * does, using them there throws.
+ */
+export function bootUnderTest(options: SimKernelOptions = {}): Lab {
+  if (KERNEL === 'sim') {
+    const sim = new SimKernel(options);
+    return { kernel: sim, iio: sim.iio };
+  }
+  return { kernel: new LinuxKernel(), iio: unmappedControls() };
+}
+
+function unmappedControls(): IioControl {
+  const fail = (): never => {
+    throw new Error('kernel-side IIO controls on real Linux belong to the lab (module parameters, rmmod): not mapped yet');
+  };
+  return { get devices(): readonly string[] { return fail(); }, device: fail };
 }
 
 /**

@@ -4,17 +4,28 @@
 import { F_ADD_SEALS, F_GETFD, F_GETFL, F_GET_SEALS, F_SETFD, F_SETFL, FD_CLOEXEC, ioctlName, O_NONBLOCK, POLLERR, POLLHUP, POLLNVAL } from '../../abi/index.js';
 import { abortError, errnoOf, systemError } from '../errors.js';
 import type { DirEntry, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
+import { CURRENT_IOC_LAYOUT, decodeIoc } from '../../abi/index.js';
 import type { SimContext, TimeMode } from './context.js';
 import { KernelError } from './errno.js';
 import { Faults } from './faults.js';
 import { FdTable, type IoctlArg, type SimFile } from './file.js';
+import { installDmaBufDevices } from './dma-buf-devices.js';
+import { installIio, type IioControl } from './iio/index.js';
 import { MemFdFile } from './memfd.js';
+import { defaultScenario } from './scenario.js';
+import type { Scenario } from './scenario-types.js';
 import { Scheduler } from './scheduler.js';
 import { Vfs } from './vfs.js';
 
 export interface SimKernelOptions {
   timeMode?: TimeMode;
   pageSize?: number;
+  /** DMA heaps under /dev/dma_heap (default ["system"]); [] for none. */
+  dmaHeaps?: string[];
+  /** /dev/udmabuf present (default true). */
+  udmabuf?: boolean;
+  /** The virtual IIO hardware (default: defaultScenario()). */
+  scenario?: Scenario;
 }
 
 /** Converts a KernelError into the Node-style error the Linux port would raise. */
@@ -32,6 +43,8 @@ export class SimKernel implements KernelPort {
   readonly kind = 'sim';
   readonly pageSize: number;
   readonly context: SimContext;
+  /** Kernel-side controls of the IIO devices (unplug, DMA pacing and faults, counters). */
+  readonly iio: IioControl;
 
   constructor(options: SimKernelOptions = {}) {
     this.pageSize = options.pageSize ?? 4096;
@@ -43,6 +56,8 @@ export class SimKernel implements KernelPort {
       pageSize: this.pageSize,
       timeMode: options.timeMode ?? 'realtime',
     };
+    installDmaBufDevices(this.context, { heaps: options.dmaHeaps ?? ['system'], udmabuf: options.udmabuf ?? true });
+    this.iio = installIio(this.context, options.scenario ?? defaultScenario());
   }
 
   get faults(): Faults {
@@ -115,6 +130,7 @@ export class SimKernel implements KernelPort {
   }
 
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
+    checkArgSize(request, arg);
     const file = this.#file(fd);
     return this.#call(`ioctl(${ioctlName(request)})`, file?.name, () => {
       const target = this.context.fds.get(fd);
@@ -243,6 +259,17 @@ export class SimKernel implements KernelPort {
     for (const cancel of [...cancels]) {
       cancel(systemError(errnoOf('ECANCELED'), 'poll', name, `fd ${fd} was closed while waiting`));
     }
+  }
+}
+
+/** As the Linux port: bytes passed by address must hold the size the request encodes (RangeError). */
+function checkArgSize(request: number, arg: number | ArrayBufferView | ArrayBuffer | undefined): void {
+  if (arg === undefined || typeof arg === 'number') return;
+  const { dir, size } = decodeIoc(request);
+  const need = dir === CURRENT_IOC_LAYOUT.none ? 0 : size;
+  if (arg.byteLength < need) {
+    const hex = (request >>> 0).toString(16).padStart(8, '0');
+    throw new RangeError(`ioctl argument holds ${arg.byteLength} bytes but request 0x${hex} needs ${need}`);
   }
 }
 

@@ -19,8 +19,9 @@ export class Memory {
   #buffer: ResizableArrayBuffer;
   #mappings = 0;
 
-  constructor(size: number) {
-    this.#buffer = new ResizableArrayBuffer(size, { maxByteLength: Math.max(size, MEMORY_LIMIT) });
+  /** `maxSize` bounds growth; fixed-size memory (a DMA heap buffer) passes `size` and reserves no more. */
+  constructor(size: number, maxSize = Math.max(size, MEMORY_LIMIT)) {
+    this.#buffer = new ResizableArrayBuffer(size, { maxByteLength: maxSize });
   }
 
   get size(): number {

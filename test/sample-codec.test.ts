@@ -1,0 +1,252 @@
+// One scan-element value <-> bytes: kernel-abi §6.3 "Decoding a value" (endianness, >>shift,
+// realbits mask, sign extension, the doc's `le:s12/16>>4` example) and §6.2 (raw → processed).
+// The reference below is a deliberately naive BigInt model of those four steps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MAX_NUMBER_BITS,
+  SCAN_TYPE_LIMITS,
+  ScanTypeError,
+  clampSample,
+  decodeSample,
+  encodeSample,
+  isWideScanType,
+  parseScanType,
+  sampleCodec,
+  sampleRange,
+  toPhysical,
+  type SampleValue,
+  type ScanType,
+} from '../src/format/index.js';
+import { prng } from './support/prng.js';
+
+const intIn = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+
+/** The storage word of `bytes` (one value) as an unsigned bigint. */
+function wordOf(bytes: Uint8Array, t: ScanType): bigint {
+  const n = t.storageBits / 8;
+  let w = 0n;
+  for (let j = 0; j < n; j++) {
+    const b = t.endianness === 'le' ? bytes[n - 1 - j]! : bytes[j]!;
+    w = (w << 8n) | BigInt(b);
+  }
+  return w;
+}
+
+function refDecode(bytes: Uint8Array, t: ScanType): bigint {
+  const field = (wordOf(bytes, t) >> BigInt(t.shift)) & ((1n << BigInt(t.realBits)) - 1n);
+  if (t.signed && field >> BigInt(t.realBits - 1) === 1n) return field - (1n << BigInt(t.realBits));
+  return field;
+}
+
+function refEncode(value: bigint, t: ScanType): Uint8Array {
+  const n = t.storageBits / 8;
+  let w = BigInt.asUintN(t.realBits, value) << BigInt(t.shift);
+  const out = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    out[t.endianness === 'le' ? j : n - 1 - j] = Number(w & 0xffn);
+    w >>= 8n;
+  }
+  return out;
+}
+
+function randomType(rand: () => number): ScanType {
+  const storageBits = rand() < 0.6 ? [8, 16, 24, 32, 64][intIn(rand, 0, 4)]! : 8 * intIn(rand, 1, 31);
+  const realBits = rand() < 0.3 ? storageBits : intIn(rand, 1, storageBits);
+  return {
+    endianness: rand() < 0.5 ? 'le' : 'be',
+    signed: rand() < 0.5,
+    fullyDefined: false,
+    realBits,
+    storageBits,
+    repeat: rand() < 0.7 ? 1 : intIn(rand, 2, 4),
+    shift: rand() < 0.4 ? 0 : intIn(rand, 0, storageBits - realBits),
+  };
+}
+
+function randomValue(rand: () => number, t: ScanType): bigint {
+  const r = BigInt(t.realBits);
+  const min = t.signed ? -(1n << (r - 1n)) : 0n;
+  const max = t.signed ? (1n << (r - 1n)) - 1n : (1n << r) - 1n;
+  const pick = rand();
+  if (pick < 0.1) return min;
+  if (pick < 0.2) return max;
+  if (pick < 0.25) return 0n;
+  if (pick < 0.3 && t.signed) return -1n;
+  let v = 0n;
+  for (let i = 0; i < Math.ceil(t.realBits / 16); i++) v = (v << 16n) | BigInt(intIn(rand, 0, 0xffff));
+  return min + (v % (max - min + 1n));
+}
+
+const asKind = (t: ScanType, v: bigint): SampleValue => (isWideScanType(t) ? v : Number(v));
+const name = (t: ScanType): string =>
+  `${t.endianness}:${t.signed ? 's' : 'u'}${t.realBits}/${t.storageBits}${t.repeat > 1 ? `X${t.repeat}` : ''}>>${t.shift}`;
+
+test('§6.3 the documented example le:s12/16>>4: a LE word, >>4, 12 bits, sign-extended', () => {
+  const t = parseScanType('le:s12/16>>4');
+  const cases: [number, number][] = [
+    [0xfff0, -1], [0x7ff0, 2047], [0x8000, -2048], [0x000f, 0], [0x1230, 0x123], [0x123f, 0x123], [0xedc0, -0x124],
+  ];
+  for (const [word, value] of cases) {
+    const bytes = new Uint8Array([word & 0xff, word >> 8]);
+    assert.equal(decodeSample(new DataView(bytes.buffer), 0, t), value, `0x${word.toString(16)}`);
+    const out = new Uint8Array([0xaa, 0xaa]);
+    encodeSample(new DataView(out.buffer), 0, t, value);
+    assert.deepEqual([...out], [word & 0xf0, word >> 8], `encode ${value}: low 4 bits are written as 0`);
+  }
+});
+
+test('decode matches the reference for random bytes: every storage size, both endiannesses, shifts', () => {
+  const rand = prng(0x5eed01);
+  const buf = new Uint8Array(40 + SCAN_TYPE_LIMITS.maxStorageBits / 8 * 4);
+  const view = new DataView(buf.buffer, 7); // a view that does not start at byte 0
+  for (let iter = 0; iter < 6000; iter++) {
+    const t = iter < 31 * 2 * 2
+      ? { ...randomType(rand), storageBits: 8 * (1 + (iter % 31)), endianness: iter & 32 ? 'be' as const : 'le' as const }
+      : randomType(rand);
+    if (t.realBits + t.shift > t.storageBits) {
+      t.realBits = intIn(rand, 1, t.storageBits);
+      t.shift = intIn(rand, 0, t.storageBits - t.realBits);
+    }
+    for (let i = 0; i < buf.length; i++) buf[i] = intIn(rand, 0, 255);
+    const at = intIn(rand, 0, 16);
+    const codec = sampleCodec(t);
+    for (let slot = 0; slot < t.repeat; slot++) {
+      const start = 7 + at + slot * (t.storageBits / 8);
+      const expected = refDecode(buf.subarray(start, start + t.storageBits / 8), t);
+      const got = codec.decode(view, at, slot);
+      assert.equal(typeof got, t.realBits > MAX_NUMBER_BITS ? 'bigint' : 'number', name(t));
+      assert.equal(BigInt(got), expected, `${name(t)} slot ${slot}`);
+    }
+  }
+});
+
+test('encode writes exactly the reference bytes and round-trips through decode', () => {
+  const rand = prng(0x5eed02);
+  for (let iter = 0; iter < 6000; iter++) {
+    const t = randomType(rand);
+    const codec = sampleCodec(t);
+    const at = intIn(rand, 0, 9);
+    const buf = new Uint8Array(at + codec.elementBytes + 3).fill(0xa5);
+    const view = new DataView(buf.buffer);
+    const values = Array.from({ length: t.repeat }, () => randomValue(rand, t));
+    for (const [slot, v] of values.entries()) codec.encode(view, at, asKind(t, v), slot);
+    for (const [slot, v] of values.entries()) {
+      const start = at + slot * codec.storageBytes;
+      assert.deepEqual([...buf.subarray(start, start + codec.storageBytes)], [...refEncode(v, t)], `${name(t)} ${v}`);
+      assert.equal(BigInt(codec.decode(view, at, slot)), v, `${name(t)} slot ${slot} round trip`);
+    }
+    // Bytes around the element are untouched.
+    assert.ok(buf.subarray(0, at).every((b) => b === 0xa5));
+    assert.ok(buf.subarray(at + codec.elementBytes).every((b) => b === 0xa5));
+  }
+});
+
+test('values are numbers up to 53 real bits and bigints above', () => {
+  for (const [text, wide] of [['le:s53/64>>0', false], ['le:u53/64>>11', false], ['le:s54/64>>0', true], ['be:u64/64>>0', true], ['le:s64/128>>3', true], ['le:u48/48>>0', false]] as const) {
+    const t = parseScanType(text);
+    const codec = sampleCodec(t);
+    assert.equal(codec.wide, wide, text);
+    assert.equal(isWideScanType(t), wide, text);
+    const bytes = new Uint8Array(16);
+    codec.encode(new DataView(bytes.buffer), 0, codec.max);
+    assert.equal(codec.decode(new DataView(bytes.buffer), 0), codec.max, text);
+    codec.encode(new DataView(bytes.buffer), 0, codec.min);
+    assert.equal(codec.decode(new DataView(bytes.buffer), 0), codec.min, text);
+  }
+  assert.deepEqual(sampleRange(parseScanType('le:s53/64>>0')), { min: -(2 ** 52), max: 2 ** 52 - 1 });
+  assert.deepEqual(sampleRange(parseScanType('le:u53/64>>0')), { min: 0, max: Number.MAX_SAFE_INTEGER });
+  assert.deepEqual(sampleRange(parseScanType('le:s64/64>>0')), { min: -(2n ** 63n), max: 2n ** 63n - 1n });
+});
+
+test('sign extension edge cases for every real-bit count', () => {
+  for (let bits = 1; bits <= 64; bits++) {
+    for (const storageBits of [8, 16, 32, 64].filter((s) => s >= bits)) {
+      for (const endianness of ['le', 'be'] as const) {
+        const t: ScanType = { endianness, signed: true, fullyDefined: false, realBits: bits, storageBits, repeat: 1, shift: storageBits - bits };
+        const codec = sampleCodec(t);
+        const view = new DataView(new ArrayBuffer(8));
+        const r = BigInt(bits);
+        for (const v of [-(1n << (r - 1n)), (1n << (r - 1n)) - 1n, -1n, 0n, bits > 1 ? 1n : 0n]) {
+          codec.encode(view, 0, asKind(t, v));
+          assert.equal(BigInt(codec.decode(view, 0)), v, `${name(t)} ${v}`);
+        }
+        // All ones in storage is -1 whatever the shift.
+        for (let i = 0; i < 8; i++) view.setUint8(i, 0xff);
+        assert.equal(BigInt(codec.decode(view, 0)), -1n, name(t));
+        const u = sampleCodec({ ...t, signed: false });
+        assert.equal(BigInt(u.decode(view, 0)), (1n << r) - 1n, `unsigned ${name(t)}`);
+      }
+    }
+  }
+});
+
+test('out-of-range values wrap to realbits like a hardware field; clampSample saturates instead', () => {
+  const view = new DataView(new ArrayBuffer(8));
+  const s12 = parseScanType('le:s12/16>>4');
+  encodeSample(view, 0, s12, 2048);
+  assert.equal(decodeSample(view, 0, s12), -2048);
+  encodeSample(view, 0, s12, -2049);
+  assert.equal(decodeSample(view, 0, s12), 2047);
+  encodeSample(view, 0, s12, 4096 + 5);
+  assert.equal(decodeSample(view, 0, s12), 5);
+  encodeSample(view, 0, s12, 5n);
+  assert.equal(decodeSample(view, 0, s12), 5);
+  encodeSample(view, 0, s12, 7.9);
+  assert.equal(decodeSample(view, 0, s12), 7, 'non-integers are truncated toward zero');
+  encodeSample(view, 0, s12, Number.NaN);
+  assert.equal(decodeSample(view, 0, s12), 0);
+  const u48 = parseScanType('be:u40/48>>5');
+  encodeSample(view, 0, u48, -1);
+  assert.equal(decodeSample(view, 0, u48), 2 ** 40 - 1);
+  const s64 = parseScanType('le:s64/64>>0');
+  encodeSample(view, 0, s64, 2n ** 63n);
+  assert.equal(decodeSample(view, 0, s64), -(2n ** 63n));
+  encodeSample(view, 0, s64, -3);
+  assert.equal(decodeSample(view, 0, s64), -3n);
+
+  assert.equal(clampSample(s12, 5000), 2047);
+  assert.equal(clampSample(s12, -5000), -2048);
+  assert.equal(clampSample(s12, 12.7), 12);
+  assert.equal(clampSample(s12, 10n ** 30n), 2047);
+  assert.equal(clampSample(s64, 2n ** 70n), 2n ** 63n - 1n);
+  assert.equal(clampSample(s64, -Infinity), -(2n ** 63n));
+  assert.equal(clampSample(s64, 5), 5n);
+  assert.equal(clampSample(parseScanType('le:u8/8>>0'), -1), 0);
+});
+
+test('repeat slots are consecutive storage words', () => {
+  const t = parseScanType('be:s12/16X3>>4');
+  const codec = sampleCodec(t);
+  assert.equal(codec.elementBytes, 6);
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  [1, -2, 2047].forEach((v, i) => codec.encode(view, 1, v, i));
+  assert.deepEqual([...bytes], [0, 0x00, 0x10, 0xff, 0xe0, 0x7f, 0xf0, 0]);
+  assert.deepEqual([0, 1, 2].map((i) => codec.decode(view, 1, i)), [1, -2, 2047]);
+});
+
+test('codecs are cached per ScanType and reject invalid types', () => {
+  const t = parseScanType('le:u16/16>>0');
+  assert.equal(sampleCodec(t), sampleCodec(t));
+  assert.throws(() => sampleCodec({ ...t, storageBits: 12 }), ScanTypeError);
+  assert.throws(() => sampleCodec({ ...t, realBits: 16, shift: 1 }), ScanTypeError);
+});
+
+test('out-of-bounds access throws RangeError (DataView bounds)', () => {
+  const view = new DataView(new ArrayBuffer(4));
+  for (const text of ['le:u16/16>>0', 'le:s12/16>>4', 'le:s64/64>>0', 'le:u24/24>>0', 'le:s32/64>>8']) {
+    const t = parseScanType(text);
+    assert.throws(() => decodeSample(view, 3, t), RangeError, text);
+    assert.throws(() => encodeSample(view, 3, t, 1), RangeError, text);
+  }
+});
+
+test('§6.2 toPhysical = (raw + offset) * scale', () => {
+  assert.equal(toPhysical(100, 0.5, 10), 55);
+  assert.equal(toPhysical(-3, 2), -6);
+  assert.equal(toPhysical(7), 7);
+  assert.equal(toPhysical(1000n, 0.001, 0), 1);
+  // The kernel doc's dummy device: in_voltage0 raw 73, offset 7, scale 0.001333 mV.
+  assert.ok(Math.abs(toPhysical(73, 0.001333, 7) - 0.10664) < 1e-12);
+});

@@ -1,0 +1,302 @@
+// The simulated IIO hardware beyond what the probe recorded: triggered capture and its data,
+// kfifo overflow, sysfs triggers, events, debugfs registers, playback and loopback, the DMA
+// engine's pacing, null mode and faults, time modes, and removal. Sim only (it uses the sim's
+// controls and scenarios the lab has no hardware for).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_READ,
+  DMA_BUF_SYNC_START,
+  DMA_BUF_SYNC_WRITE,
+  IIO_GET_EVENT_FD_IOCTL,
+  MAP_SHARED,
+  O_RDWR,
+  POLLIN,
+  POLLOUT,
+  PROT_READ,
+  PROT_WRITE,
+  decodeIioEventId,
+  iioEventDataStruct,
+} from '../src/abi/index.js';
+import { SimKernel } from '../src/kernel/sim/index.js';
+import type { Scenario } from '../src/kernel/sim/scenario-types.js';
+import {
+  attach,
+  dmabufSync,
+  enqueue,
+  exportSyncFile,
+  getBufferFd,
+  heapBuffer,
+  intArg,
+  pollFor,
+  setNonblock,
+  syncFileInfo,
+} from './support/iio-calls.js';
+import { probeScenario } from './support/probe-scenario.js';
+
+const DUMMY = '/sys/bus/iio/devices/iio:device0';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function setup(k: SimKernel, dir: string, entries: Record<string, string>): Promise<void> {
+  for (const [name, value] of Object.entries(entries)) await k.writeText(`${dir}/${name}`, value);
+}
+
+describe('triggered kfifo capture (iio_dummy)', () => {
+  test('an hrtimer trigger fills the kfifo with the channel values and timestamps', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    await k.writeText('/sys/bus/iio/devices/trigger0/sampling_frequency', '1000');
+    assert.equal(await k.readText('/sys/bus/iio/devices/trigger0/sampling_frequency'), '1000.000000\n');
+    await setup(k, DUMMY, { 'trigger/current_trigger': 't0', 'buffer0/length': '64', 'buffer0/watermark': '8', 'buffer0/in_voltage0_en': '1', 'buffer0/in_accel_x_en': '1', 'buffer0/in_timestamp_en': '1' });
+    const dev = await k.open('/dev/iio:device0', O_RDWR);
+    await k.writeText(`${DUMMY}/buffer0/enable`, '1');
+    const bytes = new Uint8Array(16 * 8);
+    const n = await k.read(dev, bytes); // blocks until the watermark (8 scans)
+    assert.equal(n, 16 * 8);
+    const view = new DataView(bytes.buffer);
+    let previous = 0n;
+    for (let s = 0; s < 8; s++) {
+      assert.equal(view.getUint16(s * 16, true), 73); // in_voltage0 (index 0)
+      assert.equal(view.getInt16(s * 16 + 2, true), 34); // in_accel_x (index 3)
+      const ts = view.getBigInt64(s * 16 + 8, true);
+      if (s > 0) assert.ok(ts - previous >= 900_000n && ts - previous <= 1_100_000n, `timestamp step ${ts - previous}`);
+      previous = ts;
+    }
+    await k.writeText(`${DUMMY}/buffer0/enable`, '0');
+    k.close(dev);
+  });
+
+  test('a slow reader overflows the kfifo: new scans are dropped and counted', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    await k.writeText('/sys/bus/iio/devices/trigger0/sampling_frequency', '1000');
+    await setup(k, DUMMY, { 'trigger/current_trigger': 't0', 'buffer0/in_voltage0_en': '1' });
+    await k.writeText(`${DUMMY}/buffer0/enable`, '1');
+    await sleep(50);
+    // length 2: the kfifo holds 2 scans; data_available counts scans (kfifo_len)
+    assert.equal(await k.readText(`${DUMMY}/buffer0/data_available`), '2\n');
+    const stats = k.iio.device('dummy0').buffer(0).stats;
+    assert.ok(stats.lost > 30, `lost ${stats.lost}`);
+    const control = k.iio.device('dummy0').buffer(0);
+    const before = control.stats.lost;
+    control.burst(10); // a burst into a full kfifo: all ten are lost
+    assert.ok(control.stats.lost >= before + 10, `lost ${control.stats.lost}, was ${before}`);
+  });
+
+  test('sysfs triggers: add_trigger, trigger_now, remove_trigger', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    await k.writeText('/sys/bus/iio/devices/iio_sysfs_trigger/add_trigger', '7');
+    assert.equal(await k.readText('/sys/bus/iio/devices/trigger2/name'), 'sysfstrig7\n');
+    await assert.rejects(k.writeText('/sys/bus/iio/devices/iio_sysfs_trigger/add_trigger', '7'), { code: 'EINVAL' });
+    await setup(k, DUMMY, { 'trigger/current_trigger': 'sysfstrig7\n', 'buffer0/in_voltage0_en': '1', 'buffer0/enable': '1' });
+    assert.equal(await k.readText(`${DUMMY}/buffer0/data_available`), '0\n');
+    await k.writeText('/sys/bus/iio/devices/trigger2/trigger_now', '1');
+    assert.equal(await k.readText(`${DUMMY}/buffer0/data_available`), '1\n');
+    await k.writeText(`${DUMMY}/buffer0/enable`, '0');
+    await k.writeText('/sys/bus/iio/devices/iio_sysfs_trigger/remove_trigger', '7');
+    await assert.rejects(k.stat('/sys/bus/iio/devices/trigger2'), { code: 'ENOENT' });
+  });
+
+  test('enabling a triggered buffer without a trigger is EINVAL', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    await k.writeText(`${DUMMY}/buffer0/in_voltage0_en`, '1');
+    await assert.rejects(k.writeText(`${DUMMY}/buffer0/enable`, '1'), { code: 'EINVAL' });
+  });
+});
+
+const eventScenario: Scenario = {
+  devices: [{
+    name: 'thermo',
+    samplingFrequency: 1000,
+    channels: [{ type: 'temp', scanIndex: 0, format: 'le:s16/16>>0', waveform: { kind: 'square', frequency: 20, amplitude: 100, offset: 0 } }],
+    events: [{ channel: 0, type: 'thresh', direction: 'rising', value: 50 }],
+  }],
+};
+
+describe('events', () => {
+  test('a threshold crossing queues an iio_event_data on the event fd', async () => {
+    const k = new SimKernel({ scenario: eventScenario });
+    const sys = '/sys/bus/iio/devices/iio:device0';
+    assert.equal(await k.readText(`${sys}/events/in_temp_thresh_rising_en`), '0\n');
+    assert.equal(await k.readText(`${sys}/events/in_temp_thresh_rising_value`), '50\n');
+    await k.writeText(`${sys}/events/in_temp_thresh_rising_en`, '1');
+    const dev = await k.open('/dev/iio:device0', O_RDWR);
+    const arg = intArg(0);
+    k.ioctl(dev, IIO_GET_EVENT_FD_IOCTL, arg);
+    const efd = arg[0]!;
+    assert.throws(() => k.ioctl(dev, IIO_GET_EVENT_FD_IOCTL, intArg(0)), { code: 'EBUSY' });
+    await assert.rejects(k.read(efd, new Uint8Array(8)), { code: 'EINVAL' });
+    const record = new Uint8Array(16);
+    assert.equal(await k.read(efd, record), 16); // blocks until the square wave rises
+    const { id, timestamp } = iioEventDataStruct.decode(record);
+    const fields = decodeIioEventId(id);
+    assert.equal(fields.chanTypeName, 'IIO_TEMP');
+    assert.equal(fields.directionName, 'IIO_EV_DIR_RISING');
+    assert.equal(fields.typeName, 'IIO_EV_TYPE_THRESH');
+    assert.ok(timestamp > 0n);
+    setNonblock(k, efd, true);
+    while (true) {
+      try {
+        await k.read(efd, record);
+      } catch (e) {
+        assert.equal((e as { code: string }).code, 'EAGAIN');
+        break;
+      }
+    }
+    k.close(efd);
+    k.close(dev);
+  });
+});
+
+describe('debugfs', () => {
+  test('direct_reg_access selects, writes and reads registers as 0x%X', async () => {
+    const k = new SimKernel(); // the default scenario's transceiver has registers
+    const path = '/sys/kernel/debug/iio/iio:device1/direct_reg_access';
+    await k.writeText(path, '0x37');
+    assert.equal(await k.readText(path), '0xA\n');
+    await k.writeText(path, '0x37 0x5f');
+    assert.equal(await k.readText(path), '0x5F\n');
+    await k.writeText(path, '0x1234');
+    await assert.rejects(k.readText(path), { code: 'EINVAL' });
+    await assert.rejects(k.writeText(path, 'zz'), { code: 'EINVAL' });
+  });
+});
+
+describe('the DMA engine', () => {
+  const VADC = '/sys/bus/iio/devices/iio:device1';
+
+  async function dmabufCapture(k: SimKernel): Promise<{ bfd: number; buf: number }> {
+    const dev = await k.open('/dev/iio:device1', O_RDWR);
+    const bfd = getBufferFd(k, dev, 0);
+    k.close(dev);
+    await setup(k, `${VADC}/buffer0`, { in_voltage0_en: '1', in_voltage1_en: '1' });
+    const buf = await heapBuffer(k, 65536);
+    attach(k, bfd, buf);
+    await k.writeText(`${VADC}/buffer0/enable`, '1');
+    return { bfd, buf };
+  }
+
+  test('null mode completes blocks without touching memory', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    k.iio.device('vadc-dma').buffer(0).dmaMode = 'null';
+    const { bfd, buf } = await dmabufCapture(k);
+    enqueue(k, bfd, buf, 65536);
+    assert.equal(await pollFor(k, buf, POLLIN, 1000), POLLIN);
+    dmabufSync(k, buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+    const map = k.mmap(buf, 65536, PROT_READ, MAP_SHARED);
+    assert.ok(map.every((b) => b === 0));
+    k.munmap(map);
+    assert.equal(k.iio.device('vadc-dma').buffer(0).stats.blocks, 1);
+  });
+
+  test('stall holds blocks until resume; failNext fails one fence with the errno', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    const control = k.iio.device('vadc-dma').buffer(0);
+    const { bfd, buf } = await dmabufCapture(k);
+    control.stall();
+    enqueue(k, bfd, buf, 65536);
+    assert.equal(await pollFor(k, buf, POLLIN, 100), 0);
+    assert.equal(control.stats.active, 1);
+    control.resume();
+    assert.equal(await pollFor(k, buf, POLLIN, 1000), POLLIN);
+    control.failNext('EIO');
+    enqueue(k, bfd, buf, 65536);
+    const sync = exportSyncFile(k, buf, DMA_BUF_SYNC_READ);
+    assert.equal(await pollFor(k, buf, POLLIN, 1000), POLLIN);
+    assert.equal(syncFileInfo(k, sync).status, -5);
+    assert.equal(control.stats.failed, 1);
+  });
+
+  test('realtime pacing follows sampling_frequency × scan size; fast mode does not wait', async () => {
+    for (const timeMode of ['realtime', 'fast'] as const) {
+      const k = new SimKernel({ timeMode }); // default scenario: adc4 at 1 MS/s, 4 × s16 + timestamp
+      const sys = '/sys/bus/iio/devices/iio:device0';
+      const dev = await k.open('/dev/iio:device0', O_RDWR);
+      const bfd = getBufferFd(k, dev, 0);
+      await setup(k, `${sys}/buffer0`, { in_voltage0_en: '1', in_voltage1_en: '1', in_voltage2_en: '1', in_voltage3_en: '1', in_timestamp_en: '1' });
+      const size = 16 * 50_000; // 50 ms of scans at 1 MS/s
+      const buf = await heapBuffer(k, size);
+      attach(k, bfd, buf);
+      await k.writeText(`${sys}/buffer0/enable`, '1');
+      const start = performance.now();
+      enqueue(k, bfd, buf, size);
+      assert.equal(await pollFor(k, buf, POLLIN, 2000), POLLIN);
+      const ms = performance.now() - start;
+      if (timeMode === 'realtime') assert.ok(ms >= 45 && ms < 500, `realtime block took ${ms} ms`);
+      else assert.ok(ms < 45, `fast block took ${ms} ms`);
+      k.close(bfd);
+      k.close(dev);
+    }
+  });
+
+  test('playback: the device receives what was enqueued, and the receiver hears it (loopback)', async () => {
+    const k = new SimKernel(); // default scenario: the transceiver iio:device1, RX buffer0, TX buffer1
+    const sys = '/sys/bus/iio/devices/iio:device1';
+    const dev = await k.open('/dev/iio:device1', O_RDWR);
+    const tx = getBufferFd(k, dev, 1);
+    assert.equal(await k.readText(`${sys}/buffer1/direction`), 'out\n');
+    await setup(k, `${sys}/buffer1`, { out_voltage0_i_en: '1', out_voltage0_q_en: '1' });
+    const size = 4096;
+    const buf = await heapBuffer(k, size);
+    attach(k, tx, buf);
+    dmabufSync(k, buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+    const map = k.mmap(buf, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+    const samples = new Int16Array(map.buffer, map.byteOffset, size / 2);
+    for (let i = 0; i < samples.length; i++) samples[i] = i % 2 === 0 ? i : -i;
+    dmabufSync(k, buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+    await k.writeText(`${sys}/buffer1/enable`, '1');
+    enqueue(k, tx, buf, size);
+    assert.equal(await pollFor(k, buf, POLLOUT, 1000), POLLOUT);
+    const stats = k.iio.device('iiojs-trx').buffer(1).stats;
+    assert.equal(stats.bytes, size);
+    assert.deepEqual(stats.last, map.slice());
+    k.munmap(map);
+    await k.writeText(`${sys}/buffer1/enable`, '0');
+
+    // RX: channel i hears out_voltage0_i
+    const rx = getBufferFd(k, dev, 0);
+    await setup(k, `${sys}/buffer0`, { in_voltage0_i_en: '1', in_voltage0_q_en: '1' });
+    const cap = await heapBuffer(k, size);
+    attach(k, rx, cap);
+    await k.writeText(`${sys}/buffer0/enable`, '1');
+    enqueue(k, rx, cap, size);
+    assert.equal(await pollFor(k, cap, POLLIN, 1000), POLLIN);
+    dmabufSync(k, cap, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+    const got = k.mmap(cap, size, PROT_READ, MAP_SHARED);
+    const heard = new Int16Array(got.buffer, got.byteOffset, 8);
+    assert.deepEqual([...heard], [0, -1, 2, -3, 4, -5, 6, -7]);
+    k.munmap(got);
+  });
+
+  test('file I/O playback: write() fills blocks the DMA consumes', async () => {
+    const k = new SimKernel();
+    const sys = '/sys/bus/iio/devices/iio:device1';
+    const dev = await k.open('/dev/iio:device1', O_RDWR);
+    const tx = getBufferFd(k, dev, 1);
+    await setup(k, `${sys}/buffer1`, { out_voltage0_i_en: '1', out_voltage0_q_en: '1', length: '256' });
+    await k.writeText(`${sys}/buffer1/enable`, '1');
+    assert.equal(await k.readText(`${sys}/buffer1/data_available`), '1024\n'); // free space, bytes
+    const data = new Uint8Array(2048).map((_, i) => i & 0xff);
+    assert.equal(await k.write(tx, data), 2048);
+    assert.equal(await k.write(tx, data), 2048); // blocks until a block was played
+    assert.ok(k.iio.device('iiojs-trx').buffer(1).stats.bytes >= 512);
+  });
+});
+
+describe('removal', () => {
+  test('a plain unplug: device fd ioctls ENODEV, sysfs and /dev gone, file I/O readers woken', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    const dev = await k.open('/dev/iio:device0', O_RDWR);
+    await setup(k, DUMMY, { 'trigger/current_trigger': 't0', 'buffer0/in_voltage0_en': '1', 'buffer0/length': '16', 'buffer0/watermark': '16', 'buffer0/enable': '1' });
+    await k.writeText('/sys/bus/iio/devices/trigger0/sampling_frequency', '1');
+    const reader = k.read(dev, new Uint8Array(64)).catch((e: { code: string }) => e.code);
+    await sleep(10);
+    k.iio.device('dummy0').unplug();
+    assert.equal(await reader, 'ENODEV');
+    assert.throws(() => k.ioctl(dev, IIO_GET_EVENT_FD_IOCTL, intArg(0)), { code: 'ENODEV' });
+    await assert.rejects(k.stat(DUMMY), { code: 'ENOENT' });
+    await assert.rejects(k.open('/dev/iio:device0', O_RDWR), { code: 'ENOENT' });
+    assert.equal(await pollFor(k, dev, POLLIN, 0), 0);
+    assert.equal(k.iio.device('dummy0').gone, true);
+    k.close(dev);
+  });
+});

@@ -1,0 +1,159 @@
+// The syscalls the IIO conformance cases make, written once against the Kernel port: IIO ioctls
+// with their int / struct arguments, DMABUF allocation (DMA heap, udmabuf), sync-file status,
+// and poll with a timeout.
+import {
+  DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+  DMA_BUF_IOCTL_SYNC,
+  DMA_HEAP_IOCTL_ALLOC,
+  F_ADD_SEALS,
+  F_GETFL,
+  F_SEAL_SHRINK,
+  F_SETFL,
+  IIO_BUFFER_DMABUF_ATTACH_IOCTL,
+  IIO_BUFFER_DMABUF_DETACH_IOCTL,
+  IIO_BUFFER_DMABUF_ENQUEUE_IOCTL,
+  IIO_BUFFER_GET_FD_IOCTL,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDWR,
+  SYNC_IOC_FILE_INFO,
+  UDMABUF_CREATE,
+  UDMABUF_FLAGS_CLOEXEC,
+  dmaBufExportSyncFileStruct,
+  dmaBufSyncStruct,
+  dmaHeapAllocationDataStruct,
+  iioDmabufStruct,
+  syncFenceInfoStruct,
+  syncFileInfoStruct,
+  udmabufCreateStruct,
+} from '../../src/abi/index.js';
+import type { KernelPort } from '../../src/kernel/port.js';
+
+export function intArg(value: number): Int32Array {
+  return Int32Array.of(value);
+}
+
+/** IIO_BUFFER_GET_FD_IOCTL: the new buffer fd. */
+export function getBufferFd(k: KernelPort, devfd: number, index: number): number {
+  const arg = intArg(index);
+  k.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, arg);
+  return arg[0]!;
+}
+
+export function attach(k: KernelPort, bufferFd: number, dmabufFd: number): number {
+  return k.ioctl(bufferFd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, intArg(dmabufFd));
+}
+
+export function detach(k: KernelPort, bufferFd: number, dmabufFd: number): number {
+  return k.ioctl(bufferFd, IIO_BUFFER_DMABUF_DETACH_IOCTL, intArg(dmabufFd));
+}
+
+export function enqueue(k: KernelPort, bufferFd: number, dmabufFd: number, bytesUsed: number, flags = 0): number {
+  return k.ioctl(bufferFd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, iioDmabufStruct.encode({ fd: dmabufFd >>> 0, flags: flags >>> 0, bytesUsed }));
+}
+
+export function setNonblock(k: KernelPort, fd: number, on: boolean): void {
+  const flags = k.fcntl(fd, F_GETFL);
+  k.fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+/** A DMABUF from the system heap (O_RDWR | O_CLOEXEC). */
+export async function heapBuffer(k: KernelPort, size: number): Promise<number> {
+  const heap = await k.open('/dev/dma_heap/system', O_RDWR);
+  try {
+    const data = dmaHeapAllocationDataStruct.encode({ len: size, fdFlags: O_RDWR | O_CLOEXEC });
+    k.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, data);
+    return dmaHeapAllocationDataStruct.decode(data).fd;
+  } finally {
+    k.close(heap);
+  }
+}
+
+/** A udmabuf over a sealed memfd of `size` bytes (the returned fd is the ioctl's value). */
+export async function udmabuf(k: KernelPort, size: number): Promise<number> {
+  const memfd = k.memfdCreate('iiojs-conformance', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const dev = await k.open('/dev/udmabuf', O_RDWR);
+  try {
+    k.ftruncate(memfd, size);
+    k.fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK);
+    return k.ioctl(dev, UDMABUF_CREATE, udmabufCreateStruct.encode({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, offset: 0, size }));
+  } finally {
+    k.close(dev);
+    k.close(memfd);
+  }
+}
+
+/** An fd that is open but not a DMABUF (the probe used a pipe). */
+export function notDmabuf(k: KernelPort): number {
+  return k.memfdCreate('iiojs-not-a-dmabuf', MFD_CLOEXEC);
+}
+
+/** An fd number that is not open. */
+export function closedFd(k: KernelPort): number {
+  const fd = k.memfdCreate('iiojs-closed', MFD_CLOEXEC);
+  k.close(fd);
+  return fd;
+}
+
+export function exportSyncFile(k: KernelPort, dmabufFd: number, flags: number): number {
+  const data = dmaBufExportSyncFileStruct.encode({ flags, fd: 0 });
+  k.ioctl(dmabufFd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, data);
+  return dmaBufExportSyncFileStruct.decode(data).fd;
+}
+
+export interface SyncInfo {
+  status: number;
+  numFences: number;
+  fences: Array<{ status: number; driver: string; timeline: string }>;
+}
+
+/** SYNC_IOC_FILE_INFO, twice: the count, then the fence array. */
+export function syncFileInfo(k: KernelPort, syncFd: number): SyncInfo {
+  const head = syncFileInfoStruct.encode({});
+  k.ioctl(syncFd, SYNC_IOC_FILE_INFO, head);
+  const { status, numFences } = syncFileInfoStruct.decode(head);
+  const array = new Uint8Array(numFences * syncFenceInfoStruct.size);
+  const full = syncFileInfoStruct.encode({ numFences });
+  k.ioctl(syncFd, SYNC_IOC_FILE_INFO, full, [[48, array]]);
+  const fences = [];
+  for (let i = 0; i < numFences; i++) {
+    const f = syncFenceInfoStruct.decode(array.subarray(i * syncFenceInfoStruct.size));
+    fences.push({ status: f.status, driver: f.driverName, timeline: f.objName });
+  }
+  return { status, numFences, fences };
+}
+
+export function dmabufSync(k: KernelPort, dmabufFd: number, flags: number): void {
+  k.ioctl(dmabufFd, DMA_BUF_IOCTL_SYNC, dmaBufSyncStruct.encode({ flags: BigInt(flags) }));
+}
+
+/** poll(2) with a timeout: the revents, or 0 if nothing became ready in `ms`. */
+export async function pollFor(k: KernelPort, fd: number, events: number, ms: number): Promise<number> {
+  try {
+    return await k.poll(fd, events, { signal: AbortSignal.timeout(ms) });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') return 0;
+    throw e;
+  }
+}
+
+/** How long `body` took, in seconds. */
+export function timed<T>(body: () => T): { value: T | undefined; error: unknown; seconds: number } {
+  const start = performance.now();
+  try {
+    const value = body();
+    return { value, error: undefined, seconds: (performance.now() - start) / 1000 };
+  } catch (error) {
+    return { value: undefined, error, seconds: (performance.now() - start) / 1000 };
+  }
+}
+
+/** The 16-bit counter check of the probe: first and last word, and how many words break the count. */
+export function counterCheck(bytes: Uint8Array): { first: number; last: number; mismatches: number } {
+  const words = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  let mismatches = 0;
+  for (let i = 1; i < words.length; i++) if (words[i] !== ((words[i - 1]! + 1) & 0xffff)) mismatches++;
+  return { first: words[0]!, last: words[words.length - 1]!, mismatches };
+}

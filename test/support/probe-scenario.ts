@@ -1,0 +1,57 @@
+// The hardware of the recorded probe (../shared/fixtures/linux-6.12-probe.txt and
+// linux-6.12-iio-sysfs.txt) as a sim scenario:
+// - iio:device0: an iio_dummy "dummy0" made through configfs (no parent device), with the
+//   driver's channels and values, a kfifo buffer, triggered; trigger0 = hrtimer "t0",
+//   trigger1 = "sysfstrig0" (iio_sysfs_trigger add_trigger 0).
+// - iio:device1: "vadc-dma", the lab's test module: a platform device iio-vadc-dma with two
+//   u16 channels and a DMA input buffer (industrialio-buffer-dma without the dmaengine
+//   wrapper, so no length_align_bytes), no sampling_frequency, no raw attributes. Its "DMA"
+//   writes a 16-bit counter that runs across blocks: word k of everything it ever produced
+//   holds k mod 65536, i.e. channel 0 of scan n is 2n and channel 1 is 2n + 1.
+import type { Scenario } from '../../src/kernel/sim/scenario-types.js';
+import type { IioDeviceSpec } from '../../src/kernel/sim/iio/index.js';
+
+const dummy0: IioDeviceSpec = {
+  name: 'dummy0',
+  triggered: true,
+  buffers: [{ direction: 'in', kind: 'kfifo' }],
+  // iio_dummy shares its sampling frequency by direction: in_sampling_frequency.
+  attributes: { in_sampling_frequency: 3.000000033 },
+  channels: [
+    { type: 'voltage', index: 0, scanIndex: 0, format: 'le:u13/16>>0', offset: 7, scale: 0.001333, waveform: { kind: 'constant', value: 73 } },
+    { type: 'voltage', index: 1, differential: 2, scanIndex: 1, format: 'le:s12/16>>0', scale: 0.000001344, shared: 'type', waveform: { kind: 'constant', value: 33 } },
+    { type: 'voltage', index: 3, differential: 4, scanIndex: 2, format: 'le:s11/16>>0', scale: 0.000001344, shared: 'type', waveform: { kind: 'constant', value: -34 } },
+    { type: 'accel', modifier: 'x', scanIndex: 3, format: 'le:s16/16>>0', waveform: { kind: 'constant', value: 34 }, attributes: { calibbias: -7, calibscale: 0.0001 } },
+    { type: 'timestamp', scanIndex: 4, format: 'le:s64/64>>0' },
+    { type: 'voltage', direction: 'out', index: 0 },
+    { type: 'activity', modifier: 'running', attributes: { input: 98 } },
+    { type: 'activity', modifier: 'walking', attributes: { input: 4 } },
+    { type: 'steps', attributes: { input: 47, en: 0, calibheight: 0 } },
+  ],
+};
+
+const vadcDma: IioDeviceSpec = {
+  name: 'vadc-dma',
+  parent: 'platform/iio-vadc-dma',
+  buffers: [{ direction: 'in', kind: 'dma' }],
+  channels: [
+    { type: 'voltage', index: 0, scanIndex: 0, format: 'le:u16/16>>0', raw: false, waveform: { kind: 'ramp', start: 0, step: 2 } },
+    { type: 'voltage', index: 1, scanIndex: 1, format: 'le:u16/16>>0', raw: false, waveform: { kind: 'ramp', start: 1, step: 2 } },
+  ],
+};
+
+export const probeScenario: Scenario = {
+  description: 'the hardware of the Linux 6.12.117 probe: iio_dummy dummy0 and the vadc-dma test module',
+  devices: [dummy0, vadcDma],
+  triggers: [
+    { name: 't0', kind: 'hrtimer', frequency: 100 },
+    { name: 'sysfstrig0', kind: 'sysfs' },
+  ],
+  sysfsTrigger: true,
+  dmaHeaps: ['system'],
+  udmabuf: true,
+};
+
+/** The devices by role, as the probe names them. */
+export const DUMMY = { name: 'dummy0', dev: '/dev/iio:device0', sys: '/sys/bus/iio/devices/iio:device0' } as const;
+export const VADC = { name: 'vadc-dma', dev: '/dev/iio:device1', sys: '/sys/bus/iio/devices/iio:device1' } as const;
