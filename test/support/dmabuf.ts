@@ -4,6 +4,7 @@
 // test opens through a Session is closed after the test.
 import type { TestContext } from 'node:test';
 import {
+  dmaBufSyncStruct,
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_HEAP_IOCTL_ALLOC,
   dmaBufExportSyncFileStruct,
@@ -135,4 +136,9 @@ export async function pollWithin(k: KernelPort, fd: number, events: number, ms: 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The DMA_BUF_IOCTL_SYNC argument (kernel-abi §4.4). */
+export function syncArg(flags: number): Uint8Array {
+  return dmaBufSyncStruct.encode({ flags });
 }

@@ -9,9 +9,9 @@
 //   writes a 16-bit counter that runs across blocks: word k of everything it ever produced
 //   holds k mod 65536, i.e. channel 0 of scan n is 2n and channel 1 is 2n + 1.
 import type { Scenario } from '../../src/kernel/sim/scenario-types.js';
-import type { IioDeviceSpec } from '../../src/kernel/sim/iio/index.js';
+import type { DeviceSpec } from '../../src/kernel/sim/scenario-types.js';
 
-const dummy0: IioDeviceSpec = {
+const dummy0: DeviceSpec = {
   name: 'dummy0',
   triggered: true,
   buffers: [{ direction: 'in', kind: 'kfifo' }],
@@ -30,7 +30,7 @@ const dummy0: IioDeviceSpec = {
   ],
 };
 
-const vadcDma: IioDeviceSpec = {
+const vadcDma: DeviceSpec = {
   name: 'vadc-dma',
   parent: 'platform/iio-vadc-dma',
   buffers: [{ direction: 'in', kind: 'dma' }],

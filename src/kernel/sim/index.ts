@@ -20,10 +20,6 @@ import { Vfs } from './vfs.js';
 export interface SimKernelOptions {
   timeMode?: TimeMode;
   pageSize?: number;
-  /** DMA heaps under /dev/dma_heap (default ["system"]); [] for none. */
-  dmaHeaps?: string[];
-  /** /dev/udmabuf present (default true). */
-  udmabuf?: boolean;
   /** The virtual IIO hardware (default: defaultScenario()). */
   scenario?: Scenario;
 }
@@ -56,8 +52,9 @@ export class SimKernel implements KernelPort {
       pageSize: this.pageSize,
       timeMode: options.timeMode ?? 'realtime',
     };
-    installDmaBufDevices(this.context, { heaps: options.dmaHeaps ?? ['system'], udmabuf: options.udmabuf ?? true });
-    this.iio = installIio(this.context, options.scenario ?? defaultScenario());
+    const scenario = options.scenario ?? defaultScenario();
+    installDmaBufDevices(this.context, { heaps: scenario.dmaHeaps ?? ['system'], udmabuf: scenario.udmabuf ?? true });
+    this.iio = installIio(this.context, scenario);
   }
 
   get faults(): Faults {
@@ -134,7 +131,8 @@ export class SimKernel implements KernelPort {
     const file = this.#file(fd);
     return this.#call(`ioctl(${ioctlName(request)})`, file?.name, () => {
       const target = this.context.fds.get(fd);
-      return target.ioctl(request >>> 0, toIoctlArg(arg), resolvePointers(pointers));
+      const bytes = toIoctlArg(arg);
+      return target.ioctl(request >>> 0, bytes, resolvePointers(pointers, bytes instanceof Uint8Array ? bytes.length : 0));
     });
   }
 
@@ -280,9 +278,13 @@ function toIoctlArg(arg: number | ArrayBufferView | ArrayBuffer | undefined): Io
   throw new TypeError('ioctl argument must be an integer, ArrayBuffer or ArrayBufferView');
 }
 
-function resolvePointers(pointers: PointerFields | undefined): Map<number, Uint8Array> {
+/** As the Linux port: each pointer field lies inside the argument (8 bytes, as the kernel reads them). */
+function resolvePointers(pointers: PointerFields | undefined, argBytes: number): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   for (const [offset, target] of pointers ?? []) {
+    if (!Number.isInteger(offset) || offset < 0 || offset > argBytes - 8) {
+      throw new RangeError(`pointer offset must be an integer in [0, ${argBytes - 8}]`);
+    }
     const bytes = toIoctlArg(target);
     if (!(bytes instanceof Uint8Array)) throw new TypeError('pointer target must be an ArrayBuffer or ArrayBufferView');
     out.set(offset, bytes);

@@ -34,6 +34,8 @@ export interface TriggerSpec {
 export interface DeviceSpec {
   name: string;
   label?: string;
+  /** Where the device sits under /sys/devices (e.g. "platform/iio-vadc-dma"); default: at the top. */
+  parent?: string;
   id?: number;
   /**
    * Samples per second per channel (device attribute sampling_frequency). Required when a
@@ -69,6 +71,11 @@ export interface ChannelSpec {
   modifier?: string;
   extendName?: string;
   label?: string;
+  /**
+   * Has a `_raw` attribute. Default: every channel but the timestamp and processed channels
+   * (those with an `input` attribute). High-speed converters often have none.
+   */
+  raw?: boolean;
   /**
    * Position in the scan; omitted = not a scan element (no _en/_index/_type). Unique within the
    * device across both directions (the kernel's iio_check_unique_scan_index).

@@ -72,11 +72,11 @@ const RESERVED_CHANNEL_POSTFIXES = new Set(['raw', 'scale', 'offset', 'label', '
 const SCENARIO_KEYS = ['description', 'devices', 'triggers', 'sysfsTrigger', 'dmaHeaps', 'udmabuf'] as const;
 const TRIGGER_KEYS = ['name', 'kind', 'frequency'] as const;
 const DEVICE_KEYS = [
-  'name', 'label', 'id', 'samplingFrequency', 'samplingFrequencyAvailable', 'channels', 'buffers',
+  'name', 'label', 'parent', 'id', 'samplingFrequency', 'samplingFrequencyAvailable', 'channels', 'buffers',
   'triggered', 'trigger', 'registers', 'attributes', 'events',
 ] as const;
 const CHANNEL_KEYS = [
-  'type', 'direction', 'index', 'differential', 'modifier', 'extendName', 'label', 'scanIndex', 'format',
+  'type', 'direction', 'index', 'differential', 'modifier', 'extendName', 'label', 'raw', 'scanIndex', 'format',
   'buffers', 'scale', 'offset', 'shared', 'waveform', 'attributes',
 ] as const;
 const BUFFER_KEYS = ['direction', 'kind', 'lengthAlignBytes', 'availableScanMasks'] as const;
@@ -367,6 +367,10 @@ class Validator {
     const o = this.object(value, path, DEVICE_KEYS, ['name', 'channels']);
     const out: DeviceSpec = { name: this.name(o.name, key(path, 'name')), channels: [] };
     if (o.label !== undefined) out.label = this.text(o.label, key(path, 'label'));
+    if (o.parent !== undefined) {
+      out.parent = this.string(o.parent, key(path, 'parent'));
+      if (!/^[A-Za-z0-9_.:-]+(\/[A-Za-z0-9_.:-]+)*$/.test(out.parent)) this.fail(key(path, 'parent'), 'must be a relative path of plain names, e.g. "platform/my-adc"');
+    }
     if (o.id !== undefined) out.id = this.integer(o.id, key(path, 'id'), 0, MAX_DEVICE_ID);
     if (o.samplingFrequency !== undefined) out.samplingFrequency = this.positive(o.samplingFrequency, key(path, 'samplingFrequency'));
     if (o.samplingFrequencyAvailable !== undefined) {
@@ -522,6 +526,7 @@ class Validator {
     }
     if (o.extendName !== undefined) out.extendName = this.name(o.extendName, key(path, 'extendName'));
     if (o.label !== undefined) out.label = this.text(o.label, key(path, 'label'));
+    if (o.raw !== undefined) out.raw = this.boolean(o.raw, key(path, 'raw'));
     if (type === 'timestamp' && direction !== 'in') this.fail(key(path, 'direction'), 'a timestamp channel is an input');
 
     let scanType: ScanType | undefined;

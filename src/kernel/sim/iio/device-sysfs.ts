@@ -5,7 +5,7 @@
 import { kerr } from '../errno.js';
 import { nowMs } from '../clock.js';
 import type { IioDevice } from './device.js';
-import { IIO_MAJOR, type IioChannelSpec } from './device.js';
+import { IIO_MAJOR } from './device.js';
 import { kstrtoint, parseIioValue } from './kstrto.js';
 import { formatAttrValue, formatIioValue, separateName, sharedByTypeName } from './naming.js';
 import { TIMESTAMP_CLOCKS, type TimestampClock } from './timestamps.js';
@@ -101,7 +101,7 @@ function installChannelAttrs(device: IioDevice): void {
     const ch = channel.spec;
     if (channel.isTimestamp) continue;
     const extra = ch.attributes ?? {};
-    if ((ch as IioChannelSpec).raw ?? !('input' in extra)) {
+    if (ch.raw ?? !('input' in extra)) {
       vfs.attr(`${dir}/${separateName(ch, 'raw')}`, {
         mode: 0o644,
         show: () => {

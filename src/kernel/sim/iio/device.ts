@@ -4,7 +4,7 @@
 // machinery of each mode. unplug() is iio_device_unregister followed by the driver's remove.
 import type { SimContext } from '../context.js';
 import { kerr } from '../errno.js';
-import type { ChannelSpec, DeviceSpec } from '../scenario-types.js';
+import type { DeviceSpec } from '../scenario-types.js';
 import type { BufferMode, IioBuffer } from './buffer.js';
 import { SimChannel } from './channel.js';
 import { DeviceFile } from './chardev.js';
@@ -23,22 +23,6 @@ import { disableAllBuffers } from './update.js';
 
 /** The dynamic major the "iio" chrdev region got on the recorded machine. */
 export const IIO_MAJOR = 253;
-
-/** Extra channel fields the IIO model understands beyond ChannelSpec. */
-export interface IioChannelSpec extends ChannelSpec {
-  /**
-   * Has a `_raw` attribute. Default: every channel but the timestamp and processed channels
-   * (those with an `input` attribute). High-speed converters often have none.
-   */
-  raw?: boolean;
-}
-
-/** Extra device fields the IIO model understands beyond DeviceSpec. */
-export interface IioDeviceSpec extends DeviceSpec {
-  /** Where the device sits under /sys/devices (e.g. "platform/iio-vadc-dma"); default: at the top. */
-  parent?: string;
-  channels: IioChannelSpec[];
-}
 
 /** What a device needs from the rest of the subsystem. */
 export interface IioHost {
@@ -86,7 +70,7 @@ export class IioDevice {
 
   constructor(
     readonly host: IioHost,
-    readonly spec: IioDeviceSpec,
+    readonly spec: DeviceSpec,
     readonly id: number,
   ) {
     this.ctx = host.ctx;

@@ -27,11 +27,11 @@ import type { Scenario } from '../scenario-types.js';
 import { deviceIds } from '../scenario.js';
 import type { SimChannel } from './channel.js';
 import { deviceControl, type DeviceControl, type IioControl } from './control.js';
-import { IioDevice, type IioDeviceSpec, type IioHost } from './device.js';
+import { IioDevice, type IioHost } from './device.js';
 import { TriggerRegistry } from './trigger.js';
 
 export type { BufferControl, BufferStats, DeviceControl, IioControl } from './control.js';
-export type { IioChannelSpec, IioDeviceSpec, UnplugOptions } from './device.js';
+export type { UnplugOptions } from './device.js';
 export { KernelOops } from './oops.js';
 
 class IioSubsystem implements IioHost, IioControl {
@@ -48,7 +48,7 @@ class IioSubsystem implements IioHost, IioControl {
     if (scenario.sysfsTrigger !== false) this.triggers.installSysfsTriggerDevice();
     for (const t of scenario.triggers ?? []) this.triggers.add(t);
     const ids = deviceIds(scenario);
-    scenario.devices.forEach((spec, i) => this.#devices.push(new IioDevice(this, spec as IioDeviceSpec, ids[i]!)));
+    scenario.devices.forEach((spec, i) => this.#devices.push(new IioDevice(this, spec, ids[i]!)));
     for (const device of this.#devices) device.register();
   }
 
