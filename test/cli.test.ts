@@ -1,7 +1,9 @@
 // The real `iio` binary as a subprocess.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -42,8 +44,46 @@ test('doctor --json reports the addon and this machine\'s memfd support', () => 
   assert.ok(Array.isArray(report['dmaHeaps'].heaps));
 });
 
-test('doctor rejects unknown options with a one-line error and exit 1', () => {
+test('doctor rejects unknown options and URIs with a one-line error and exit 1', () => {
   const run = iio('doctor', '--frobnicate');
   assert.equal(run.status, 1);
-  assert.equal(run.stderr, "iio: unknown argument --frobnicate for doctor (see 'iio doctor --help')\n");
+  assert.equal(run.stderr, "iio: Unknown option '--frobnicate'\n");
+  const bad = iio('doctor', '-u', 'usb:');
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, 'iio: unsupported URI "usb:": use local:, sim: or sim:<scenario.json>\n');
+});
+
+test('doctor -u sim: lists the simulated devices and zero-copy support', () => {
+  const run = iio('doctor', '-u', 'sim:');
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.split('\n');
+  assert.equal(lines[0], `sim: (simulated kernel), Node ${process.version}`);
+  assert.equal(lines[1], 'IIO             ok    3 device(s), 2 trigger(s)');
+  assert.deepEqual(lines.slice(2, 7).map((l) => l.trim()), [
+    'iio:device0  iiojs-adc4',
+    'iio:device1  iiojs-trx',
+    'iio:device2  iiojs-sensor',
+    'trigger0  iiojs-timer0',
+    'trigger1  sysfstrig0',
+  ]);
+  assert.match(run.stdout, /\nDMABUF zero-copy blocks available \(DMA heap "system"\)\n$/);
+});
+
+test('doctor -u sim:<file> boots the scenario file and names a broken one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iiojs-cli-'));
+  try {
+    const file = join(dir, 'one.json');
+    writeFileSync(file, JSON.stringify({ devices: [{ name: 'solo', channels: [{ type: 'temp' }] }], dmaHeaps: [], udmabuf: false }));
+    const run = iio('doctor', '-u', `sim:${file}`, '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as Record<string, any>;
+    assert.deepEqual(report['iio'].devices, [{ id: 'iio:device0', name: 'solo' }]);
+    assert.equal(report['udmabuf'].code, 'ENOENT');
+    writeFileSync(file, '{ "devices": [ { "name": 7 } ] }');
+    const broken = iio('doctor', '-u', `sim:${file}`);
+    assert.equal(broken.status, 1);
+    assert.match(broken.stderr, new RegExp(`^iio: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: devices\\[0\\]`));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });

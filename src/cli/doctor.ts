@@ -1,27 +1,35 @@
-// `iio doctor`: what this machine offers for IIO streaming, and what to do about what is missing.
+// `iio doctor`: what a kernel offers for IIO streaming, and what to do about what is missing.
 import { release } from 'node:os';
+import { parseArgs } from 'node:util';
 import { addonPath, loadAddon } from '../kernel/linux/addon.js';
-import { LinuxKernel } from '../kernel/linux/index.js';
-import { probeKernel, type KernelReport, type ProbeResult } from '../kernel/probe.js';
+import { openKernel } from '../kernel/open.js';
+import { probeKernel, type KernelReport, type NamedEntry, type ProbeResult } from '../kernel/probe.js';
 
-export const doctorHelp = `Usage: iio doctor [--json]
+export const doctorHelp = `Usage: iio doctor [-u <uri>] [--json]
 
-Checks what this machine's kernel offers for IIO streaming: the native addon, IIO devices and
-triggers, DMA heaps and udmabuf (the DMABUF allocators zero-copy streaming needs), memfd seals.
-Every feature is detected by trying it.
+Checks what a kernel offers for IIO streaming: IIO devices and triggers, DMA heaps and udmabuf
+(the DMABUF allocators zero-copy streaming needs), memfd seals, and for the real kernel the
+native addon. Every feature is detected by trying it.
 
 Options:
-  --json    print the report as JSON
+  -u, --uri <uri>   local: (this machine's kernel, the default), sim: (the simulated kernel
+                    and its built-in devices) or sim:<scenario.json>
+  --json            print the report as JSON
 
 Examples:
   iio doctor
+  iio doctor -u sim:
   iio doctor --json | jq .dmaHeaps
 `;
 
 function line(label: string, result: ProbeResult, hint?: string): string {
-  const why = !result.ok && result.message.startsWith(result.code) ? result.message : !result.ok ? `${result.code}: ${result.message}` : '';
-  const status = result.ok ? `ok    ${result.detail}` : `no    ${why}`;
-  return `${label.padEnd(16)}${status}${!result.ok && hint ? `\n${''.padEnd(22)}${hint}` : ''}`;
+  if (result.ok) return `${label.padEnd(16)}ok    ${result.detail}`;
+  const why = result.message.startsWith(result.code) ? result.message : `${result.code}: ${result.message}`;
+  return `${label.padEnd(16)}no    ${why}${hint ? `\n${''.padEnd(22)}${hint}` : ''}`;
+}
+
+function entries(list: NamedEntry[]): string[] {
+  return list.map((e) => `${''.padEnd(22)}${e.id}${e.name === undefined ? '' : `  ${e.name}`}`);
 }
 
 function summary(report: KernelReport): string {
@@ -31,27 +39,32 @@ function summary(report: KernelReport): string {
   return 'no DMABUF allocator: buffers fall back to read()/write() file I/O';
 }
 
-export async function doctor(args: string[]): Promise<number> {
-  const json = args.includes('--json');
-  const unknown = args.filter((a) => a !== '--json');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]} for doctor (see 'iio doctor --help')`);
+function addonStatus(): ProbeResult {
+  try {
+    loadAddon();
+    return { ok: true, detail: addonPath() };
+  } catch (e) {
+    return { ok: false, code: (e as { code: string }).code, message: (e as Error).message };
+  }
+}
 
-  const addon: ProbeResult = (() => {
-    try {
-      loadAddon();
-      return { ok: true, detail: addonPath() };
-    } catch (e) {
-      return { ok: false, code: (e as { code: string }).code, message: (e as Error).message };
-    }
-  })();
-  const report = addon.ok ? await probeKernel(new LinuxKernel()) : undefined;
-  if (json) {
-    process.stdout.write(JSON.stringify({ kernel: release(), node: process.version, addon, ...report }, null, 2) + '\n');
+export async function doctor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { uri: { type: 'string', short: 'u', default: 'local:' }, json: { type: 'boolean' } } });
+  const uri = values.uri!;
+  const local = uri === 'local:';
+  const addon = local ? addonStatus() : undefined;
+  const report = addon?.ok === false ? undefined : await probeKernel(openKernel(uri));
+
+  if (values.json) {
+    const kernel = local ? release() : uri;
+    process.stdout.write(JSON.stringify({ uri, kernel, node: process.version, addon, ...report }, null, 2) + '\n');
     return 0;
   }
-  const out = [`Linux ${release()} (${process.arch}), Node ${process.version}`, line('native addon', addon)];
+  const out = [local ? `Linux ${release()} (${process.arch}), Node ${process.version}` : `${uri} (simulated kernel), Node ${process.version}`];
+  if (addon) out.push(line('native addon', addon));
   if (report) {
-    out.push(line('IIO', report.iio, 'no IIO devices: load a driver, or try the simulated devices (sim:)'));
+    out.push(line('IIO', report.iio, 'no IIO devices: load a driver, or try the simulated devices (-u sim:)'));
+    out.push(...entries(report.iio.devices), ...entries(report.iio.triggers));
     out.push(line('DMA heaps', report.dmaHeaps, 'CONFIG_DMABUF_HEAPS_SYSTEM gives /dev/dma_heap/system'));
     for (const heap of report.dmaHeaps.heaps) out.push(line(`  ${heap.name}`, heap.alloc));
     out.push(line('udmabuf', report.udmabuf, 'CONFIG_UDMABUF gives /dev/udmabuf'));

@@ -11,14 +11,20 @@ import type { KernelPort } from './port.js';
 export type ProbeResult = { ok: true; detail: string } | { ok: false; code: string; message: string };
 
 export interface KernelReport {
-  /** iio:deviceN and triggerN entries of /sys/bus/iio/devices. */
-  iio: ProbeResult & { devices: string[]; triggers: string[] };
+  /** iio:deviceN and triggerN entries of /sys/bus/iio/devices, with their `name` attributes. */
+  iio: ProbeResult & { devices: NamedEntry[]; triggers: NamedEntry[] };
   /** Each DMA heap under /dev/dma_heap (§4.1) and whether a one-page allocation worked. */
   dmaHeaps: ProbeResult & { heaps: Array<{ name: string; alloc: ProbeResult }> };
   /** A one-page udmabuf made from a sealed memfd (§4.2). */
   udmabuf: ProbeResult;
   /** memfd_create, F_SEAL_SHRINK and a shared mapping: what udmabuf needs. */
   memfd: ProbeResult;
+}
+
+export interface NamedEntry {
+  id: string;
+  /** The `name` attribute; undefined if the driver sets none. */
+  name: string | undefined;
 }
 
 export interface ProbePaths {
@@ -87,13 +93,19 @@ function createUdmabuf(port: KernelPort, devPath: string): Promise<string> {
 }
 
 export async function probeKernel(port: KernelPort, paths: ProbePaths = { sysfs: '/sys', dev: '/dev' }): Promise<KernelReport> {
-  const devices: string[] = [];
-  const triggers: string[] = [];
+  const devices: NamedEntry[] = [];
+  const triggers: NamedEntry[] = [];
   const iio = await attempt(async () => {
-    for (const { name } of await port.readdir(`${paths.sysfs}/bus/iio/devices`)) {
-      if (name.startsWith('iio:device')) devices.push(name);
-      else if (/^trigger\d+$/.test(name)) triggers.push(name);
+    const dir = `${paths.sysfs}/bus/iio/devices`;
+    for (const { name: id } of await port.readdir(dir)) {
+      const list = id.startsWith('iio:device') ? devices : /^trigger\d+$/.test(id) ? triggers : undefined;
+      if (list === undefined) continue;
+      const name = await port.readText(`${dir}/${id}/name`).then((t) => t.trim(), () => undefined);
+      list.push({ id, name });
     }
+    const byNumber = (a: NamedEntry, b: NamedEntry) => Number(/\d+$/.exec(a.id)![0]) - Number(/\d+$/.exec(b.id)![0]);
+    devices.sort(byNumber);
+    triggers.sort(byNumber);
     return `${devices.length} device(s), ${triggers.length} trigger(s)`;
   });
 
