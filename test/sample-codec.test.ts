@@ -19,8 +19,8 @@ import {
   type ScanType,
 } from '../src/format/index.js';
 import { prng } from './support/prng.js';
+import { intIn, randomScanType } from './support/random-scan-type.js';
 
-const intIn = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 
 /** The storage word of `bytes` (one value) as an unsigned bigint. */
 function wordOf(bytes: Uint8Array, t: ScanType): bigint {
@@ -50,19 +50,7 @@ function refEncode(value: bigint, t: ScanType): Uint8Array {
   return out;
 }
 
-function randomType(rand: () => number): ScanType {
-  const storageBits = rand() < 0.6 ? [8, 16, 24, 32, 64][intIn(rand, 0, 4)]! : 8 * intIn(rand, 1, 31);
-  const realBits = rand() < 0.3 ? storageBits : intIn(rand, 1, storageBits);
-  return {
-    endianness: rand() < 0.5 ? 'le' : 'be',
-    signed: rand() < 0.5,
-    fullyDefined: false,
-    realBits,
-    storageBits,
-    repeat: rand() < 0.7 ? 1 : intIn(rand, 2, 4),
-    shift: rand() < 0.4 ? 0 : intIn(rand, 0, storageBits - realBits),
-  };
-}
+const randomType = (rand: () => number): ScanType => randomScanType(rand, { common: [8, 16, 24, 32, 64], commonChance: 0.6, maxStorageBits: 248, maxRepeat: 4 });
 
 function randomValue(rand: () => number, t: ScanType): bigint {
   const r = BigInt(t.realBits);

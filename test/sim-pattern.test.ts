@@ -14,22 +14,10 @@ import {
 import { ScanPattern, patchTimestamps, type PatternElement } from '../src/kernel/sim/pattern.js';
 import { channelSignal, tableSignal, type ChannelSignal } from '../src/kernel/sim/signal.js';
 import { prng } from './support/prng.js';
+import { intIn, randomScanType } from './support/random-scan-type.js';
 
-const intIn = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 
-function randomType(rand: () => number): ScanType {
-  const storageBits = rand() < 0.8 ? [8, 16, 32, 64][intIn(rand, 0, 3)]! : 8 * intIn(rand, 3, 9);
-  const realBits = rand() < 0.4 ? storageBits : intIn(rand, 1, storageBits);
-  return {
-    endianness: rand() < 0.5 ? 'le' : 'be',
-    signed: rand() < 0.5,
-    fullyDefined: false,
-    realBits,
-    storageBits,
-    repeat: rand() < 0.8 ? 1 : intIn(rand, 2, 3),
-    shift: intIn(rand, 0, storageBits - realBits),
-  };
-}
+const randomType = (rand: () => number): ScanType => randomScanType(rand, { common: [8, 16, 32, 64], commonChance: 0.8, maxStorageBits: 72, maxRepeat: 3 });
 
 function randomSignal(rand: () => number, type: ScanType): ChannelSignal {
   const pick = rand();

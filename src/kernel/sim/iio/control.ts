@@ -6,20 +6,12 @@ import { kerr } from '../errno.js';
 import type { IioBuffer } from './buffer.js';
 import type { IioDevice, UnplugOptions } from './device.js';
 import { DmaBuffer } from './dma-buffer.js';
-import type { DmaMode } from './dma-engine.js';
+import type { DmaMode, DmaStats } from './dma-engine.js';
 import { KfifoBuffer } from './kfifo.js';
 
-export interface BufferStats {
+export interface BufferStats extends DmaStats {
   /** Scans the hardware had to drop (kfifo full, or an output underrun). */
   lost: number;
-  /** DMA: blocks and bytes completed, FNV-1a of the bytes played, the last block played. */
-  blocks: number;
-  bytes: number;
-  checksum: number;
-  last: Uint8Array | undefined;
-  /** DMA: transfers failed by injection, and aborted by a disable or removal. */
-  failed: number;
-  aborted: number;
   /** DMA: blocks waiting for enable, and blocks with the engine. */
   queued: number;
   active: number;
