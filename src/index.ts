@@ -6,3 +6,9 @@ export type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOpti
 export { abortError, errnoOf, isSystemError, systemError, type SystemError } from './kernel/errors.js';
 export { LinuxKernel } from './kernel/linux/index.js';
 export { probeKernel, type KernelReport, type ProbePaths, type ProbeResult } from './kernel/probe.js';
+export { openKernel } from './kernel/open.js';
+export { SimKernel, type SimKernelOptions } from './kernel/sim/index.js';
+export type { TimeMode } from './kernel/sim/context.js';
+export { defaultScenario, loadScenario, parseScenario, ScenarioError } from './kernel/sim/scenario.js';
+export type * from './kernel/sim/scenario-types.js';
+export { KernelOops, type BufferControl, type BufferStats, type DeviceControl, type IioControl } from './kernel/sim/iio/index.js';
