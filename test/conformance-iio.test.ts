@@ -960,8 +960,10 @@ scenario('rmmod_active_devnode_gone', async () => {
 
 // ======== boot 2: removal with a QUEUED block on a disabled buffer =============================
 
-const lab2 = KERNEL === 'sim' ? boot() : lab;
-const k2 = lab2.kernel;
+// Each boot starts from fresh devices; on real Linux that resets the one kernel's devices, so it
+// happens when the boot's first case runs, not when this file loads.
+let lab2: Lab;
+let k2: KernelPort;
 let d1b = -1;
 let vb2 = -1;
 let heapA2 = -1;
@@ -971,6 +973,8 @@ let readWaiter2: Promise<unknown> | undefined;
 
 scenario('rmmod_queued_enqueue', async () => {
   // kernel-abi §2.6. The buffer ran once (so bytes_per_datum is set and a blocking read sleeps).
+  lab2 = boot();
+  k2 = lab2.kernel;
   d1b = await k2.open(VADC.dev, O_RDWR);
   vb2 = getBufferFd(k2, d1b, 0);
   await k2.writeText(`${VB}/in_voltage0_en`, '1');
@@ -1029,12 +1033,12 @@ scenario('rmmod_queued_devnode_gone', async () => {
 
 // ======== boot 3: a non-blocking read() with a DMABUF attached =================================
 
-const lab3 = KERNEL === 'sim' ? boot() : lab;
-const k3 = lab3.kernel;
+let k3: KernelPort;
 let vb3 = -1;
 
 scenario('raa_attach', async () => {
   // kernel-abi §2.4
+  k3 = boot().kernel;
   const d = await k3.open(VADC.dev, O_RDWR);
   vb3 = getBufferFd(k3, d, 0);
   k3.close(d);

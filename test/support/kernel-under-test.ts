@@ -7,6 +7,7 @@ import { LinuxKernel } from '../../src/kernel/linux/index.js';
 import type { KernelPort } from '../../src/kernel/port.js';
 import { SimKernel, type SimKernelOptions } from '../../src/kernel/sim/index.js';
 import type { IioControl } from '../../src/kernel/sim/iio/index.js';
+import { linuxLabControls, resetLinuxLab } from './linux-lab.js';
 
 export type KernelKind = 'sim' | 'linux';
 
@@ -25,23 +26,18 @@ export interface Lab {
 }
 
 /**
- * A freshly booted kernel with its controls: a new simulated kernel each call. On real Linux
- * the lab maps the same controls to the test module's parameters (delay_us) and rmmod; until it
- * does, using them there throws.
+ * A freshly booted kernel with its controls: a new simulated kernel with `options.scenario`, or
+ * on real Linux (inside vm/run-guest.sh) the probe's devices made afresh, with the controls
+ * mapped to the test module's parameters and rmmod (test/support/linux-lab.ts).
  */
 export function bootUnderTest(options: SimKernelOptions = {}): Lab {
   if (KERNEL === 'sim') {
     const sim = new SimKernel(options);
     return { kernel: sim, iio: sim.iio };
   }
-  return { kernel: new LinuxKernel(), iio: unmappedControls() };
-}
-
-function unmappedControls(): IioControl {
-  const fail = (): never => {
-    throw new Error('kernel-side IIO controls on real Linux belong to the lab (module parameters, rmmod): not mapped yet');
-  };
-  return { get devices(): readonly string[] { return fail(); }, device: fail };
+  const kernel = new LinuxKernel();
+  resetLinuxLab(kernel);
+  return { kernel, iio: linuxLabControls() };
 }
 
 /**

@@ -1,0 +1,12 @@
+#!/bin/sh
+# The real-kernel tier, run inside the lab guest (vm/run-guest.sh) from the repository root:
+# the Linux port's own tests, the conformance suites written for the sim (unchanged, on the real
+# kernel now), and libiio's tools on the same devices. Files run one at a time: they share the
+# one kernel and its devices.
+set -e
+export IIOJS_KERNEL=linux
+node --test --test-concurrency=1 \
+  dist/test/kernel-linux.test.js \
+  dist/test/conformance-dmabuf.test.js \
+  dist/test/conformance-iio.test.js \
+  dist/test/lab/*.test.js
