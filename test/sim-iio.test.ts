@@ -188,7 +188,7 @@ describe('the DMA engine', () => {
     assert.equal(k.iio.device('vadc-dma').buffer(0).stats.blocks, 1);
   });
 
-  test('stall holds blocks until resume; failNext fails one fence with the errno', async () => {
+  test('stall holds blocks until resume; failNext makes the driver refuse one block, as 6.12 does', async () => {
     const k = new SimKernel({ scenario: probeScenario });
     const control = k.iio.device('vadc-dma').buffer(0);
     const { bfd, buf } = await dmabufCapture(k);
@@ -198,12 +198,30 @@ describe('the DMA engine', () => {
     assert.equal(control.stats.active, 1);
     control.resume();
     assert.equal(await pollFor(k, buf, POLLIN, 1000), POLLIN);
-    control.failNext('EIO');
+    // Refused at enable: an exported sync file sees the error (as test/lab/module.test.ts on Linux).
+    await k.writeText(`${VADC}/buffer0/enable`, '0');
     enqueue(k, bfd, buf, 65536);
     const sync = exportSyncFile(k, buf, DMA_BUF_SYNC_READ);
+    control.failNext('EIO');
+    await k.writeText(`${VADC}/buffer0/enable`, '1');
     assert.equal(await pollFor(k, buf, POLLIN, 1000), POLLIN);
     assert.equal(syncFileInfo(k, sync).status, -5);
     assert.equal(control.stats.failed, 1);
+    // The refused block stays ACTIVE: no second enqueue, not even after a disable.
+    setNonblock(k, bfd, true);
+    assert.throws(() => enqueue(k, bfd, buf, 65536), { code: 'EBUSY' });
+    await k.writeText(`${VADC}/buffer0/enable`, '0');
+    assert.throws(() => enqueue(k, bfd, buf, 65536), { code: 'EBUSY' });
+  });
+
+  test('failNext on an enabled buffer: the fence fails inside ENQUEUE, a later export gets the stub', async () => {
+    const k = new SimKernel({ scenario: probeScenario });
+    const control = k.iio.device('vadc-dma').buffer(0);
+    const { bfd, buf } = await dmabufCapture(k);
+    control.failNext('EIO');
+    assert.equal(enqueue(k, bfd, buf, 65536), 0);
+    assert.equal(await pollFor(k, buf, POLLOUT, 0), POLLOUT, 'already signalled');
+    assert.equal(syncFileInfo(k, exportSyncFile(k, buf, DMA_BUF_SYNC_READ)).status, 1);
   });
 
   test('realtime pacing follows sampling_frequency × scan size; fast mode does not wait', async () => {

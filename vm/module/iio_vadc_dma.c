@@ -54,6 +54,8 @@ struct lab_buffer {
 	struct list_head active; /* submitted blocks, under queue.list_lock */
 	struct delayed_work work;
 	u64 sample;		 /* next sample (vadc) or scan (adc) number */
+	u8 scan[32];		 /* lab-adc: the scan being written, */
+	unsigned int scan_size, emitted; /* its size and the bytes of it already written */
 	atomic64_t completed_bytes;
 	u64 received_bytes, checksum;
 };
@@ -69,7 +71,9 @@ static struct lab_buffer *lab_of(struct device *dev)
 	return *(struct lab_buffer **)iio_priv(dev_to_iio_dev(dev));
 }
 
-/* Bytes of one scan element with the active mask: offsets follow kernel-abi §6.5. */
+#define LAB_TIMESTAMP 4 /* lab-adc's timestamp scan index: enabled apart from the mask */
+
+/* The scan size and each enabled element's offset, as kernel-abi §6.5 lays them out. */
 static unsigned int lab_scan_layout(struct iio_dev *indio_dev, unsigned int *offsets)
 {
 	unsigned int bytes = 0, largest = 1, i;
@@ -77,42 +81,69 @@ static unsigned int lab_scan_layout(struct iio_dev *indio_dev, unsigned int *off
 	for_each_set_bit(i, indio_dev->active_scan_mask, iio_get_masklength(indio_dev)) {
 		unsigned int len = indio_dev->channels[i].scan_type.storagebits / 8;
 
+		if (i == LAB_TIMESTAMP)
+			continue;
 		bytes = ALIGN(bytes, len);
 		offsets[i] = bytes;
 		bytes += len;
 		largest = max(largest, len);
 	}
+	if (indio_dev->scan_timestamp) {
+		bytes = ALIGN(bytes, 8);
+		offsets[LAB_TIMESTAMP] = bytes;
+		bytes += 8;
+		largest = 8;
+	}
 	return ALIGN(bytes, largest);
 }
 
-/* Fills `len` bytes at `dst` with the device's pattern, continuing the stream. */
+/* lab-adc's scan n with the active mask, into `scan` (at most 32 bytes); returns its size. */
+static unsigned int lab_render_scan(struct iio_dev *indio_dev, u64 n, u8 *scan)
+{
+	unsigned int offsets[8] = { 0 }, size = lab_scan_layout(indio_dev, offsets), i;
+
+	memset(scan, 0, size);
+	for_each_set_bit(i, indio_dev->active_scan_mask, iio_get_masklength(indio_dev)) {
+		u8 *p = scan + offsets[i];
+
+		switch (i) {
+		case 0: put_unaligned_le16((u16)n, p); break;
+		case 1: put_unaligned_le16((u16)(s16)-(s64)(n & 0x7fff), p); break;
+		case 2: put_unaligned_le32((u32)(3 * n), p); break;
+		case 3: put_unaligned_be16((u16)((n & 0x7ff) << 4), p); break;
+		}
+	}
+	if (indio_dev->scan_timestamp)
+		put_unaligned_le64(n, scan + offsets[LAB_TIMESTAMP]);
+	return size;
+}
+
+/*
+ * Fills `len` bytes at `dst` with the device's pattern, continuing the stream. A DMABUF arrives
+ * as scattered segments, so a scan may straddle two of them: `emitted` bytes of the current
+ * scan were already written to the previous segment.
+ */
 static void lab_fill(struct lab_buffer *lb, u8 *dst, size_t len)
 {
-	struct iio_dev *indio_dev = lb->indio_dev;
-	unsigned int offsets[8] = { 0 }, scan, i;
-	size_t pos;
-
 	if (lb->kind == LAB_VADC) {
+		size_t pos;
+
 		for (pos = 0; pos + 2 <= len; pos += 2)
 			put_unaligned_le16((u16)lb->sample++, dst + pos);
 		return;
 	}
-	scan = lab_scan_layout(indio_dev, offsets);
-	for (pos = 0; scan && pos + scan <= len; pos += scan, lb->sample++) {
-		u64 n = lb->sample;
+	while (len) {
+		size_t n;
 
-		memset(dst + pos, 0, scan);
-		for_each_set_bit(i, indio_dev->active_scan_mask, iio_get_masklength(indio_dev)) {
-			u8 *p = dst + pos + offsets[i];
-
-			switch (i) {
-			case 0: put_unaligned_le16((u16)n, p); break;
-			case 1: put_unaligned_le16((u16)(s16)-(s64)(n & 0x7fff), p); break;
-			case 2: put_unaligned_le32((u32)(3 * n), p); break;
-			case 3: put_unaligned_be16((u16)((n & 0x7ff) << 4), p); break;
-			case 4: put_unaligned_le64(n, p); break;
-			}
-		}
+		if (lb->emitted == 0)
+			lb->scan_size = lab_render_scan(lb->indio_dev, lb->sample++, lb->scan);
+		if (!lb->scan_size)
+			return;
+		n = min_t(size_t, len, lb->scan_size - lb->emitted);
+		memcpy(dst, lb->scan + lb->emitted, n);
+		dst += n;
+		len -= n;
+		lb->emitted = (lb->emitted + n) % lb->scan_size;
 	}
 }
 

@@ -26,7 +26,7 @@ export interface BufferControl {
   /** Blocks stop completing until resume(). */
   stall(): void;
   resume(): void;
-  /** The next transfer's fence signals with this errno (e.g. 'EIO'). */
+  /** The driver refuses the next submitted block with this errno (e.g. 'EIO'): its fence fails at once and the block stays stuck ACTIVE, as on 6.12. */
   failNext(code?: string): void;
   /** kfifo: `scans` scans arrive at once (those that do not fit are lost). */
   burst(scans: number): void;

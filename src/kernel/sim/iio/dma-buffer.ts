@@ -113,6 +113,14 @@ export class DmaBuffer extends IioBuffer {
   #submit(block: DmaBlock): void {
     if (this.#exited) return; // the hardware is gone: the block stays in limbo forever
     block.state = 'active';
+    // iio_dma_buffer_submit_block: a refused block's fence fails at once (inside ENQUEUE when
+    // the buffer is enabled), and the block stays ACTIVE: 6.12 never takes it back, so it cannot
+    // be queued again (EBUSY), even after a disable (verified in the lab, test/lab/module.test.ts).
+    const refused = this.engine.takeSubmitError();
+    if (refused !== undefined) {
+      if (!block.fileio) this.#signal(block, refused);
+      return;
+    }
     this.engine.submit(block);
   }
 

@@ -7,8 +7,9 @@
 // A device without sampling_frequency transfers instantly (only the delay counts), like the
 // probe's vadc-dma whose "DMA" is a delayed work item (module parameter delay_us).
 // Modes: 'pattern' moves data; 'null' completes without touching memory (per-block cost
-// benchmarks). Faults: stall (nothing completes until resume), failNext (the next transfer's
-// fence signals with an errno), a per-block delay.
+// benchmarks). Faults: stall (nothing completes until resume), failNext (the driver refuses the
+// next submitted block with an errno, the only way a 6.12 DMA buffer fails a transfer — see
+// DmaBuffer's submit), a per-block delay.
 import { errnoOf } from '../../errors.js';
 import { nowMs } from '../clock.js';
 import type { DmaBlock } from './block.js';
@@ -29,7 +30,7 @@ export interface DmaStats {
   checksum: number;
   /** A copy of the last block a playback engine consumed. */
   last: Uint8Array | undefined;
-  /** Transfers that failed by injection. */
+  /** Blocks the driver refused at submit (failNext). */
   failed: number;
   /** Transfers aborted by a disable or device removal. */
   aborted: number;
@@ -79,6 +80,13 @@ export class DmaEngine {
 
   failNext(code: string): void {
     this.#errors.push(-errnoOf(code));
+  }
+
+  /** The errno (negative) the driver refuses the next submitted block with, if one is due. */
+  takeSubmitError(): number | undefined {
+    const error = this.#errors.shift();
+    if (error !== undefined) this.stats.failed++;
+    return error;
   }
 
   stall(): void {
@@ -135,13 +143,6 @@ export class DmaEngine {
     if (i < 0) return;
     this.#inflight.splice(i, 1);
     const block = t.block;
-    const error = this.#errors.shift();
-    if (error !== undefined) {
-      this.stats.failed++;
-      if (block.fileio) block.bytesUsed = 0;
-      this.buffer.blockDone(block, error);
-      return;
-    }
     const bytes = this.#bytesOf(block);
     if (this.buffer.direction === 'in') {
       if (this.mode === 'pattern' && this.#stream !== undefined) this.#stream.fill(block.segments(bytes), bytes);
