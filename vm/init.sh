@@ -1,7 +1,8 @@
 #!/bin/busybox sh
-# The guest's /init: mount the kernel's filesystems, share the host's root read-only (9p) with
-# writable /tmp, then run the command named on the kernel command line (iiojs.cmd=<script on
-# the host>) chrooted into the host's root, so Node and the repository come from the host.
+# The guest's /init: mount the kernel's filesystems, share the host's root read-only (9p), then
+# run the command named on the kernel command line (iiojs.cmd=<script on the host>) chrooted into
+# the host's root, so Node and the repository come from the host. Scratch space is a tmpfs at
+# /dev/shm (TMPDIR): the host's /tmp stays visible, as the repository may live there.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -12,7 +13,8 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /host || { 
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
-mount -t tmpfs tmp /host/tmp
+mkdir -p /host/dev/shm
+mount -t tmpfs shm /host/dev/shm
 mount -t configfs configfs /host/sys/kernel/config
 mount -t debugfs debugfs /host/sys/kernel/debug
 cmd="$(sed -n 's/.*iiojs\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline)"

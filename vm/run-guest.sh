@@ -2,7 +2,7 @@
 # Runs a command inside the lab kernel under QEMU (TCG) and exits with its exit code.
 #   vm/run-guest.sh [--timeout SECONDS] -- <shell command run in the guest, in the repository>
 # The guest sees the host's root read-only (Node, the repository, the built module) with its
-# own /proc, /sys, /dev, /tmp; it boots with oops=panic panic=-1 so an oops ends the run (the
+# own /proc, /sys, /dev and a scratch tmpfs (TMPDIR=/dev/shm); it boots with oops=panic panic=-1 so an oops ends the run (the
 # guest reboots, which ends QEMU: -no-reboot; tinyconfig has no ACPI power-off), and prints the
 # kernel log when the command fails. Needs vm/build-kernel.sh (run on demand, cached).
 set -euo pipefail
@@ -45,7 +45,7 @@ run_dir="$(mktemp -d /var/tmp/iiojs-guest.XXXXXX)"
 trap 'rm -rf "$run_dir"' EXIT
 cat >"$run_dir/cmd.sh" <<SCRIPT
 #!/bin/sh
-export IIOJS_VM_MODULE="$module_dir/iio_vadc_dma.ko" HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+export IIOJS_VM_MODULE="$module_dir/iio_vadc_dma.ko" HOME=/dev/shm TMPDIR=/dev/shm PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
 cd "$repo"
 $*
 SCRIPT
