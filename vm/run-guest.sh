@@ -2,9 +2,10 @@
 # Runs a command inside the lab kernel under QEMU (TCG) and exits with its exit code.
 #   vm/run-guest.sh [--timeout SECONDS] -- <shell command run in the guest, in the repository>
 # The guest sees the host's root read-only (Node, the repository, the built module) with its
-# own /proc, /sys, /dev and a scratch tmpfs (TMPDIR=/dev/shm); it boots with oops=panic panic=-1 so an oops ends the run (the
-# guest reboots, which ends QEMU: -no-reboot; tinyconfig has no ACPI power-off), and prints the
-# kernel log when the command fails. Needs vm/build-kernel.sh (run on demand, cached).
+# own /proc, /sys, /dev and a scratch tmpfs (TMPDIR=/dev/shm). It boots with oops=panic
+# panic=-1, so an oops ends the run (the guest reboots, which ends QEMU with -no-reboot;
+# tinyconfig has no ACPI power-off), and prints the kernel log when the command fails.
+# Builds the kernel (vm/build-kernel.sh) and the test module on demand; both are cached.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
