@@ -9,4 +9,5 @@ node --test --test-concurrency=1 \
   dist/test/kernel-linux.test.js \
   dist/test/conformance-dmabuf.test.js \
   dist/test/conformance-iio.test.js \
+  dist/test/library-dmabuf.test.js \
   dist/test/lab/*.test.js

@@ -35,7 +35,13 @@ export class BufferFile extends SimFile {
 
   override ioctl(request: number, arg: IoctlArg): number {
     this.buffer.checkWedged();
-    // Decision: the real core would run these on a buffer whose driver is gone; the sim says ENODEV.
+    // iio_buffer_chrdev_ioctl checks no liveness: an unknown request is EINVAL, device or not
+    // (seen in the lab after a removal).
+    if (request !== IIO_BUFFER_DMABUF_ATTACH_IOCTL && request !== IIO_BUFFER_DMABUF_DETACH_IOCTL && request !== IIO_BUFFER_DMABUF_ENQUEUE_IOCTL) {
+      throw kerr('EINVAL');
+    }
+    // Decision: the real core would run the DMABUF ioctls on a buffer whose driver is gone (or
+    // unloaded); the sim says ENODEV.
     this.device.checkAlive();
     const ctx = this.device.ctx;
     switch (request) {
@@ -43,10 +49,8 @@ export class BufferFile extends SimFile {
         return attachDmabuf(ctx, this.buffer, arg);
       case IIO_BUFFER_DMABUF_DETACH_IOCTL:
         return detachDmabuf(ctx, this.buffer, arg);
-      case IIO_BUFFER_DMABUF_ENQUEUE_IOCTL:
-        return enqueueDmabuf(ctx, this.buffer, arg, this.nonblocking);
       default:
-        throw kerr('EINVAL');
+        return enqueueDmabuf(ctx, this.buffer, arg, this.nonblocking);
     }
   }
 

@@ -1,0 +1,93 @@
+// DMABUF allocation for zero-copy blocks (kernel-abi §4): a DMA heap first (system by default),
+// udmabuf over a sealed memfd second. Each source is tried; one that is absent (ENOENT) or
+// unsupported (ENOTTY) passes to the next, and when none works the caller gets a typed error it
+// can fall back on (file I/O blocks).
+import {
+  DMA_HEAP_IOCTL_ALLOC, dmaHeapAllocationDataStruct, F_ADD_SEALS, F_SEAL_SHRINK, MFD_ALLOW_SEALING, MFD_CLOEXEC,
+  O_CLOEXEC, O_RDONLY, O_RDWR, UDMABUF_CREATE, UDMABUF_FLAGS_CLOEXEC, udmabufCreateStruct,
+} from '../../abi/index.js';
+import { isSystemError } from '../../kernel/errors.js';
+import type { KernelPort } from '../../kernel/port.js';
+
+export type DmabufSource = 'heap' | 'udmabuf';
+
+export interface Dmabuf {
+  readonly fd: number;
+  /** Bytes, rounded up to whole pages. */
+  readonly size: number;
+  readonly source: DmabufSource;
+}
+
+export interface DmabufAllocOptions {
+  /** Sources in the order to try (default: heap, then udmabuf). */
+  sources?: readonly DmabufSource[];
+  /** The DMA heap under /dev/dma_heap (default "system"). */
+  heap?: string;
+  /** Where device nodes live (default "/dev"). */
+  dev?: string;
+}
+
+/** No DMABUF allocator worked: the caller falls back to file I/O. `causes` says why, per source. */
+export class DmabufUnavailableError extends Error {
+  readonly code = 'ERR_IIOJS_NO_DMABUF';
+  constructor(readonly causes: ReadonlyArray<{ source: DmabufSource; error: Error }>) {
+    super(`no DMABUF allocator available: ${causes.map((c) => `${c.source}: ${c.error.message}`).join('; ')}`);
+    this.name = 'DmabufUnavailableError';
+  }
+}
+
+/** Errors that mean "this source is not available here", as opposed to a real failure. */
+function unavailable(e: unknown): boolean {
+  return isSystemError(e, 'ENOENT', 'ENOTTY', 'ENODEV', 'EACCES');
+}
+
+function roundToPages(port: KernelPort, size: number): number {
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`DMABUF size must be a positive integer, not ${size}`);
+  return Math.ceil(size / port.pageSize) * port.pageSize;
+}
+
+async function fromHeap(port: KernelPort, size: number, path: string): Promise<number> {
+  const heap = await port.open(path, O_RDONLY);
+  try {
+    // O_RDWR, or a writable shared mapping of the DMABUF fails (kernel-abi §4.1).
+    const arg = dmaHeapAllocationDataStruct.encode({ len: size, fdFlags: O_RDWR | O_CLOEXEC });
+    port.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, arg);
+    return dmaHeapAllocationDataStruct.decode(arg).fd;
+  } finally {
+    port.close(heap);
+  }
+}
+
+async function fromUdmabuf(port: KernelPort, size: number, path: string): Promise<number> {
+  const dev = await port.open(path, O_RDWR);
+  let memfd = -1;
+  try {
+    memfd = port.memfdCreate('iiojs-block', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    port.ftruncate(memfd, size);
+    port.fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK); // udmabuf needs it (kernel-abi §4.2)
+    // The udmabuf keeps the pages: the memfd can go right away.
+    return port.ioctl(dev, UDMABUF_CREATE, udmabufCreateStruct.encode({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, size }));
+  } finally {
+    if (memfd >= 0) port.close(memfd);
+    port.close(dev);
+  }
+}
+
+/** Allocates a DMABUF of at least `size` bytes from the first source that works. */
+export async function allocateDmabuf(port: KernelPort, size: number, options: DmabufAllocOptions = {}): Promise<Dmabuf> {
+  const bytes = roundToPages(port, size);
+  const dev = options.dev ?? '/dev';
+  const causes: Array<{ source: DmabufSource; error: Error }> = [];
+  for (const source of options.sources ?? ['heap', 'udmabuf']) {
+    try {
+      const fd = source === 'heap'
+        ? await fromHeap(port, bytes, `${dev}/dma_heap/${options.heap ?? 'system'}`)
+        : await fromUdmabuf(port, bytes, `${dev}/udmabuf`);
+      return { fd, size: bytes, source };
+    } catch (e) {
+      if (!unavailable(e)) throw e; // e.g. EINVAL for a udmabuf over size_limit_mb: a real error
+      causes.push({ source, error: e as Error });
+    }
+  }
+  throw new DmabufUnavailableError(causes);
+}
