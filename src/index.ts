@@ -2,6 +2,7 @@
 // exported here: the kernel ABI, the scan-format grammar and the Kernel port.
 export * from './abi/index.js';
 export * from './format/index.js';
+export * from './samples/index.js';
 export type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from './kernel/port.js';
 export { abortError, errnoOf, isSystemError, systemError, type SystemError } from './kernel/errors.js';
 export { LinuxKernel } from './kernel/linux/index.js';
@@ -12,3 +13,11 @@ export type { TimeMode } from './kernel/sim/context.js';
 export { defaultScenario, loadScenario, parseScenario, ScenarioError } from './kernel/sim/scenario.js';
 export type * from './kernel/sim/scenario-types.js';
 export { KernelOops, type BufferControl, type BufferStats, type DeviceControl, type IioControl } from './kernel/sim/iio/index.js';
+// The library: contexts over a Backend (local: and sim: today).
+export * from './core/index.js';
+export { openContext, type OpenContextOptions } from './open.js';
+export type * from './backends/backend.js';
+export { UnsupportedError, type Feature } from './backends/errors.js';
+export { openBackend, type OpenOptions } from './backends/open.js';
+export { LocalBackend, type LocalBackendOptions } from './backends/local/backend.js';
+export { IIOJS_VERSION } from './version.js';

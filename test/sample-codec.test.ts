@@ -19,7 +19,7 @@ import {
   type ScanType,
 } from '../src/format/index.js';
 import { prng } from './support/prng.js';
-import { intIn, randomScanType } from './support/random-scan-type.js';
+import { intIn, randomScanType, randomValue } from './support/random-scan-type.js';
 
 
 /** The storage word of `bytes` (one value) as an unsigned bigint. */
@@ -52,19 +52,6 @@ function refEncode(value: bigint, t: ScanType): Uint8Array {
 
 const randomType = (rand: () => number): ScanType => randomScanType(rand, { common: [8, 16, 24, 32, 64], commonChance: 0.6, maxStorageBits: 248, maxRepeat: 4 });
 
-function randomValue(rand: () => number, t: ScanType): bigint {
-  const r = BigInt(t.realBits);
-  const min = t.signed ? -(1n << (r - 1n)) : 0n;
-  const max = t.signed ? (1n << (r - 1n)) - 1n : (1n << r) - 1n;
-  const pick = rand();
-  if (pick < 0.1) return min;
-  if (pick < 0.2) return max;
-  if (pick < 0.25) return 0n;
-  if (pick < 0.3 && t.signed) return -1n;
-  let v = 0n;
-  for (let i = 0; i < Math.ceil(t.realBits / 16); i++) v = (v << 16n) | BigInt(intIn(rand, 0, 0xffff));
-  return min + (v % (max - min + 1n));
-}
 
 const asKind = (t: ScanType, v: bigint): SampleValue => (isWideScanType(t) ? v : Number(v));
 const name = (t: ScanType): string =>

@@ -16,6 +16,7 @@ export * from './ioc.js';
 export * from './struct.js';
 export * from './fcntl.js';
 export * from './iio.js';
+export * from './iio-sysfs.js';
 export * from './dma-buf.js';
 export * from './dma-heap.js';
 export * from './udmabuf.js';

@@ -26,3 +26,18 @@ export function randomScanType(rand: () => number, o: RandomScanTypeOptions): Sc
     shift: rand() < 0.4 ? 0 : intIn(rand, 0, storageBits - realBits),
   };
 }
+
+/** A random raw value that fits `t` (bigint), biased towards the edges of its range. */
+export function randomValue(rand: () => number, t: ScanType): bigint {
+  const r = BigInt(t.realBits);
+  const min = t.signed ? -(1n << (r - 1n)) : 0n;
+  const max = t.signed ? (1n << (r - 1n)) - 1n : (1n << r) - 1n;
+  const pick = rand();
+  if (pick < 0.1) return min;
+  if (pick < 0.2) return max;
+  if (pick < 0.25) return 0n;
+  if (pick < 0.3 && t.signed) return -1n;
+  let v = 0n;
+  for (let i = 0; i < Math.ceil(t.realBits / 16); i++) v = (v << 16n) | BigInt(intIn(rand, 0, 0xffff));
+  return min + (v % (max - min + 1n));
+}

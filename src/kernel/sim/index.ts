@@ -12,6 +12,7 @@ import { FdTable, type IoctlArg, type SimFile } from './file.js';
 import { installDmaBufDevices } from './dma-buf-devices.js';
 import { installIio, type IioControl } from './iio/index.js';
 import { MemFdFile } from './memfd.js';
+import { installProcSysKernel } from './procfs.js';
 import { defaultScenario } from './scenario.js';
 import type { Scenario } from './scenario-types.js';
 import { Scheduler } from './scheduler.js';
@@ -53,6 +54,7 @@ export class SimKernel implements KernelPort {
       timeMode: options.timeMode ?? 'realtime',
     };
     const scenario = options.scenario ?? defaultScenario();
+    installProcSysKernel(this.context.vfs);
     installDmaBufDevices(this.context, { heaps: scenario.dmaHeaps ?? ['system'], udmabuf: scenario.udmabuf ?? true });
     this.iio = installIio(this.context, scenario);
   }

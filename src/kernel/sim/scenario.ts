@@ -2,6 +2,7 @@
 // built-in demo scenario. The shapes are in scenario-types.ts; signal semantics in signal.ts.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { IIO_CHAN_TYPE_NAMES } from '../../abi/iio-sysfs.js';
 import { ScanTypeError, parseScanType, type ScanType } from '../../format/scan-type.js';
 import type {
   BufferSpec,
@@ -43,14 +44,7 @@ export class ScenarioError extends Error {
 }
 
 /** Channel type names the kernel knows (iio_chan_type_name_spec up to 6.13), in enum iio_chan_type order. */
-export const CHANNEL_TYPES: readonly string[] = Object.freeze([
-  'voltage', 'current', 'power', 'accel', 'anglvel', 'magn', 'illuminance', 'intensity', 'proximity',
-  'temp', 'incli', 'rot', 'angl', 'timestamp', 'capacitance', 'altvoltage', 'cct', 'pressure',
-  'humidityrelative', 'activity', 'steps', 'energy', 'distance', 'velocity', 'concentration',
-  'resistance', 'ph', 'uvindex', 'electricalconductivity', 'count', 'index', 'gravity',
-  'positionrelative', 'phase', 'massconcentration', 'deltaangl', 'deltavelocity', 'colortemp',
-  'chromaticity', 'attention',
-]);
+export const CHANNEL_TYPES: readonly string[] = IIO_CHAN_TYPE_NAMES;
 
 /** Default hrtimer trigger rate (iio-trig-hrtimer's HRTIMER_DEFAULT_SAMPLING_FREQUENCY). */
 export const DEFAULT_HRTIMER_FREQUENCY = 100;

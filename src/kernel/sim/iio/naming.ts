@@ -1,18 +1,9 @@
 // Names and value formats of IIO sysfs attributes (kernel-abi §6.2): how a channel's info
 // attribute is named for each level of sharing, the event attribute names, the enum numbers
 // behind type and modifier names, and how the core prints values.
+import { IIO_MODIFIER_NAMES } from '../../../abi/iio-sysfs.js';
 import type { ChannelSpec } from '../scenario-types.js';
 import { CHANNEL_TYPES, channelPrefix } from '../scenario.js';
-
-/** iio_modifier_names, in enum iio_modifier order (index = enum value). */
-const MODIFIER_NAMES: readonly string[] = [
-  '', 'x', 'y', 'z', 'x&y', 'x&z', 'y&z', 'x&y&z', 'x|y', 'x|z', 'y|z', 'x|y|z', 'both', 'ir',
-  'sqrt(x^2+y^2)', 'x^2+y^2+z^2', 'clear', 'red', 'green', 'blue', 'quaternion', 'ambient', 'object',
-  'from_north_magnetic', 'from_north_true', 'from_north_magnetic_tilt_comp', 'from_north_true_tilt_comp',
-  'running', 'jogging', 'walking', 'still', 'sqrt(x^2+y^2+z^2)', 'i', 'q', 'co2', 'voc', 'uv', 'duv',
-  'pm1', 'pm2p5', 'pm4', 'pm10', 'ethanol', 'h2', 'o2', 'linear_x', 'linear_y', 'linear_z', 'pitch',
-  'yaw', 'roll', 'uva', 'uvb',
-];
 
 /** enum iio_chan_type value of a sysfs type name (e.g. voltage → 0). */
 export function chanTypeNumber(type: string): number {
@@ -23,7 +14,7 @@ export function chanTypeNumber(type: string): number {
 /** enum iio_modifier value of a modifier name (0 = none). */
 export function modifierNumber(modifier: string | undefined): number {
   if (modifier === undefined) return 0;
-  const n = MODIFIER_NAMES.indexOf(modifier);
+  const n = IIO_MODIFIER_NAMES.indexOf(modifier);
   return n < 0 ? 0 : n;
 }
 

@@ -1,0 +1,168 @@
+// The Backend: libiio's backend operations, promise-based. The core (src/core) talks to nothing
+// else; a backend answers for one context. `local` works over a Kernel port (the real kernel or
+// the sim); `network` (an iiod client) will speak the iiod protocol, whose commands these
+// operations mirror one for one: PRINT → describe, READ/WRITE → readAttr/writeAttr,
+// GETTRIG/SETTRIG → getTrigger/setTrigger, TIMEOUT → setTimeout, register access through the
+// debug attribute `direct_reg_access`.
+//
+// Objects are named the way the iiod protocol names them, so a network backend passes them on
+// as they are: devices by id (`iio:device0`, `trigger1`), channels by id and direction
+// (`voltage0` input), attributes by their short name (`raw`, not `in_voltage0_raw`), buffers
+// by index.
+//
+// Extension points (item 3 of the library issue; not implemented yet):
+//  - buffers and blocks: `openBuffer(device, index, mask, options)` returning a handle with
+//    `enable/disable/cancel`, `createBlock(size)`, `enqueue(block, bytes, cyclic)`,
+//    `dequeue(block, options)` and `close()` — libiio's open_buffer/create_block/enqueue_block/
+//    dequeue_block. The mask is a set of channel positions (`ChannelDescription` order: bit i
+//    is `channels[i]`), which is also the iiod mask order (iiod-protocol.md §4a).
+//  - events: `openEvents(device, options)` returning an async iterable of 16-byte records.
+//  - batch attribute I/O (iiod's "read all" / "write all"): `readAttrs(refs)`.
+// Each is an optional member a backend adds when it supports it; the core then tests for it
+// and raises UnsupportedError (src/backends/errors.ts) when it is absent, so the two existing
+// backends and any new one keep compiling as the interface grows.
+import type { ScanType } from '../format/scan-type.js';
+
+/** Cancels one operation; it then rejects with an AbortError. */
+export interface OpOptions {
+  signal?: AbortSignal;
+}
+
+/** A context as the backend sees it: plain, serialisable data the core turns into objects. */
+export interface ContextDescription {
+  /** The backend's name in the XML: `local`, `network`, ... */
+  name: string;
+  /** Free text, e.g. the kernel's uname for `local`. */
+  description: string;
+  /** The version of the software behind the backend (XML `version-major/minor/git`). */
+  version: { major: number; minor: number; git: string };
+  /** Context attributes (static values), in order: `local,kernel`, `uri`, ... */
+  attributes: Array<{ name: string; value: string }>;
+  /** IIO devices, then triggers; the order is the context's (XML, binary-protocol indices). */
+  devices: DeviceDescription[];
+}
+
+export interface DeviceDescription {
+  /** `iio:deviceN` or `triggerN`. */
+  id: string;
+  name?: string;
+  label?: string;
+  /** A trigger (`triggerN`) rather than an IIO device. */
+  trigger: boolean;
+  /**
+   * Channels in mask order: scan elements by scan index (ties by shift), then the others
+   * (iiod-protocol.md §4a). A channel's position here is its bit in a channels mask.
+   */
+  channels: ChannelDescription[];
+  attributes: AttrDescription[];
+  /** debugfs attributes (`direct_reg_access`, ...). */
+  debugAttributes: AttrDescription[];
+  /** events/ attributes that belong to no channel. */
+  eventAttributes: AttrDescription[];
+  buffers: BufferDescription[];
+  /** The device can take a trigger (has `trigger/current_trigger`); undefined when unknown. */
+  triggerSupport?: boolean;
+}
+
+/** How widely the kernel shares an attribute (kernel-abi §6.2). */
+export type AttrSharing = 'separate' | 'type' | 'direction' | 'all';
+
+export interface AttrDescription {
+  /** The short name: `raw`, `scale`, `sampling_frequency`, `thresh_rising_en`. */
+  name: string;
+  /** The file behind it, in its directory: `in_voltage_scale`, `length` (of bufferY/), `direct_reg_access`. */
+  filename: string;
+  /** From the file mode; undefined when the backend cannot tell (network). */
+  readable?: boolean;
+  writable?: boolean;
+  /** Channel attributes: the sharing level the file name shows. */
+  shared?: AttrSharing;
+}
+
+export interface ScanElementDescription {
+  /** The scan index (`_index`): the channel's place in a scan. */
+  index: number;
+  /** The `_type` format. */
+  type: ScanType;
+  /** `scale` and `offset` as read when the context was described (libiio's data format). */
+  scale?: number;
+  offset?: number;
+}
+
+export interface ChannelDescription {
+  /** libiio's id: `voltage0`, `voltage1-voltage2`, `accel_x`, `timestamp`. */
+  id: string;
+  /** The driver's extend name (`RX_LO` in `out_altvoltage0_RX_LO_frequency`), libiio's channel name. */
+  name?: string;
+  /** The `label` attribute's value. */
+  label?: string;
+  output: boolean;
+  /** The sysfs type name: `voltage`, `accel`, `timestamp`, ... */
+  type: string;
+  /** The sysfs modifier name: `x`, `i`, `running`, ... */
+  modifier?: string;
+  /** The channel number (`voltage0` → 0); undefined for unindexed channels. */
+  index?: number;
+  /** The second channel of a differential pair (`voltage1-voltage2` → 2). */
+  channel2?: number;
+  scan?: ScanElementDescription;
+  attributes: AttrDescription[];
+  eventAttributes: AttrDescription[];
+}
+
+export interface BufferDescription {
+  index: number;
+  direction: 'in' | 'out';
+  /** length, enable, watermark, data_available, direction, [length_align_bytes], ... */
+  attributes: AttrDescription[];
+  /** Positions (in the device's `channels`) of the scan elements this buffer carries. */
+  channels: number[];
+}
+
+/** Where an attribute lives; names follow the iiod protocol (see the header). */
+export type AttrRef =
+  | { kind: 'context'; name: string }
+  | { kind: 'device'; device: string; name: string }
+  | { kind: 'debug'; device: string; name: string }
+  | { kind: 'channel'; device: string; channel: string; output: boolean; name: string }
+  | { kind: 'buffer'; device: string; buffer: number; name: string }
+  | { kind: 'event'; device: string; channel?: { id: string; output: boolean }; name: string };
+
+export type AttrKind = AttrRef['kind'];
+
+/** The trigger a device uses: its name, and its id when the backend can find it. */
+export interface TriggerRef {
+  name: string;
+  id?: string;
+}
+
+export interface Backend {
+  /** The URI this backend was opened with (`local:`, `sim:`, `ip:host`). */
+  readonly uri: string;
+
+  /** Describes the context (libiio's scan at context creation / iiod's PRINT). */
+  describe(options?: OpOptions): Promise<ContextDescription>;
+
+  /** An attribute's text, without the kernel's trailing newline. */
+  readAttr(ref: AttrRef, options?: OpOptions): Promise<string>;
+  /** Writes `value` in one write, as sysfs requires. */
+  writeAttr(ref: AttrRef, value: string, options?: OpOptions): Promise<void>;
+
+  /** The device's current trigger, or null when none is attached. */
+  getTrigger(device: string, options?: OpOptions): Promise<TriggerRef | null>;
+  /**
+   * Attaches trigger `trigger` (an id such as `trigger0`; or the name of a trigger the
+   * description does not have yet), or detaches with null.
+   */
+  setTrigger(device: string, trigger: string | null, options?: OpOptions): Promise<void>;
+
+  /** A 32-bit register through debugfs `direct_reg_access`. */
+  readRegister(device: string, address: number, options?: OpOptions): Promise<number>;
+  writeRegister(device: string, address: number, value: number, options?: OpOptions): Promise<void>;
+
+  /** The time limit of blocking operations in ms (0: none), as libiio's set_timeout. */
+  setTimeout(ms: number): void;
+
+  /** Releases the backend; later operations reject with ERR_IIOJS_CLOSED. Idempotent. */
+  close(): Promise<void>;
+}

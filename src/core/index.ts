@@ -1,0 +1,10 @@
+// The library's object model over a Backend: Context, Device, Trigger, Channel, IioBuffer, Attr.
+export { Attr } from './attr.js';
+export type { AttrValue } from './attr-value.js';
+export type { Available } from './available.js';
+export { IioBuffer } from './buffer.js';
+export { Channel, type ChannelScanElement } from './channel.js';
+export { Context } from './context.js';
+export { Device, Registers, Trigger } from './device.js';
+export { AttrFormatError } from './errors.js';
+export { CONTEXT_DTD, xmlScanFormat } from './xml.js';

@@ -1,0 +1,3 @@
+// The library's version, as contexts report it (XML `version-major/minor/git`, iiod VERSION).
+// Kept equal to package.json's by test/library-context.test.ts.
+export const IIOJS_VERSION = Object.freeze({ major: 0, minor: 1, patch: 0, git: 'v0.1.0' });
