@@ -10,12 +10,14 @@
 // (`voltage0` input), attributes by their short name (`raw`, not `in_voltage0_raw`), buffers
 // by index.
 //
-// Extension points (item 3 of the library issue; not implemented yet):
-//  - buffers and blocks: `openBuffer(device, index, mask, options)` returning a handle with
-//    `enable/disable/cancel`, `createBlock(size)`, `enqueue(block, bytes, cyclic)`,
-//    `dequeue(block, options)` and `close()` — libiio's open_buffer/create_block/enqueue_block/
-//    dequeue_block. The mask is a set of channel positions (`ChannelDescription` order: bit i
-//    is `channels[i]`), which is also the iiod mask order (iiod-protocol.md §4a).
+// Buffers and blocks: `openBuffer(device, index, mask, options)` returns a BufferHandle —
+// libiio's open_buffer/create_block/enqueue_block/dequeue_block. Blocks are created with the
+// buffer (`options.blocks` of `options.blockBytes`), because DMABUF blocks must all be attached
+// before any is queued (kernel-abi §2.4) and the transfer mode is only known once one has been
+// attached. The mask is a set of channel positions (`ChannelDescription` order: bit i is
+// `channels[i]`), which is also the iiod mask order (iiod-protocol.md §4a).
+//
+// Extension points (not implemented yet):
 //  - events: `openEvents(device, options)` returning an async iterable of 16-byte records.
 //  - batch attribute I/O (iiod's "read all" / "write all"): `readAttrs(refs)`.
 // Each is an optional member a backend adds when it supports it; the core then tests for it
@@ -136,6 +138,61 @@ export interface TriggerRef {
   id?: string;
 }
 
+/** How blocks move: zero-copy DMABUFs, or read()/write() on the buffer fd. */
+export type TransferMode = 'dmabuf' | 'fileio';
+
+export interface OpenBufferOptions extends OpOptions {
+  /** 'auto' (default): DMABUF when the buffer takes one, file I/O otherwise. */
+  mode?: TransferMode | 'auto';
+  /** Bytes per block (a whole number of scans). */
+  blockBytes: number;
+  /** How many blocks (at least 1). */
+  blocks: number;
+  /** Bytes per scan for the effective mask, for the kernel buffer's `length` in file I/O. */
+  scanBytes: number;
+}
+
+/** Cancels and bounds one wait. */
+export interface WaitBlockOptions extends OpOptions {
+  /** Milliseconds; then ETIMEDOUT. */
+  timeoutMs?: number;
+}
+
+/** A block's memory, valid until the buffer is closed. */
+export interface BlockHandle {
+  /** The block's bytes: the mapped DMABUF, or plain memory in file I/O mode. */
+  readonly data: Uint8Array;
+  /** The DMABUF fd (DMABUF mode only), for zero-copy hand-off. */
+  readonly dmabufFd?: number;
+}
+
+/** An open hardware buffer (backend side of IioBuffer.open). */
+export interface BufferHandle {
+  readonly mode: TransferMode;
+  /** The channel positions the kernel actually enabled (read back from `_en`). */
+  readonly mask: readonly number[];
+  readonly blocks: readonly BlockHandle[];
+  /** `iio:device1/buffer0`, for messages. */
+  readonly name: string;
+  enable(options?: OpOptions): Promise<void>;
+  disable(options?: OpOptions): Promise<void>;
+  /** Hands block `i` to the hardware: `bytesUsed` of it (cyclic: repeated, output only). */
+  enqueue(i: number, bytesUsed: number, cyclic: boolean): Promise<void>;
+  /** Waits until the hardware is done with block `i`; resolves with the bytes it holds. */
+  dequeue(i: number, options?: WaitBlockOptions): Promise<number>;
+  /** Whether block `i` is with the hardware. */
+  queued(i: number): boolean;
+  /** Brackets CPU access to block `i` (DMA_BUF_IOCTL_SYNC; a no-op in file I/O mode). */
+  cpuAccess(i: number, phase: 'start' | 'end', access: 'read' | 'write' | 'rw'): void;
+  /**
+   * Best-effort synchronous release for process exit: closes the buffer fd (which detaches
+   * every DMABUF). It cannot disable the buffer (sysfs writes are asynchronous).
+   */
+  releaseSync(): void;
+  /** disable → wait fences (bounded) → detach → close. Idempotent. */
+  close(): Promise<void>;
+}
+
 export interface Backend {
   /** The URI this backend was opened with (`local:`, `sim:`, `ip:host`). */
   readonly uri: string;
@@ -159,6 +216,9 @@ export interface Backend {
   /** A 32-bit register through debugfs `direct_reg_access`. */
   readRegister(device: string, address: number, options?: OpOptions): Promise<number>;
   writeRegister(device: string, address: number, value: number, options?: OpOptions): Promise<void>;
+
+  /** Opens buffer `index` of `device` with the channels of `mask` (positions) enabled. */
+  openBuffer?(device: string, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle>;
 
   /** The time limit of blocking operations in ms (0: none), as libiio's set_timeout. */
   setTimeout(ms: number): void;

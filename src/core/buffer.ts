@@ -1,12 +1,36 @@
 // A hardware buffer of a device (libiio v1's iio_buffer): its index, direction, attributes and
-// the scan elements it carries. Opening it as a stream with a channels mask, and its blocks,
-// come with item 3. Not called `Buffer`, which would shadow Node's.
-import type { BufferDescription } from '../backends/backend.js';
+// the scan elements it carries; open() streams it with a channels mask (buffer-stream.ts). Not
+// called `Buffer`, which would shadow Node's.
+import type { BufferDescription, TransferMode } from '../backends/backend.js';
+import { UnsupportedError } from '../backends/errors.js';
+import { errnoOf, systemError } from '../kernel/errors.js';
+import { BlockLayout } from '../samples/block-layout.js';
 import { Attr, attrMap } from './attr.js';
+import { BufferStream } from './buffer-stream.js';
 import type { Channel } from './channel.js';
 import type { Device } from './device.js';
 import { notFound } from './errors.js';
 import type { Session } from './session.js';
+
+export interface OpenStreamOptions {
+  /** The channels to enable (Channels, or keys for Device.channel); default: all the buffer's. */
+  channels?: ReadonlyArray<Channel | string>;
+  /** Or the channel positions (bits of a channels mask). */
+  mask?: readonly number[];
+  /** Samples (scans) per block. */
+  blockSize: number;
+  /** Blocks going round (default 4). */
+  blocks?: number;
+  /** 'auto' (default): DMABUF when the buffer takes it, else file I/O. */
+  mode?: TransferMode | 'auto';
+  /** Playback: write() queues its block as cyclic (repeated until stop; DMABUF mode). */
+  cyclic?: boolean;
+  /** Bracket CPU access with DMA_BUF_IOCTL_SYNC (default true); false when data is only passed on. */
+  cpuAccess?: boolean;
+  /** Default bound of each block wait of the iterator and the writer, in ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
 
 export class IioBuffer {
   readonly device: Device;
@@ -16,8 +40,11 @@ export class IioBuffer {
   /** The scan elements it carries, in mask order. */
   readonly channels: readonly Channel[];
 
+  readonly #session: Session;
+
   /** @internal */
   constructor(session: Session, device: Device, d: BufferDescription) {
+    this.#session = session;
     this.device = device;
     this.index = d.index;
     this.direction = d.direction;
@@ -36,8 +63,67 @@ export class IioBuffer {
     return attr;
   }
 
+  /**
+   * Opens the buffer for streaming: enables the scan elements of `channels` (or `mask`), makes
+   * `blocks` blocks of `blockSize` scans, and picks the transfer mode. Close the stream (or
+   * `await using` it) to stop.
+   */
+  async open(options: OpenStreamOptions): Promise<BufferStream> {
+    this.#session.check(options);
+    const backend = this.#session.backend;
+    if (backend.openBuffer === undefined) throw new UnsupportedError('buffer', this.toString(), `the ${backend.uri} backend cannot stream buffers`);
+    if (!(Number.isSafeInteger(options.blockSize) && options.blockSize >= 1)) throw new RangeError(`${this.toString()}: blockSize must be a positive number of samples, got ${options.blockSize}`);
+    if (options.cyclic === true && !this.output) throw new RangeError(`${this.toString()}: cyclic streams are for output buffers`);
+    const requested = this.#mask(options);
+    const layout = layoutOf(this.#channelsAt(requested));
+    const handle = await backend.openBuffer(this.device.id, this.index, requested, {
+      mode: options.mode ?? 'auto',
+      blocks: options.blocks ?? 4,
+      blockBytes: options.blockSize * layout.scanBytes,
+      scanBytes: layout.scanBytes,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    if (handle.mask.join() !== requested.join()) {
+      await handle.close();
+      throw systemError(errnoOf('EINVAL'), 'open', undefined, `${this.toString()}: asked for channels at [${requested.join(', ')}], the kernel enabled [${handle.mask.join(', ')}]`);
+    }
+    const session = this.#session;
+    const stream = new BufferStream(this, handle, this.#channelsAt(requested), layout, options.blockSize, {
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      cpuAccess: options.cpuAccess !== false,
+      cyclic: options.cyclic === true,
+    }, () => session.streams.delete(stream));
+    session.streams.add(stream);
+    return stream;
+  }
+
+  #mask(options: OpenStreamOptions): number[] {
+    let positions: number[];
+    if (options.mask !== undefined) positions = [...options.mask];
+    else if (options.channels !== undefined) {
+      positions = options.channels.map((c) => typeof c === 'string' ? this.device.channel(c, this.direction).position : c.position);
+    } else positions = this.channels.map((c) => c.position);
+    const carried = new Set(this.channels.map((c) => c.position));
+    for (const p of positions) {
+      if (!carried.has(p)) throw systemError(errnoOf('EINVAL'), 'open', undefined, `${this.toString()} does not carry channel position ${p} (it carries ${this.channels.map((c) => `${c.id}@${c.position}`).join(', ')})`);
+    }
+    if (positions.length === 0) throw new RangeError(`${this.toString()}: no channels to enable`);
+    return [...new Set(positions)].sort((a, b) => a - b);
+  }
+
+  #channelsAt(positions: readonly number[]): Channel[] {
+    return positions.map((p) => this.device.channels[p]!);
+  }
+
   /** e.g. `buffer0 of iio:device0 (adc4)`. */
   toString(): string {
     return `buffer${this.index} of ${this.device.toString()}`;
   }
+}
+
+function layoutOf(channels: readonly Channel[]): BlockLayout {
+  return new BlockLayout(channels.map((c) => {
+    const scan = c.scanElement!;
+    return { id: c.id, index: scan.index, type: scan.type, timestamp: scan.timestamp === true };
+  }));
 }

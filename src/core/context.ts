@@ -109,6 +109,8 @@ export class Context implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#session.closed) return;
     this.#session.closed = true;
+    // Streams first: they stop their buffers through the backend.
+    await Promise.allSettled([...this.#session.streams].map((s) => s.close()));
     await this.#session.backend.close();
   }
 

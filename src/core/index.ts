@@ -2,7 +2,10 @@
 export { Attr } from './attr.js';
 export type { AttrValue } from './attr-value.js';
 export type { Available } from './available.js';
-export { IioBuffer } from './buffer.js';
+export { IioBuffer, type OpenStreamOptions } from './buffer.js';
+export { BufferStream, type PlaybackData } from './buffer-stream.js';
+export { StreamBlock, type DequeueOptions, type EnqueueOptions } from './stream-block.js';
+export type { ReadableOptions, WritableOptions } from './stream-adapters.js';
 export { Channel, type ChannelScanElement } from './channel.js';
 export { Context } from './context.js';
 export { Device, Registers, Trigger } from './device.js';

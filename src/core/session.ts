@@ -8,6 +8,8 @@ import type { Trigger } from './device.js';
 export class Session {
   closed = false;
   readonly triggers = new Map<string, Trigger>();
+  /** Open buffer streams: closing the context closes them first. */
+  readonly streams = new Set<{ close(): Promise<void> }>();
 
   constructor(readonly backend: Backend) {}
 

@@ -1,10 +1,11 @@
 // The local backend: libiio's `local` over any Kernel port — the real kernel (`local:`) or the
 // simulated one (`sim:`). Attributes are sysfs/debugfs files found by describe(); triggers go
 // through trigger/current_trigger (kernel-abi §6.6); registers through debugfs
-// direct_reg_access. Buffers, blocks and events come with item 3 (see backend.ts).
+// direct_reg_access; buffers and blocks through buffer.ts. Events come later (see backend.ts).
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
-import type { AttrRef, Backend, ContextDescription, OpOptions, TriggerRef } from '../backend.js';
+import type { AttrRef, Backend, BufferHandle, ContextDescription, OpOptions, OpenBufferOptions, TriggerRef } from '../backend.js';
+import { openLocalBuffer } from './buffer.js';
 import { UnsupportedError, closedError, deviceLabel, withContext } from '../errors.js';
 import { describeLocal, describeRef, refKey, type AttrFile, type LocalDescription, type LocalDevice, type LocalRoots } from './describe.js';
 import { trimNewline } from './sysfs.js';
@@ -20,6 +21,8 @@ export interface LocalBackendOptions {
   procfs?: string;
   /** The limit of blocking operations in ms (0: none). */
   timeoutMs?: number;
+  /** Where the device nodes are (default `/dev`). */
+  dev?: string;
 }
 
 const U32_MAX = 0xffffffff;
@@ -28,7 +31,7 @@ export class LocalBackend implements Backend {
   readonly uri: string;
   /** The kernel this backend drives (the buffer and block operations of item 3 use it too). */
   readonly kernel: KernelPort;
-  readonly #roots: LocalRoots;
+  readonly #roots: LocalRoots & { dev: string };
   #state: LocalDescription | undefined;
   #closed = false;
   #timeoutMs: number;
@@ -39,7 +42,7 @@ export class LocalBackend implements Backend {
     this.kernel = kernel;
     this.uri = options.uri ?? (kernel.kind === 'sim' ? 'sim:' : 'local:');
     const sysfs = options.sysfs ?? '/sys';
-    this.#roots = { sysfs, debugfs: options.debugfs ?? `${sysfs}/kernel/debug`, procfs: options.procfs ?? '/proc' };
+    this.#roots = { sysfs, debugfs: options.debugfs ?? `${sysfs}/kernel/debug`, procfs: options.procfs ?? '/proc', dev: options.dev ?? '/dev' };
     this.#timeoutMs = options.timeoutMs ?? 0;
   }
 
@@ -143,6 +146,23 @@ export class LocalBackend implements Backend {
         throw withContext(e, `${label}, register 0x${address.toString(16)} = 0x${value.toString(16)}`, path);
       }
     });
+  }
+
+  async openBuffer(device: string, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle> {
+    this.#check(options);
+    const dev = this.#device(device);
+    const desc = this.#described().description.devices.find((d) => d.id === device)?.buffers.find((b) => b.index === index);
+    const scanEnable = dev.scanEnable.get(index);
+    if (desc === undefined || scanEnable === undefined) throw systemError(errnoOf('ENODEV'), 'open', dev.dir, `${deviceLabel(dev.id, dev.name)} has no buffer ${index}`);
+    const state = this.#described();
+    const file = (name: string): string | undefined => state.files.get(refKey({ kind: 'buffer', device, buffer: index, name }))?.path;
+    const enable = file('enable');
+    if (enable === undefined) throw new UnsupportedError('buffer', deviceLabel(dev.id, dev.name), `buffer ${index} has no enable attribute`);
+    const length = file('length');
+    return openLocalBuffer(this.kernel, {
+      deviceId: dev.id, deviceDir: dev.dir, node: `${this.#roots.dev}/${dev.id}`, enable, ...(length === undefined ? {} : { length }),
+      scanEnable, output: desc.direction === 'out',
+    }, index, mask, options);
   }
 
   setTimeout(ms: number): void {

@@ -1,0 +1,168 @@
+// The stream layer (IioBuffer.open → BufferStream) on the simulated kernel, fast time mode:
+//  1. per-block overhead of the `for await` capture loop with a null DMA (blocks complete without
+//     touching memory), median and p99 µs, against a baseline in the same run: the fd-level
+//     DmabufQueue loop (enqueue → wait → SYNC) the stream is built on;
+//  2. bytes of sample data the library copies on the DMABUF path (must be 0): every
+//     Uint8Array#set / #slice / Buffer.from touching a block's memory is counted during the loop;
+//  3. CPU seconds per GB captured, DMABUF vs file I/O (process.cpuUsage; the sim's DMA memcpy is
+//     in both, file I/O adds the read() copy).
+// Prints JSON.
+import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, dmaBufSyncStruct, IIO_BUFFER_GET_FD_IOCTL, O_RDWR } from '../src/abi/index.js';
+import { LocalBackend } from '../src/backends/local/backend.js';
+import { allocateDmabuf } from '../src/backends/local/dmabuf-alloc.js';
+import { DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
+import { Context } from '../src/core/context.js';
+import type { Scenario } from '../src/kernel/sim/scenario-types.js';
+import { SimKernel } from '../src/kernel/sim/index.js';
+import { machine } from './stats.js';
+
+const SCANS = 4096; // 4 × s16: 32 KiB blocks
+const BLOCKS = 4;
+const LOOP_BLOCKS = 20_000;
+const GB_SCANS = [4096, 131072]; // 32 KiB and 1 MiB blocks
+const GB_BYTES = 256 << 20; // per mode and block size
+
+const scenario: Scenario = {
+  devices: [{
+    name: 'bench-adc',
+    samplingFrequency: 10_000_000,
+    buffers: [{ direction: 'in', kind: 'dma' }],
+    channels: [0, 1, 2, 3].map((i) => ({ type: 'voltage', index: i, scanIndex: i, format: 'le:s16/16>>0', waveform: { kind: 'ramp' as const } })),
+  }],
+};
+
+function percentiles(ns: number[]): { medianUs: number; p99Us: number } {
+  const s = [...ns].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]! / 1000;
+  return { medianUs: at(0.5), p99Us: at(0.99) };
+}
+
+async function boot(dmaMode: 'null' | 'pattern'): Promise<{ ctx: Context; sim: SimKernel }> {
+  const sim = new SimKernel({ scenario, timeMode: 'fast' });
+  sim.iio.device('bench-adc').buffer(0).dmaMode = dmaMode;
+  return { ctx: await Context.open(new LocalBackend(sim)), sim };
+}
+
+/** Copies touching `memories` while `body` runs. */
+async function countCopies(memories: Set<ArrayBufferLike>, body: () => Promise<void>): Promise<number> {
+  let bytes = 0;
+  const proto = Uint8Array.prototype;
+  const set = proto.set;
+  const slice = proto.slice;
+  const from = Buffer.from;
+  const touches = (v: unknown): boolean => ArrayBuffer.isView(v) && memories.has(v.buffer);
+  proto.set = function (this: Uint8Array, source: ArrayLike<number>, offset?: number) {
+    if (touches(this) || touches(source)) bytes += source.length;
+    return set.call(this, source, offset);
+  };
+  proto.slice = function (this: Uint8Array, start?: number, end?: number) {
+    const out = slice.call(this, start, end);
+    if (touches(this)) bytes += out.length;
+    return out;
+  };
+  (Buffer as { from: unknown }).from = function (...args: unknown[]) {
+    if (touches(args[0])) bytes += (args[0] as Uint8Array).length;
+    return (from as (...a: unknown[]) => Buffer).apply(Buffer, args);
+  };
+  try {
+    await body();
+  } finally {
+    proto.set = set;
+    proto.slice = slice;
+    (Buffer as { from: unknown }).from = from;
+  }
+  return bytes;
+}
+
+async function streamLoop(mode: 'dmabuf' | 'fileio', blocks = LOOP_BLOCKS): Promise<{ perBlock: { medianUs: number; p99Us: number }; copiedBytes: number }> {
+  const { ctx } = await boot(mode === 'dmabuf' ? 'null' : 'pattern');
+  const stream = await ctx.device('bench-adc').buffer(0).open({ blockSize: SCANS, blocks: BLOCKS, mode });
+  const ns: number[] = [];
+  const memories = new Set(stream.blocks.map((b) => b.data.buffer));
+  const copiedBytes = await countCopies(memories, async () => {
+    let n = 0;
+    let t = process.hrtime.bigint();
+    for await (const block of stream) {
+      void block.data;
+      const now = process.hrtime.bigint();
+      if (n >= 1000) ns.push(Number(now - t)); // after a warm-up
+      t = now;
+      if (++n === blocks + 1000) break;
+    }
+  });
+  await stream.close();
+  return { perBlock: percentiles(ns), copiedBytes };
+}
+
+/** The baseline: the fd-level loop the stream is built on, same sim, same blocks. */
+async function queueLoop(): Promise<{ medianUs: number; p99Us: number }> {
+  const sim = new SimKernel({ scenario, timeMode: 'fast' });
+  sim.iio.device('bench-adc').buffer(0).dmaMode = 'null';
+  const sys = '/sys/bus/iio/devices/iio:device0';
+  for (let i = 0; i < 4; i++) await sim.writeText(`${sys}/buffer0/in_voltage${i}_en`, '1');
+  const devfd = await sim.open('/dev/iio:device0', O_RDWR);
+  const arg = Int32Array.of(0);
+  sim.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, arg);
+  sim.close(devfd);
+  const q = new DmabufQueue(sim, arg[0]!, sys, 'bench');
+  const bufs = [];
+  for (let i = 0; i < BLOCKS; i++) bufs.push(await allocateDmabuf(sim, SCANS * 8));
+  q.attach(bufs);
+  for (const b of bufs) q.enqueue(b);
+  await sim.writeText(`${sys}/buffer0/enable`, '1');
+  const start = dmaBufSyncStruct.encode({ flags: DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ });
+  const end = dmaBufSyncStruct.encode({ flags: DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ });
+  const ns: number[] = [];
+  let t = process.hrtime.bigint();
+  let previous: (typeof bufs)[number] | undefined;
+  for (let n = 0; n < LOOP_BLOCKS + 1000; n++) {
+    if (previous !== undefined) {
+      sim.ioctl(previous.fd, DMA_BUF_IOCTL_SYNC, end);
+      q.enqueue(previous);
+    }
+    const b = bufs[n % BLOCKS]!;
+    await q.wait(b);
+    sim.ioctl(b.fd, DMA_BUF_IOCTL_SYNC, start);
+    previous = b;
+    const now = process.hrtime.bigint();
+    if (n >= 1000) ns.push(Number(now - t));
+    t = now;
+  }
+  await sim.writeText(`${sys}/buffer0/enable`, '0');
+  return percentiles(ns);
+}
+
+async function cpuPerGB(mode: 'dmabuf' | 'fileio', scans: number): Promise<number> {
+  const { ctx } = await boot('pattern');
+  const stream = await ctx.device('bench-adc').buffer(0).open({ blockSize: scans, blocks: BLOCKS, mode });
+  let bytes = 0;
+  let n = 0;
+  const before = process.cpuUsage();
+  for await (const block of stream) {
+    bytes += block.bytesUsed;
+    if (++n === GB_BYTES / (scans * 8)) break;
+  }
+  const used = process.cpuUsage(before);
+  await stream.close();
+  return ((used.user + used.system) / 1e6) / (bytes / 1e9);
+}
+
+const stream = await streamLoop('dmabuf');
+// The copy counter's control: file I/O copies every byte (read() into the block).
+const control = await streamLoop('fileio', 100);
+const baseline = await queueLoop();
+const cpu: Record<string, { dmabuf: number; fileio: number; ratio: number }> = {};
+for (const scans of GB_SCANS) {
+  const dmabuf = await cpuPerGB('dmabuf', scans);
+  const fileio = await cpuPerGB('fileio', scans);
+  cpu[`${(scans * 8) >> 10} KiB blocks`] = { dmabuf, fileio, ratio: fileio / dmabuf };
+}
+console.log(JSON.stringify({
+  bench: 'stream',
+  machine: machine(),
+  blockBytes: SCANS * 8,
+  loopOverheadNullDma: { stream: stream.perBlock, baselineDmabufQueue: baseline, blocks: LOOP_BLOCKS },
+  sampleBytesCopiedOnDmabufPath: stream.copiedBytes,
+  copyCounterControl: { fileioBlocks: 1100, bytesCopied: control.copiedBytes },
+  cpuSecondsPerGB: cpu,
+}, null, 2));

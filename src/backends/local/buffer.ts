@@ -1,0 +1,357 @@
+// An open IIO buffer of the local backend (libiio's local open_buffer + blocks): the buffer fd
+// (the device fd is closed at once so others can open the device), the scan elements of the
+// mask enabled (and read back), and the blocks — DMABUFs when the buffer takes them (a DMA heap
+// first, udmabuf second), file I/O otherwise or when asked. Shutdown follows the kernel's order
+// (kernel-abi §2.10): disable → wait fences (bounded) → detach → close.
+import {
+  DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
+  dmaBufSyncStruct, F_GETFL, F_SETFL, IIO_BUFFER_GET_FD_IOCTL, MAP_SHARED, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE,
+} from '../../abi/index.js';
+import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
+import type { KernelPort } from '../../kernel/port.js';
+import type { BlockHandle, BufferHandle, OpenBufferOptions, TransferMode, WaitBlockOptions } from '../backend.js';
+import { UnsupportedError, withContext } from '../errors.js';
+import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from './dmabuf-alloc.js';
+import { DmabufNotSupportedError, DmabufQueue } from './dmabuf-queue.js';
+import { FileIo } from './fileio.js';
+import { trimNewline } from './sysfs.js';
+
+/** What the backend knows about the buffer's files. */
+export interface LocalBufferFiles {
+  deviceId: string;
+  /** The device's sysfs directory. */
+  deviceDir: string;
+  /** /dev/iio:deviceN */
+  node: string;
+  /** bufferY/enable and bufferY/length (absent on odd drivers). */
+  enable: string;
+  length?: string;
+  /** `_en` files by channel position. */
+  scanEnable: ReadonlyMap<number, string>;
+  output: boolean;
+}
+
+/** How long close() waits for aborted transfers to signal (they do at once on a live device). */
+const SHUTDOWN_WAIT_MS = 1000;
+
+interface Block extends BlockHandle {
+  readonly dmabuf?: Dmabuf;
+  readonly mapping?: Uint8Array;
+  bytesUsed: number;
+  queued: boolean;
+  /** File I/O output: the write in progress. */
+  writing?: Promise<void>;
+}
+
+export async function openLocalBuffer(port: KernelPort, files: LocalBufferFiles, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle> {
+  const name = `${files.deviceId}/buffer${index}`;
+  if (!(Number.isSafeInteger(options.blocks) && options.blocks >= 1)) throw new RangeError(`${name}: blocks must be a positive integer, got ${options.blocks}`);
+  if (!(Number.isSafeInteger(options.blockBytes) && options.blockBytes >= 1)) throw new RangeError(`${name}: blockBytes must be a positive integer, got ${options.blockBytes}`);
+  for (const p of mask) {
+    if (!files.scanEnable.has(p)) throw systemError(errnoOf('EINVAL'), 'open', files.node, `${name} carries no scan element at channel position ${p}`);
+  }
+  const devfd = await port.open(files.node, O_RDWR | O_NONBLOCK).catch((e: unknown) => { throw withContext(e, `opening ${name}`); });
+  let bfd: number;
+  try {
+    const arg = Int32Array.of(index);
+    port.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, arg);
+    bfd = arg[0]!;
+  } catch (e) {
+    throw withContext(e, `opening ${name}`, files.node);
+  } finally {
+    port.close(devfd); // the buffer fd holds the device; others may open the node now
+  }
+  try {
+    // GET_FD gives a blocking fd: file I/O must never block a thread, and ENQUEUE must not wait 5 s (§7.6).
+    port.fcntl(bfd, F_SETFL, port.fcntl(bfd, F_GETFL) | O_NONBLOCK);
+    const effective = await configure(port, files, name, mask);
+    return await LocalBuffer.create(port, files, bfd, name, effective, options);
+  } catch (e) {
+    port.close(bfd);
+    throw e;
+  }
+}
+
+/** Disables, writes every `_en`, reads them back: the mask the kernel took. */
+async function configure(port: KernelPort, files: LocalBufferFiles, name: string, mask: readonly number[]): Promise<number[]> {
+  const wanted = new Set(mask);
+  const write = async (path: string, value: string): Promise<void> => {
+    await port.writeText(path, value).catch((e: unknown) => { throw withContext(e, `${name}: writing ${value}`, path); });
+  };
+  await write(files.enable, '0');
+  for (const [p, path] of files.scanEnable) await write(path, wanted.has(p) ? '1' : '0');
+  const effective: number[] = [];
+  for (const [p, path] of files.scanEnable) {
+    if (trimNewline(await port.readText(path)).trim() === '1') effective.push(p);
+  }
+  return effective.sort((a, b) => a - b);
+}
+
+class LocalBuffer implements BufferHandle {
+  readonly #port: KernelPort;
+  readonly #files: LocalBufferFiles;
+  readonly #bfd: number;
+  readonly #blocks: Block[];
+  readonly #queue: DmabufQueue | undefined;
+  readonly #fileio: FileIo | undefined;
+  #everEnabled = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(port: KernelPort, files: LocalBufferFiles, bfd: number, readonly name: string, readonly mask: readonly number[],
+    readonly mode: TransferMode, blocks: Block[], queue: DmabufQueue | undefined) {
+    this.#port = port;
+    this.#files = files;
+    this.#bfd = bfd;
+    this.#blocks = blocks;
+    this.#queue = queue;
+    this.#fileio = queue === undefined ? new FileIo(port, bfd, files.deviceDir, name, files.output) : undefined;
+  }
+
+  static async create(port: KernelPort, files: LocalBufferFiles, bfd: number, name: string, mask: number[], options: OpenBufferOptions): Promise<LocalBuffer> {
+    const mode = options.mode ?? 'auto';
+    if (mode !== 'fileio') {
+      const dmabufs = await tryDmabufs(port, bfd, files, name, options, mode === 'dmabuf');
+      if (dmabufs !== undefined) return new LocalBuffer(port, files, bfd, name, mask, 'dmabuf', dmabufs.blocks, dmabufs.queue);
+    }
+    if (files.length !== undefined) {
+      // Several blocks' worth in the kernel buffer: with a length of one block, libiio's
+      // small-block reads hang (a DMA buffer splits length into two blocks and waits for one).
+      const scans = Math.max(2, 4 * Math.ceil(options.blockBytes / Math.max(1, options.scanBytes)));
+      await port.writeText(files.length, String(scans)).catch((e: unknown) => { throw withContext(e, `${name}: setting length ${scans}`, files.length); });
+    }
+    const blocks: Block[] = [];
+    for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), bytesUsed: 0, queued: false });
+    return new LocalBuffer(port, files, bfd, name, mask, 'fileio', blocks, undefined);
+  }
+
+  get blocks(): readonly BlockHandle[] {
+    return this.#blocks;
+  }
+
+  async enable(): Promise<void> {
+    this.#check();
+    await this.#port.writeText(this.#files.enable, '1').catch((e: unknown) => { throw withContext(e, `enabling ${this.name}`, this.#files.enable); });
+    this.#everEnabled = true;
+    this.#enabled.resolve();
+  }
+
+  async disable(): Promise<void> {
+    this.#check();
+    this.#enabled = gate();
+    await this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => { throw withContext(e, `disabling ${this.name}`, this.#files.enable); });
+  }
+
+  async enqueue(i: number, bytesUsed: number, cyclic: boolean): Promise<void> {
+    this.#check();
+    const b = this.#block(i);
+    if (!(Number.isSafeInteger(bytesUsed) && bytesUsed >= 1 && bytesUsed <= b.data.length)) {
+      throw new RangeError(`${this.name}: bytesUsed must be in [1, ${b.data.length}], got ${bytesUsed}`);
+    }
+    if (b.queued) throw systemError(errnoOf('EBUSY'), 'enqueue', this.name, `block ${i} is already queued`);
+    if (this.#queue !== undefined) {
+      try {
+        this.#queue.enqueue(b.dmabuf!, bytesUsed, cyclic);
+      } catch (e) {
+        throw withContext(e, `${this.name}: enqueueing block ${i}`);
+      }
+    } else {
+      if (cyclic) throw new UnsupportedError('cyclic', this.name, 'cyclic blocks need DMABUF mode');
+      // Output: written in order once the buffer is enabled (enabling re-creates the kernel's
+      // file I/O blocks, so data written before is dropped); its error comes out of dequeue().
+      if (this.#files.output) {
+        const before = this.#lastWrite;
+        const run = before.then(() => this.#enabled.promise).then(() => this.#fileio!.transfer(b.data.subarray(0, bytesUsed), { signal: this.#abort.signal }));
+        this.#lastWrite = run.catch(() => undefined);
+        b.writing = run;
+        run.catch(() => undefined); // observed by dequeue
+      }
+    }
+    b.bytesUsed = bytesUsed;
+    b.queued = true;
+  }
+
+  #lastWrite: Promise<void> = Promise.resolve();
+  /** Resolved while the buffer is enabled (file I/O output waits for it). */
+  #enabled: Gate = gate();
+  /** Ends background file I/O writes at close. */
+  readonly #abort = new AbortController();
+
+  async dequeue(i: number, options: WaitBlockOptions = {}): Promise<number> {
+    this.#check();
+    const b = this.#block(i);
+    if (!b.queued) throw systemError(errnoOf('EINVAL'), 'dequeue', this.name, `block ${i} is not queued`);
+    try {
+      if (this.#queue !== undefined) await this.#queue.wait(b.dmabuf!, options);
+      else if (this.#files.output) await bounded(b.writing!, options, this.name);
+      else await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), options);
+    } catch (e) {
+      // A timeout or an abort leaves the block queued (it may still complete); anything else ends it.
+      if (!isSystemError(e, 'ETIMEDOUT') && (e as Error).name !== 'AbortError') b.queued = false;
+      else if (this.#queue !== undefined && !this.#queue.queued(b.dmabuf!)) b.queued = false;
+      // Removal aborts transfers in flight with EINTR, like a disable: say what happened.
+      if (isSystemError(e, 'EINTR') && await this.#gone()) {
+        const gone = systemError(errnoOf('ENODEV'), e.syscall, this.name, 'the device was removed');
+        gone.cause = e;
+        throw gone;
+      }
+      throw e;
+    }
+    b.queued = false;
+    b.writing = undefined;
+    return b.bytesUsed;
+  }
+
+  async #gone(): Promise<boolean> {
+    return this.#port.stat(this.#files.deviceDir).then(() => false, (e: unknown) => isSystemError(e, 'ENOENT'));
+  }
+
+  queued(i: number): boolean {
+    return this.#block(i).queued;
+  }
+
+  cpuAccess(i: number, phase: 'start' | 'end', access: 'read' | 'write' | 'rw'): void {
+    const b = this.#block(i);
+    if (b.dmabufFd === undefined) return;
+    const flags = (phase === 'start' ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
+      (access === 'read' ? DMA_BUF_SYNC_READ : access === 'write' ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_RW);
+    const arg = dmaBufSyncStruct.encode({ flags: BigInt(flags) });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#port.ioctl(b.dmabufFd, DMA_BUF_IOCTL_SYNC, arg);
+        return;
+      } catch (e) {
+        // START may be interrupted while it waits for fences (kernel-abi §7.15): retry.
+        if (!isSystemError(e, 'EINTR', 'EAGAIN') || attempt >= 3) throw withContext(e, `${this.name}: CPU access to block ${i}`);
+      }
+    }
+  }
+
+  releaseSync(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#port.close(this.#bfd);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#closed) return this.#freeBlocks();
+    // 1. disable: aborts transfers in flight (-EINTR). A removed device has nothing to disable.
+    await this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => {
+      if (!isSystemError(e, 'ENOENT', 'ENODEV')) throw withContext(e, `disabling ${this.name}`, this.#files.enable);
+    });
+    // 2. wait for the fences, bounded. Blocks queued on a buffer never enabled never ran: skip.
+    if (this.#queue !== undefined && this.#everEnabled) {
+      const queue = this.#queue;
+      await Promise.all(this.#blocks.filter((b) => queue.queued(b.dmabuf!))
+        .map((b) => queue.wait(b.dmabuf!, { timeoutMs: SHUTDOWN_WAIT_MS }).catch(() => undefined)));
+    }
+    this.#abort.abort();
+    this.#enabled.reject(abortError(this.#abort.signal));
+    this.#enabled.promise.catch(() => undefined);
+    await this.#lastWrite;
+    // 3. detach, 4. close.
+    this.#closed = true;
+    try {
+      if (this.#queue !== undefined) for (const b of this.#blocks) this.#queue.detach(b.dmabuf!);
+    } finally {
+      this.#port.close(this.#bfd);
+      this.#freeBlocks();
+    }
+  }
+
+  #freeBlocks(): void {
+    for (const b of this.#blocks) {
+      if (b.mapping !== undefined && b.mapping.length > 0) this.#port.munmap(b.mapping);
+      if (b.dmabuf !== undefined) this.#port.close(b.dmabuf.fd);
+      b.queued = false;
+    }
+    this.#blocks.length = 0;
+  }
+
+  #block(i: number): Block {
+    const b = this.#blocks[i];
+    if (b === undefined) throw new RangeError(`${this.name}: no block ${i}`);
+    return b;
+  }
+
+  #check(): void {
+    if (this.#closed || this.#closing !== undefined) {
+      const error = new Error(`${this.name} is closed`) as Error & { code: string };
+      error.code = 'ERR_IIOJS_CLOSED';
+      throw error;
+    }
+  }
+}
+
+/** `p`, or the wait's timeout or abort first (the work behind `p` goes on). */
+async function bounded(p: Promise<void>, options: WaitBlockOptions, name: string): Promise<void> {
+  if (options.timeoutMs === undefined && options.signal === undefined) return p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    if (options.timeoutMs !== undefined) timer = setTimeout(() => reject(systemError(errnoOf('ETIMEDOUT'), 'write', name, `not written within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const signal = options.signal;
+    if (signal !== undefined) {
+      onAbort = () => reject(abortError(signal));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  try {
+    await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** DMABUF blocks attached to the buffer, or undefined when it cannot take them (and not forced). */
+async function tryDmabufs(port: KernelPort, bfd: number, files: LocalBufferFiles, name: string, options: OpenBufferOptions, forced: boolean): Promise<{ blocks: Block[]; queue: DmabufQueue } | undefined> {
+  const dmabufs: Dmabuf[] = [];
+  const mappings: Uint8Array[] = [];
+  const release = (): void => {
+    for (const m of mappings) port.munmap(m);
+    for (const d of dmabufs) port.close(d.fd);
+  };
+  try {
+    for (let i = 0; i < options.blocks; i++) dmabufs.push(await allocateDmabuf(port, options.blockBytes));
+    const queue = new DmabufQueue(port, bfd, files.deviceDir, name);
+    queue.attach(dmabufs);
+    const blocks = dmabufs.map((d): Block => {
+      const mapping = port.mmap(d.fd, d.size, PROT_READ | PROT_WRITE, MAP_SHARED);
+      mappings.push(mapping);
+      return { dmabuf: d, dmabufFd: d.fd, mapping, data: mapping.subarray(0, options.blockBytes), bytesUsed: 0, queued: false };
+    });
+    return { blocks, queue };
+  } catch (e) {
+    release();
+    // Closing the buffer fd later detaches whatever was attached.
+    if (!forced && (e instanceof DmabufUnavailableError || e instanceof DmabufNotSupportedError)) return undefined;
+    if (e instanceof DmabufUnavailableError || e instanceof DmabufNotSupportedError) {
+      throw new UnsupportedError('dmabuf', name, e.message, { cause: e });
+    }
+    throw e;
+  }
+}
+
+interface Gate {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** Promise.withResolvers, which Node 20 lacks. */
+function gate(): Gate {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,240 @@
+// A buffer opened for streaming (libiio's iio_buffer + iio_block + iio_stream): blocks that go
+// round between the hardware and the CPU, `for await` capture, a writer for playback, and Node
+// stream adapters. Shutdown (close, asyncDispose, or best effort at process exit) goes through
+// the backend in the kernel's order: disable → wait fences (bounded) → detach → close.
+import type { BufferHandle, OpOptions, TransferMode, WaitBlockOptions } from '../backends/backend.js';
+import type { BlockLayout } from '../samples/block-layout.js';
+import type { SampleInput } from '../samples/kinds.js';
+import type { IioBuffer } from './buffer.js';
+import type { Channel } from './channel.js';
+import { StreamBlock } from './stream-block.js';
+import { readableOf, writableOf, type ReadableOptions, type WritableOptions } from './stream-adapters.js';
+import type { Readable, Writable } from 'node:stream';
+
+/** What `write` takes: raw scans, samples by channel id, or a function that fills the block. */
+export type PlaybackData = Uint8Array | Readonly<Record<string, SampleInput>> | ((data: Uint8Array, layout: BlockLayout) => number);
+
+export interface StreamSettings {
+  /** Default bounds of the waits of the iterator and the writer. */
+  timeoutMs?: number;
+  cpuAccess: boolean;
+  cyclic: boolean;
+}
+
+export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable {
+  readonly buffer: IioBuffer;
+  /** The enabled channels, in mask order (what the kernel took). */
+  readonly channels: readonly Channel[];
+  readonly layout: BlockLayout;
+  /** Scans per block. */
+  readonly blockSize: number;
+  readonly blocks: readonly StreamBlock[];
+  readonly #handle: BufferHandle;
+  readonly #settings: StreamSettings;
+  readonly #onClose: () => void;
+  #running = false;
+  #closing: Promise<void> | undefined;
+  /** Playback: the next block to fill, and how many were ever queued. */
+  #nextWrite = 0;
+  #written = 0;
+  /** Blocks in the order they were queued: the order they complete in. */
+  readonly #order: StreamBlock[] = [];
+
+  /** @internal Built by IioBuffer.open. */
+  constructor(buffer: IioBuffer, handle: BufferHandle, channels: readonly Channel[], layout: BlockLayout, blockSize: number, settings: StreamSettings, onClose: () => void) {
+    this.#onClose = onClose;
+    this.buffer = buffer;
+    this.#handle = handle;
+    this.channels = channels;
+    this.layout = layout;
+    this.blockSize = blockSize;
+    this.#settings = settings;
+    this.blocks = Object.freeze(handle.blocks.map((_, i) => new StreamBlock(handle, i, layout, buffer.output, settings.cpuAccess, (b) => this.#order.push(b))));
+    exitHook.add(this.#handle);
+  }
+
+  /** 'dmabuf' (zero-copy) or 'fileio' (read()/write() on the buffer fd). */
+  get mode(): TransferMode {
+    return this.#handle.mode;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Enables the buffer: queued blocks start moving. */
+  async start(options?: OpOptions): Promise<void> {
+    await this.#handle.enable(options);
+    this.#running = true;
+  }
+
+  /** Disables the buffer: transfers in flight are aborted (their dequeue rejects with EINTR). */
+  async stop(options?: OpOptions): Promise<void> {
+    this.#running = false;
+    await this.#handle.disable(options);
+  }
+
+  /**
+   * Capture: queues every idle block, starts, then yields completed blocks in order. A block is
+   * valid until the consumer asks for the next one, when it goes back to the hardware.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<StreamBlock> {
+    if (this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an output buffer: use write()`);
+    const wait = this.#wait();
+    // Idle blocks (a new stream, or the one a previous loop broke out on) go round too.
+    for (const b of this.blocks) if (!b.queued) await b.enqueue();
+    if (!this.#running) await this.start();
+    let previous: StreamBlock | undefined;
+    for (;;) {
+      if (previous !== undefined) await previous.enqueue();
+      const block = this.#nextQueued();
+      await block.dequeue(wait);
+      previous = block;
+      yield block;
+    }
+  }
+
+  /**
+   * Playback: fills the next free block (waiting for the hardware to give one back) and queues
+   * it; the stream starts once every block is queued (or on flush()). Resolves with the scans
+   * queued.
+   */
+  async write(data: PlaybackData, options: WaitBlockOptions = {}): Promise<number> {
+    if (this.#settings.cyclic) {
+      await this.writeCyclic(data, options);
+      return this.blocks[(this.#nextWrite + this.blocks.length - 1) % this.blocks.length]!.scans;
+    }
+    const block = await this.#freeBlock(options);
+    const bytes = this.#fill(block, data);
+    await block.enqueue(bytes);
+    this.#written++;
+    if (!this.#running && this.#written >= this.blocks.length) await this.start(options);
+    return bytes / this.layout.scanBytes;
+  }
+
+  /**
+   * Playback, cyclic: one block repeated by the hardware until stop() (DMABUF mode; the mainline
+   * dmaengine buffer accepts the flag but plays the block once, kernel-abi §2.7).
+   */
+  async writeCyclic(data: PlaybackData, options: WaitBlockOptions = {}): Promise<void> {
+    const block = await this.#freeBlock(options);
+    await block.enqueue(this.#fill(block, data), { cyclic: true });
+    if (!this.#running) await this.start(options);
+  }
+
+  /** Playback: starts if needed and waits until every queued block has been played. */
+  async flush(options: WaitBlockOptions = {}): Promise<void> {
+    if (!this.#running && this.blocks.some((b) => b.queued)) await this.start(options);
+    const wait = { ...this.#wait(), ...options };
+    for (const b of this.blocks) if (b.queued) await b.dequeue(wait);
+  }
+
+  /** Captured blocks as a byte stream (each chunk a copy; backpressure pauses the loop). */
+  toReadable(options?: ReadableOptions): Readable {
+    return readableOf(this, options);
+  }
+
+  /** A byte sink for playback; chunks are cut into blocks of whole scans. */
+  toWritable(options?: WritableOptions): Writable {
+    return writableOf(this, options);
+  }
+
+  /** Stops and releases everything; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#running = false;
+      exitHook.delete(this.#handle);
+      this.#onClose();
+      for (const b of this.blocks) b.release();
+      await this.#handle.close();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  toString(): string {
+    return `${this.buffer.toString()} (${this.mode})`;
+  }
+
+  /** The oldest block still with the hardware (blocks dequeued by hand drop out). */
+  #nextQueued(): StreamBlock {
+    for (;;) {
+      const block = this.#order.shift();
+      if (block === undefined) throw new Error(`${this.toString()}: no block is queued`);
+      if (block.queued) return block;
+    }
+  }
+
+  #wait(): WaitBlockOptions {
+    return this.#settings.timeoutMs === undefined ? {} : { timeoutMs: this.#settings.timeoutMs };
+  }
+
+  async #freeBlock(options: WaitBlockOptions): Promise<StreamBlock> {
+    if (!this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an input buffer: iterate it`);
+    const block = this.blocks[this.#nextWrite]!;
+    this.#nextWrite = (this.#nextWrite + 1) % this.blocks.length;
+    if (block.queued) {
+      if (!this.#running) await this.start(options);
+      await block.dequeue({ ...this.#wait(), ...options });
+    }
+    return block;
+  }
+
+  #fill(block: StreamBlock, data: PlaybackData): number {
+    const scanBytes = this.layout.scanBytes;
+    let bytes: number;
+    if (typeof data === 'function') bytes = data(block.data, this.layout);
+    else if (data instanceof Uint8Array) {
+      if (data.length > block.data.length) throw new RangeError(`${this.buffer.toString()}: ${data.length} bytes do not fit a block of ${block.data.length}`);
+      block.data.set(data);
+      bytes = data.length;
+    } else {
+      const first = Object.keys(data)[0];
+      if (first === undefined) throw new RangeError(`${this.buffer.toString()}: no channel values to write`);
+      const scans = data[first]!.length / this.layout.channel(first).repeat;
+      bytes = scans * scanBytes;
+      if (bytes > block.data.length) throw new RangeError(`${this.buffer.toString()}: ${scans} scans do not fit a block of ${this.blockSize}`);
+      this.layout.fill(block.data.subarray(0, bytes), data);
+    }
+    if (!(Number.isSafeInteger(bytes) && bytes > 0 && bytes % scanBytes === 0)) {
+      throw new RangeError(`${this.buffer.toString()}: ${bytes} bytes is not a whole, non-zero number of ${scanBytes}-byte scans`);
+    }
+    return bytes;
+  }
+}
+
+/**
+ * Process exit: streams still open release their buffer fds synchronously (which detaches their
+ * DMABUFs). Buffers cannot be disabled there — sysfs writes are asynchronous — so close streams
+ * (or use `await using`) for a clean stop.
+ */
+const exitHook = new (class {
+  readonly #open = new Set<BufferHandle>();
+  #installed = false;
+
+  add(handle: BufferHandle): void {
+    this.#open.add(handle);
+    if (this.#installed) return;
+    this.#installed = true;
+    process.on('exit', () => {
+      for (const h of this.#open) {
+        try {
+          h.releaseSync();
+        } catch {
+          // best effort: the process is going away
+        }
+      }
+    });
+  }
+
+  delete(handle: BufferHandle): void {
+    this.#open.delete(handle);
+  }
+})();

@@ -1,0 +1,109 @@
+// One block of a BufferStream: its memory, how much of it holds data, and its round trip to the
+// hardware. CPU access to DMABUF memory is bracketed by DMA_BUF_IOCTL_SYNC (kernel-abi §4.4):
+// a block the CPU may touch is inside START, and END comes right before it goes back to the
+// hardware — READ for capture, WRITE for playback. `cpuAccess: false` skips it for data that is
+// only passed on (e.g. by `dmabufFd`).
+import type { BufferHandle, WaitBlockOptions } from '../backends/backend.js';
+import type { SampleArray } from '../samples/kinds.js';
+import type { BlockLayout } from '../samples/block-layout.js';
+
+export interface EnqueueOptions {
+  /** Repeat the block until the stream stops (output, DMABUF mode). */
+  cyclic?: boolean;
+}
+
+export type DequeueOptions = WaitBlockOptions;
+
+export class StreamBlock {
+  readonly index: number;
+  #bytesUsed = 0;
+  #cpu: 'read' | 'write' | undefined;
+  readonly #handle: BufferHandle;
+  readonly #layout: BlockLayout;
+  readonly #output: boolean;
+  readonly #cpuAccess: boolean;
+  readonly #onEnqueue: (block: StreamBlock) => void;
+
+  /** @internal */
+  constructor(handle: BufferHandle, index: number, layout: BlockLayout, output: boolean, cpuAccess: boolean, onEnqueue: (block: StreamBlock) => void) {
+    this.#onEnqueue = onEnqueue;
+    this.#handle = handle;
+    this.index = index;
+    this.#layout = layout;
+    this.#output = output;
+    this.#cpuAccess = cpuAccess;
+    // A playback block starts out in the CPU's hands, ready to fill.
+    if (output) this.#begin();
+  }
+
+  /** The block's whole memory: the mapped DMABUF, or the file I/O block. */
+  get data(): Uint8Array {
+    return this.#handle.blocks[this.index]!.data;
+  }
+
+  /** The bytes that hold data: what the hardware filled, or what was enqueued for playback. */
+  get bytes(): Uint8Array {
+    return this.data.subarray(0, this.#bytesUsed);
+  }
+
+  get bytesUsed(): number {
+    return this.#bytesUsed;
+  }
+
+  /** Whole scans in `bytes`. */
+  get scans(): number {
+    return Math.floor(this.#bytesUsed / this.#layout.scanBytes);
+  }
+
+  /** The DMABUF fd for zero-copy hand-off; undefined in file I/O mode. Owned by the stream. */
+  get dmabufFd(): number | undefined {
+    return this.#handle.blocks[this.index]!.dmabufFd;
+  }
+
+  /** Whether the block is with the hardware. */
+  get queued(): boolean {
+    return this.#handle.queued(this.index);
+  }
+
+  /** The channel's values in this block (a new array). */
+  samples(channel: string): SampleArray {
+    return this.#layout.samples(this.bytes, channel);
+  }
+
+  /** Hands the block to the hardware: `bytesUsed` bytes (default: all) of it. */
+  async enqueue(bytesUsed = this.data.length, options: EnqueueOptions = {}): Promise<void> {
+    this.#end();
+    await this.#handle.enqueue(this.index, bytesUsed, options.cyclic === true);
+    this.#bytesUsed = bytesUsed;
+    this.#onEnqueue(this);
+  }
+
+  /** Waits until the hardware is done with the block; transfer errors reject here. */
+  async dequeue(options: DequeueOptions = {}): Promise<void> {
+    this.#bytesUsed = await this.#handle.dequeue(this.index, options);
+    this.#begin();
+  }
+
+  /** @internal Ends CPU access before the buffer closes. */
+  release(): void {
+    try {
+      this.#end();
+    } catch {
+      // the device may be gone; closing frees the block anyway
+    }
+  }
+
+  #begin(): void {
+    if (!this.#cpuAccess || this.#cpu !== undefined) return;
+    const access = this.#output ? 'write' : 'read';
+    this.#handle.cpuAccess(this.index, 'start', access);
+    this.#cpu = access;
+  }
+
+  #end(): void {
+    if (this.#cpu === undefined) return;
+    const access = this.#cpu;
+    this.#cpu = undefined;
+    this.#handle.cpuAccess(this.index, 'end', access);
+  }
+}
