@@ -56,8 +56,8 @@ describe('triggered kfifo capture (iio_dummy)', () => {
     const view = new DataView(bytes.buffer);
     let previous = 0n;
     for (let s = 0; s < 8; s++) {
-      assert.equal(view.getUint16(s * 16, true), 73); // in_voltage0 (index 0)
-      assert.equal(view.getInt16(s * 16 + 2, true), 34); // in_accel_x (index 3)
+      assert.equal(view.getUint16(s * 16, true), 7); // in_voltage0 (index 0): the driver's fakedata, not its read_raw value
+      assert.equal(view.getInt16(s * 16 + 2, true), 344); // in_accel_x (index 3)
       const ts = view.getBigInt64(s * 16 + 8, true);
       if (s > 0) assert.ok(ts - previous >= 900_000n && ts - previous <= 1_100_000n, `timestamp step ${ts - previous}`);
       previous = ts;

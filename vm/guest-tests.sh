@@ -10,6 +10,7 @@ node --test --test-concurrency=1 \
   dist/test/conformance-dmabuf.test.js \
   dist/test/conformance-iio.test.js \
   dist/test/library-dmabuf.test.js \
+  dist/test/library-stream.test.js \
   dist/test/library-probe.test.js \
   dist/test/library-attrs.test.js \
   dist/test/library-naming.test.js \

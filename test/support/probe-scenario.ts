@@ -18,10 +18,12 @@ const dummy0: DeviceSpec = {
   // iio_dummy shares its sampling frequency by direction: in_sampling_frequency.
   attributes: { in_sampling_frequency: 3.000000033 },
   channels: [
-    { type: 'voltage', index: 0, scanIndex: 0, format: 'le:u13/16>>0', offset: 7, scale: 0.001333, waveform: { kind: 'constant', value: 73 } },
-    { type: 'voltage', index: 1, differential: 2, scanIndex: 1, format: 'le:s12/16>>0', scale: 0.000001344, shared: 'type', waveform: { kind: 'constant', value: 33 } },
-    { type: 'voltage', index: 3, differential: 4, scanIndex: 2, format: 'le:s11/16>>0', scale: 0.000001344, shared: 'type', waveform: { kind: 'constant', value: -34 } },
-    { type: 'accel', modifier: 'x', scanIndex: 3, format: 'le:s16/16>>0', waveform: { kind: 'constant', value: 34 }, attributes: { calibbias: -7, calibscale: 0.0001 } },
+    // _raw reads what the driver's read_raw returns; the buffer carries its fakedata table
+    // (iio_simple_dummy_buffer.c), as the real-kernel lab shows.
+    { type: 'voltage', index: 0, scanIndex: 0, format: 'le:u13/16>>0', offset: 7, scale: 0.001333, raw: 73, waveform: { kind: 'constant', value: 7 } },
+    { type: 'voltage', index: 1, differential: 2, scanIndex: 1, format: 'le:s12/16>>0', scale: 0.000001344, shared: 'type', raw: 33, waveform: { kind: 'constant', value: -33 } },
+    { type: 'voltage', index: 3, differential: 4, scanIndex: 2, format: 'le:s11/16>>0', scale: 0.000001344, shared: 'type', raw: -34, waveform: { kind: 'constant', value: -2 } },
+    { type: 'accel', modifier: 'x', scanIndex: 3, format: 'le:s16/16>>0', raw: 34, waveform: { kind: 'constant', value: 344 }, attributes: { calibbias: -7, calibscale: 0.0001 } },
     { type: 'timestamp', scanIndex: 4, format: 'le:s64/64>>0' },
     { type: 'voltage', direction: 'out', index: 0 },
     { type: 'activity', modifier: 'running', attributes: { input: 98 } },

@@ -73,9 +73,11 @@ export interface ChannelSpec {
   label?: string;
   /**
    * Has a `_raw` attribute. Default: every channel but the timestamp and processed channels
-   * (those with an `input` attribute). High-speed converters often have none.
+   * (those with an `input` attribute). High-speed converters often have none. A number: `_raw`
+   * reads that fixed value while the buffer carries the waveform, as drivers whose direct reads
+   * and buffered data differ (iio_dummy reads 73 for voltage0 but buffers 7).
    */
-  raw?: boolean;
+  raw?: boolean | number;
   /**
    * Position in the scan; omitted = not a scan element (no _en/_index/_type). Unique within the
    * device across both directions (the kernel's iio_check_unique_scan_index).

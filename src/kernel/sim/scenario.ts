@@ -520,7 +520,7 @@ class Validator {
     }
     if (o.extendName !== undefined) out.extendName = this.name(o.extendName, key(path, 'extendName'));
     if (o.label !== undefined) out.label = this.text(o.label, key(path, 'label'));
-    if (o.raw !== undefined) out.raw = this.boolean(o.raw, key(path, 'raw'));
+    if (o.raw !== undefined) out.raw = typeof o.raw === 'number' ? this.integer(o.raw, key(path, 'raw'), -(2 ** 53) + 1, 2 ** 53 - 1) : this.boolean(o.raw, key(path, 'raw'));
     if (type === 'timestamp' && direction !== 'in') this.fail(key(path, 'direction'), 'a timestamp channel is an input');
 
     let scanType: ScanType | undefined;

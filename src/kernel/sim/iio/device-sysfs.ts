@@ -101,12 +101,13 @@ function installChannelAttrs(device: IioDevice): void {
     const ch = channel.spec;
     if (channel.isTimestamp) continue;
     const extra = ch.attributes ?? {};
-    if (ch.raw ?? !('input' in extra)) {
+    if (ch.raw !== false && (ch.raw !== undefined || !('input' in extra))) {
       vfs.attr(`${dir}/${separateName(ch, 'raw')}`, {
         mode: 0o644,
         show: () => {
           device.checkAlive();
           if (channel.direction === 'in' && device.activeBuffers.length > 0) throw kerr('EBUSY');
+          if (typeof ch.raw === 'number') return `${ch.raw}\n`;
           const rate = device.rateHz ?? 1;
           return `${channel.rawNow(rate, Math.floor((nowMs() / 1000) * rate))}\n`;
         },
