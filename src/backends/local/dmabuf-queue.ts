@@ -45,6 +45,10 @@ export class DmabufQueue {
   readonly #pending = new Map<number, Pending>();
   readonly #attached = new Set<number>();
   #queued = false;
+  /** Aborted, for good, once the device is seen removed. */
+  readonly #removed = new AbortController();
+  /** Watches the device while any block is queued: one timer per queue, not per wait. */
+  #liveness: NodeJS.Timeout | undefined;
 
   /**
    * `device` is the device's sysfs directory (e.g. /sys/bus/iio/devices/iio:device1), watched
@@ -94,6 +98,31 @@ export class DmabufQueue {
     const exported = dmaBufExportSyncFileStruct.encode({ flags: DMA_BUF_SYNC_RW });
     this.port.ioctl(d.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, exported);
     this.#pending.set(d.fd, { syncFd: dmaBufExportSyncFileStruct.decode(exported).fd });
+    this.#watchDevice();
+  }
+
+  #watchDevice(): void {
+    if (this.#liveness !== undefined || this.#removed.signal.aborted) return;
+    this.#liveness = setInterval(() => {
+      this.port.stat(this.device).catch((e: unknown) => {
+        if (!isSystemError(e, 'ENOENT')) return;
+        this.#removed.abort(systemError(errnoOf('ENODEV'), 'poll', this.name, 'the device was removed; its queued blocks never complete'));
+        this.#unwatchDevice();
+      });
+    }, LIVENESS_MS);
+    this.#liveness.unref(); // waits keep the process alive, the watch alone does not
+  }
+
+  #unwatchDevice(): void {
+    clearInterval(this.#liveness);
+    this.#liveness = undefined;
+  }
+
+  #forget(fd: number): Pending | undefined {
+    const pending = this.#pending.get(fd);
+    this.#pending.delete(fd);
+    if (this.#pending.size === 0) this.#unwatchDevice();
+    return pending;
   }
 
   /** Whether `d` has been handed to the hardware and not yet waited for. */
@@ -108,28 +137,18 @@ export class DmabufQueue {
   async wait(d: Dmabuf, options: WaitOptions = {}): Promise<void> {
     const pending = this.#pending.get(d.fd);
     if (pending === undefined) throw new Error(`${this.name}: DMABUF fd ${d.fd} is not queued`);
-    const stop = new AbortController();
-    const signals = [stop.signal];
+    const signals = [this.#removed.signal];
     if (options.signal) signals.push(options.signal);
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop.abort(systemError(errnoOf('ETIMEDOUT'), 'poll', this.name, `no completion within ${options.timeoutMs} ms`)), options.timeoutMs);
-    const liveness = setInterval(() => {
-      this.port.stat(this.device).catch((e: unknown) => {
-        if (isSystemError(e, 'ENOENT')) stop.abort(systemError(errnoOf('ENODEV'), 'poll', this.name, 'the device was removed; its queued blocks never complete'));
-      });
-    }, LIVENESS_MS);
+    if (options.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
     try {
-      await this.port.poll(d.fd, POLLOUT, { signal: AbortSignal.any(signals) });
+      await this.port.poll(d.fd, POLLOUT, { signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) });
     } catch (e) {
-      if ((e as Error).name === 'AbortError') {
-        if (options.signal?.aborted) throw abortError(options.signal);
-        throw stop.signal.reason as Error;
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-      clearInterval(liveness);
+      if ((e as Error).name !== 'AbortError') throw e;
+      if (this.#removed.signal.aborted) throw this.#removed.signal.reason as Error;
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw systemError(errnoOf('ETIMEDOUT'), 'poll', this.name, `no completion within ${options.timeoutMs} ms`);
     }
-    this.#pending.delete(d.fd);
+    this.#forget(d.fd);
     const status = this.#status(pending.syncFd);
     this.port.close(pending.syncFd);
     if (status < 0) throw systemError(status, 'transfer', this.name, `the DMABUF fd ${d.fd} transfer failed`);
@@ -144,9 +163,8 @@ export class DmabufQueue {
 
   /** Detaches `d` (a queued transfer still runs: §2.5) and forgets its pending fence. */
   detach(d: Dmabuf): void {
-    const pending = this.#pending.get(d.fd);
+    const pending = this.#forget(d.fd);
     if (pending) this.port.close(pending.syncFd);
-    this.#pending.delete(d.fd);
     if (!this.#attached.delete(d.fd)) return;
     try {
       this.port.ioctl(this.bufferFd, IIO_BUFFER_DMABUF_DETACH_IOCTL, Int32Array.of(d.fd));
