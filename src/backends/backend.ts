@@ -23,6 +23,7 @@
 // Each is an optional member a backend adds when it supports it; the core then tests for it
 // and raises UnsupportedError (src/backends/errors.ts) when it is absent, so the two existing
 // backends and any new one keep compiling as the interface grows.
+import type { IioEventId } from '../abi/index.js';
 import type { ScanType } from '../format/scan-type.js';
 
 /** Cancels one operation; it then rejects with an AbortError. */
@@ -193,6 +194,20 @@ export interface BufferHandle {
   close(): Promise<void>;
 }
 
+/** One event from a device's event fd: `iio_event_data` with its id decoded (kernel-abi §1.1). */
+export interface IioEvent extends IioEventId {
+  readonly id: bigint;
+  /** The kernel's timestamp, ns. */
+  readonly timestamp: bigint;
+}
+
+/** A device's open event fd (IIO_GET_EVENT_FD_IOCTL: one per device at a time, else EBUSY). */
+export interface EventHandle {
+  /** The next event; waits for one (AbortSignal to cancel). */
+  read(options?: OpOptions): Promise<IioEvent>;
+  close(): void;
+}
+
 export interface Backend {
   /** The URI this backend was opened with (`local:`, `sim:`, `ip:host`). */
   readonly uri: string;
@@ -219,6 +234,9 @@ export interface Backend {
 
   /** Opens buffer `index` of `device` with the channels of `mask` (positions) enabled. */
   openBuffer?(device: string, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle>;
+
+  /** Opens the device's event fd. */
+  openEvents?(device: string, options?: OpOptions): Promise<EventHandle>;
 
   /** The time limit of blocking operations in ms (0: none), as libiio's set_timeout. */
   setTimeout(ms: number): void;

@@ -1,6 +1,6 @@
 // An IIO device or a trigger (libiio's iio_device): channels, attributes of every kind,
 // buffers, its current trigger and its registers.
-import type { DeviceDescription, OpOptions } from '../backends/backend.js';
+import type { DeviceDescription, IioEvent, OpOptions } from '../backends/backend.js';
 import { UnsupportedError, deviceLabel } from '../backends/errors.js';
 import { errnoOf, systemError } from '../kernel/errors.js';
 import { Attr, attrMap } from './attr.js';
@@ -79,6 +79,23 @@ export class Device {
 
   eventAttr(name: string): Attr {
     return lookup(this.eventAttrs, name, this, 'event attribute');
+  }
+
+  /**
+   * The device's events (thresholds and the like, enabled through event attributes), as they
+   * arrive: `for await (const event of device.events({ signal }))`. One reader per device at a
+   * time (the kernel answers EBUSY to a second). Leaving the loop closes the event fd.
+   */
+  async *events(options: OpOptions = {}): AsyncGenerator<IioEvent, void, undefined> {
+    this.#session.check(options);
+    const backend = this.#session.backend;
+    if (backend.openEvents === undefined) throw new UnsupportedError('events', deviceLabel(this.id, this.name), `the ${backend.uri} backend has no event support`);
+    const handle = await backend.openEvents(this.id, options);
+    try {
+      for (;;) yield await handle.read(options);
+    } finally {
+      handle.close();
+    }
   }
 
   /** The buffer with this index (0 for most devices). */

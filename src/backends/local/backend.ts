@@ -3,8 +3,9 @@
 // through trigger/current_trigger (kernel-abi §6.6); registers through debugfs
 // direct_reg_access; buffers and blocks through buffer.ts. Events come later (see backend.ts).
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
+import { openLocalEvents } from './events.js';
 import type { KernelPort } from '../../kernel/port.js';
-import type { AttrRef, Backend, BufferHandle, ContextDescription, OpOptions, OpenBufferOptions, TriggerRef } from '../backend.js';
+import type { AttrRef, Backend, BufferHandle, ContextDescription, EventHandle, OpOptions, OpenBufferOptions, TriggerRef } from '../backend.js';
 import { openLocalBuffer } from './buffer.js';
 import { UnsupportedError, closedError, deviceLabel, withContext } from '../errors.js';
 import { describeLocal, describeRef, refKey, type AttrFile, type LocalDescription, type LocalDevice, type LocalRoots } from './describe.js';
@@ -163,6 +164,12 @@ export class LocalBackend implements Backend {
       deviceId: dev.id, deviceDir: dev.dir, node: `${this.#roots.dev}/${dev.id}`, enable, ...(length === undefined ? {} : { length }),
       scanEnable, output: desc.direction === 'out',
     }, index, mask, options);
+  }
+
+  async openEvents(device: string, options: OpOptions = {}): Promise<EventHandle> {
+    this.#check(options);
+    const dev = this.#device(device);
+    return openLocalEvents(this.kernel, `${this.#roots.dev}/${dev.id}`);
   }
 
   setTimeout(ms: number): void {
