@@ -23,7 +23,7 @@
 // Each is an optional member a backend adds when it supports it; the core then tests for it
 // and raises UnsupportedError (src/backends/errors.ts) when it is absent, so the two existing
 // backends and any new one keep compiling as the interface grows.
-import type { IioEventId } from '../abi/index.js';
+import type { IioEventId } from '../abi/iio.js';
 import type { ScanType } from '../format/scan-type.js';
 
 /** Cancels one operation; it then rejects with an AbortError. */
