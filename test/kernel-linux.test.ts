@@ -317,6 +317,8 @@ describe('files and sysfs-style attributes', () => {
       assert.equal((await kernel.stat(join(dir, 'in_voltage0_raw'))).mode, 0o444);
       assert.equal(await kernel.readText(join(dir, 'sampling_frequency')), '1000\n');
       await assert.rejects(kernel.writeText(dir, '1'), { code: 'EISDIR' });
+      kernel.writeTextSync(join(dir, 'sampling_frequency'), '1000\n'); // the process-exit path
+      assert.throws(() => kernel.writeTextSync(dir, '1'), { code: 'EISDIR' });
       await assert.rejects(kernel.readText(join(dir, 'missing')), { code: 'ENOENT', path: join(dir, 'missing') });
 
       const fd = await kernel.open(join(dir, 'sampling_frequency'), c.O_RDWR);

@@ -325,3 +325,18 @@ test('file I/O capture honours timeouts too (the buffer fd is non-blocking)', as
   await assert.rejects(stream.blocks[0]!.dequeue({ timeoutMs: 150 }), { code: 'ETIMEDOUT' });
   assert.ok(Date.now() - t0 < 2000);
 });
+
+test('the process-exit release disables the buffer and closes its fd, synchronously', async () => {
+  // What the exit hook runs for streams left open (it cannot await anything).
+  const sim = new SimKernel({ scenario: probeScenario });
+  const backend = new LocalBackend(sim);
+  await backend.describe();
+  const fdsBefore = sim.context.fds.size;
+  const handle = await backend.openBuffer('iio:device1', 0, [0, 1], { mode: 'auto', blockBytes: 4096, blocks: 2, scanBytes: 4 });
+  await handle.enable();
+  assert.equal((await sim.readText(`${VADC.sys}/buffer0/enable`)).trim(), '1');
+  handle.releaseSync();
+  assert.equal((await sim.readText(`${VADC.sys}/buffer0/enable`)).trim(), '0');
+  await handle.close(); // frees the blocks (DMABUF fds) as a normal close would
+  assert.equal(sim.context.fds.size, fdsBefore);
+});

@@ -186,8 +186,8 @@ export interface BufferHandle {
   /** Brackets CPU access to block `i` (DMA_BUF_IOCTL_SYNC; a no-op in file I/O mode). */
   cpuAccess(i: number, phase: 'start' | 'end', access: 'read' | 'write' | 'rw'): void;
   /**
-   * Best-effort synchronous release for process exit: closes the buffer fd (which detaches
-   * every DMABUF). It cannot disable the buffer (sysfs writes are asynchronous).
+   * Best-effort synchronous release for process exit: disables the buffer and closes the
+   * buffer fd (which detaches every DMABUF).
    */
   releaseSync(): void;
   /** disable → wait fences (bounded) → detach → close. Idempotent. */

@@ -211,9 +211,9 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
 }
 
 /**
- * Process exit: streams still open release their buffer fds synchronously (which detaches their
- * DMABUFs). Buffers cannot be disabled there — sysfs writes are asynchronous — so close streams
- * (or use `await using`) for a clean stop.
+ * Process exit: streams still open are released synchronously — the buffer disabled, its fd
+ * closed (which detaches the DMABUFs) — without waiting for fences; close streams (or use
+ * `await using`) for the full, clean stop.
  */
 const exitHook = new (class {
   readonly #open = new Set<BufferHandle>();

@@ -44,6 +44,8 @@ export interface KernelPort {
   readText(path: string): Promise<string>;
   /** Writes an attribute in one write(), as sysfs requires. */
   writeText(path: string, text: string): Promise<void>;
+  /** The same, synchronously: only for process-exit paths, where nothing asynchronous runs. */
+  writeTextSync(path: string, text: string): void;
 
   // file descriptors
   /** Opens with numeric flags (O_RDWR, O_NONBLOCK, ...); always close-on-exec. */

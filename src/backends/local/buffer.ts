@@ -230,7 +230,11 @@ class LocalBuffer implements BufferHandle {
   releaseSync(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#port.close(this.#bfd);
+    try {
+      this.#port.writeTextSync(this.#files.enable, '0'); // closing the fd alone would not stop it (§1.2)
+    } finally {
+      this.#port.close(this.#bfd);
+    }
   }
 
   close(): Promise<void> {

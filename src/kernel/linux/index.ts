@@ -76,6 +76,10 @@ export class LinuxKernel implements KernelPort {
     }
   }
 
+  writeTextSync(path: string, text: string): void {
+    fs.writeFileSync(path, text);
+  }
+
   open(path: string, flags: number): Promise<number> {
     return new Promise((resolve, reject) => {
       fs.open(path, flags, (error, fd) => {

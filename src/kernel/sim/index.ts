@@ -106,6 +106,10 @@ export class SimKernel implements KernelPort {
     return this.#callAsync('write', path, () => this.context.vfs.writeText(path, text));
   }
 
+  writeTextSync(path: string, text: string): void {
+    this.#call('write', path, () => this.context.vfs.writeText(path, text));
+  }
+
   async open(path: string, flags: number): Promise<number> {
     return this.#callAsync('open', path, () => this.context.fds.install(this.context.vfs.open(path, flags), true));
   }
