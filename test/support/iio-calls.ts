@@ -18,18 +18,15 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDWR,
-  SYNC_IOC_FILE_INFO,
   UDMABUF_CREATE,
   UDMABUF_FLAGS_CLOEXEC,
   dmaBufExportSyncFileStruct,
-  dmaBufSyncStruct,
   dmaHeapAllocationDataStruct,
   iioDmabufStruct,
-  syncFenceInfoStruct,
-  syncFileInfoStruct,
   udmabufCreateStruct,
 } from '../../src/abi/index.js';
 import type { KernelPort } from '../../src/kernel/port.js';
+import { pollWithin, syncArg, syncFileInfo as fileInfo } from './dmabuf.js';
 
 export function intArg(value: number): Int32Array {
   return Int32Array.of(value);
@@ -109,35 +106,18 @@ export interface SyncInfo {
   fences: Array<{ status: number; driver: string; timeline: string }>;
 }
 
-/** SYNC_IOC_FILE_INFO, twice: the count, then the fence array. */
+/** SYNC_IOC_FILE_INFO (support/dmabuf.ts), with each fence's status, driver and timeline. */
 export function syncFileInfo(k: KernelPort, syncFd: number): SyncInfo {
-  const head = syncFileInfoStruct.encode({});
-  k.ioctl(syncFd, SYNC_IOC_FILE_INFO, head);
-  const { status, numFences } = syncFileInfoStruct.decode(head);
-  const array = new Uint8Array(numFences * syncFenceInfoStruct.size);
-  const full = syncFileInfoStruct.encode({ numFences });
-  k.ioctl(syncFd, SYNC_IOC_FILE_INFO, full, [[48, array]]);
-  const fences = [];
-  for (let i = 0; i < numFences; i++) {
-    const f = syncFenceInfoStruct.decode(array.subarray(i * syncFenceInfoStruct.size));
-    fences.push({ status: f.status, driver: f.driverName, timeline: f.objName });
-  }
-  return { status, numFences, fences };
+  const { status, numFences, fences } = fileInfo(k, syncFd);
+  return { status, numFences, fences: fences.map((f) => ({ status: f.status, driver: f.driverName, timeline: f.objName })) };
 }
 
 export function dmabufSync(k: KernelPort, dmabufFd: number, flags: number): void {
-  k.ioctl(dmabufFd, DMA_BUF_IOCTL_SYNC, dmaBufSyncStruct.encode({ flags: BigInt(flags) }));
+  k.ioctl(dmabufFd, DMA_BUF_IOCTL_SYNC, syncArg(flags));
 }
 
 /** poll(2) with a timeout: the revents, or 0 if nothing became ready in `ms`. */
-export async function pollFor(k: KernelPort, fd: number, events: number, ms: number): Promise<number> {
-  try {
-    return await k.poll(fd, events, { signal: AbortSignal.timeout(ms) });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') return 0;
-    throw e;
-  }
-}
+export const pollFor = pollWithin;
 
 /** How long `body` took, in seconds. */
 export function timed<T>(body: () => T): { value: T | undefined; error: unknown; seconds: number } {
