@@ -11,11 +11,18 @@ import { LocalBackend } from '../src/backends/local/backend.js';
 import { Context } from '../src/core/context.js';
 import type { BufferStream } from '../src/core/buffer-stream.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
-import { KERNEL, bootUnderTest, type Lab } from './support/kernel-under-test.js';
-import { DUMMY, VADC, probeScenario } from './support/probe-scenario.js';
+import { bootUnderTest, type Lab } from './support/kernel-under-test.js';
+import { FNV_OFFSET, fnv1a } from './support/checksum.js';
+import { DUMMY, VADC, labScenario, probeScenario } from './support/probe-scenario.js';
 
 async function probeContext(): Promise<{ ctx: Context; lab: Lab }> {
   const lab = bootUnderTest({ scenario: probeScenario });
+  return { ctx: await Context.open(new LocalBackend(lab.kernel)), lab };
+}
+
+/** The probe's devices and the lab module's lab-adc and lab-dac, on either kernel. */
+async function labContext(): Promise<{ ctx: Context; lab: Lab }> {
+  const lab = bootUnderTest({ scenario: labScenario });
   return { ctx: await Context.open(new LocalBackend(lab.kernel)), lab };
 }
 
@@ -55,20 +62,22 @@ describe('capture', () => {
     });
   }
 
-  test('the default scenario\'s adc4 ramp through samples(), in both modes', { skip: KERNEL !== 'sim' }, async () => {
+  test('lab-adc: a partial mask of mixed formats (le:u16, le:s16, be:s12>>4) through samples(), in both modes', async () => {
     for (const mode of ['dmabuf', 'fileio'] as const) {
-      const lab = bootUnderTest();
-      const ctx = await Context.open(new LocalBackend(lab.kernel));
-      await using stream = await ctx.device('iiojs-adc4').buffer(0).open({ channels: ['voltage2', 'voltage0'], blockSize: 4096, mode, timeoutMs: 5000 });
+      const { ctx } = await labContext();
+      await using stream = await ctx.device('lab-adc').buffer(0).open({ channels: ['voltage3', 'voltage0', 'voltage1'], blockSize: 1024, mode, timeoutMs: 5000 });
       assert.equal(stream.mode, mode);
+      assert.deepEqual(stream.channels.map((c) => c.id), ['voltage0', 'voltage1', 'voltage3']);
       let previous: number | undefined;
       let blocks = 0;
       for await (const block of stream) {
-        const ramp = block.samples('voltage2');
-        for (const v of ramp) {
-          const value = Number(v);
-          if (previous !== undefined) assert.equal(value, previous === -32000 + 16 * 3999 ? -32000 : previous + 16, `${mode}: ramp after ${previous}`);
-          previous = value;
+        const [n, minus, low] = ['voltage0', 'voltage1', 'voltage3'].map((id) => block.samples(id));
+        for (let i = 0; i < n!.length; i++) {
+          const v = Number(n![i]); // scan k holds k mod 2^16, -(k mod 2^15), k mod 2^11
+          if (previous !== undefined) assert.equal(v, (previous + 1) & 0xffff, `${mode}: block ${blocks} scan ${i}`);
+          assert.equal(Number(minus![i]), -(v & 0x7fff) | 0, `${mode}: voltage1 at ${v}`);
+          assert.equal(Number(low![i]), v & 0x7ff, `${mode}: voltage3 at ${v}`);
+          previous = v;
         }
         if (++blocks === 3) break;
       }
@@ -108,23 +117,16 @@ describe('capture', () => {
   });
 });
 
-/** FNV-1a over bytes, continuing from `h` (the sim's playback checksum). */
-function fnv1a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
-}
-
 describe('playback', () => {
-  test('iiojs-trx: written blocks reach the DAC (bytes and checksum)', { skip: KERNEL !== 'sim' }, async () => {
-    const lab = bootUnderTest();
-    const ctx = await Context.open(new LocalBackend(lab.kernel));
-    const tx = ctx.device('iiojs-trx').buffers.find((b) => b.output)!;
+  test('lab-dac: written blocks reach the DAC (bytes and checksum)', async () => {
+    const { ctx, lab } = await labContext();
+    const tx = ctx.device('lab-dac').buffer(0);
     await using stream = await tx.open({ blockSize: 512, blocks: 2, timeoutMs: 5000 });
     assert.equal(stream.mode, 'dmabuf');
-    let checksum = 0x811c9dc5;
+    let checksum = FNV_OFFSET;
     for (let k = 0; k < 5; k++) {
-      const i = Int16Array.from({ length: 512 }, (_, n) => k * 1000 + n);
-      const q = Int16Array.from({ length: 512 }, (_, n) => -n);
+      const i = Uint16Array.from({ length: 512 }, (_, n) => k * 1000 + n);
+      const q = Uint16Array.from({ length: 512 }, (_, n) => 65535 - n);
       const ids = stream.channels.map((c) => c.id);
       await stream.write({ [ids[0]!]: i, [ids[1]!]: q });
       const block = new Uint8Array(512 * 4);
@@ -132,20 +134,19 @@ describe('playback', () => {
       checksum = fnv1a(block, checksum);
     }
     await stream.flush();
-    const stats = lab.iio.device('iiojs-trx').buffer(tx.index).stats;
+    const stats = lab.iio.device('lab-dac').buffer(0).stats;
     assert.equal(stats.bytes, 5 * 512 * 4);
     assert.equal(stats.checksum, checksum);
   });
 
-  test('toWritable: bytes cut into blocks, played in order', { skip: KERNEL !== 'sim' }, async () => {
-    const lab = bootUnderTest();
-    const ctx = await Context.open(new LocalBackend(lab.kernel));
-    const tx = ctx.device('iiojs-trx').buffers.find((b) => b.output)!;
+  test('toWritable: bytes cut into blocks, played in order', async () => {
+    const { ctx, lab } = await labContext();
+    const tx = ctx.device('lab-dac').buffer(0);
     await using stream = await tx.open({ blockSize: 128, blocks: 3, timeoutMs: 5000 });
     const data = Buffer.from(Uint8Array.from({ length: 128 * 4 * 7 + 4 * 10 }, (_, n) => (n * 7) & 0xff));
     const { Readable } = await import('node:stream');
     await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), stream.toWritable());
-    const stats = lab.iio.device('iiojs-trx').buffer(tx.index).stats;
+    const stats = lab.iio.device('lab-dac').buffer(0).stats;
     assert.equal(stats.bytes, data.length);
     assert.equal(stats.checksum, fnv1a(data));
   });
@@ -221,6 +222,44 @@ describe('failures', () => {
   });
 });
 
+/** A local backend over a kernel where the scan elements the kernel takes are not those asked for. */
+class MaskChangingBackend extends LocalBackend {
+  constructor(kernel: Lab['kernel'], readonly took: (asked: readonly number[], call: number) => number[]) {
+    super(kernel);
+  }
+
+  #calls = 0;
+
+  override openBuffer(...[device, index, mask, options]: Parameters<LocalBackend['openBuffer']>): ReturnType<LocalBackend['openBuffer']> {
+    return super.openBuffer(device, index, this.took(mask, this.#calls++), options);
+  }
+}
+
+describe('the channels the kernel enabled', () => {
+  test('more than asked (voltage0 enabled by someone else): the stream re-plans its blocks for both', async () => {
+    const lab = bootUnderTest({ scenario: probeScenario });
+    const ctx = await Context.open(new MaskChangingBackend(lab.kernel, (asked) => [...new Set([0, ...asked])].sort()));
+    await using stream = await ctx.device(VADC.name).buffer(0).open({ channels: ['voltage1'], blockSize: 512, timeoutMs: 5000 });
+    assert.deepEqual(stream.channels.map((c) => c.id), ['voltage0', 'voltage1']);
+    assert.equal(stream.blocks[0]!.data.length, 512 * 4);
+    await checkCounter(stream, 3);
+  });
+
+  test('fewer than asked is EINVAL; a mask that keeps changing is EBUSY; neither leaks an fd', async () => {
+    const lab = bootUnderTest({ scenario: probeScenario });
+    const baseline = fdCount(lab);
+    const fewer = await Context.open(new MaskChangingBackend(lab.kernel, () => [1]));
+    await assert.rejects(fewer.device(VADC.name).buffer(0).open({ blockSize: 64 }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'EINVAL');
+      assert.match(e.message, /asked for channels at \[0, 1\], the kernel enabled \[1\]/);
+      return true;
+    });
+    const changing = await Context.open(new MaskChangingBackend(lab.kernel, (asked, call) => call === 0 ? [0, 1] : [...asked, 1].slice(0, 1)));
+    await assert.rejects(changing.device(VADC.name).buffer(0).open({ channels: ['voltage1'], blockSize: 64 }), { code: 'EBUSY' });
+    assert.equal(fdCount(lab), baseline);
+  });
+});
+
 describe('zero-copy hand-off and options', () => {
   test('cpuAccess: false leaves the DMABUF to another consumer: its fd maps the captured data', async () => {
     const { ctx, lab } = await probeContext();
@@ -237,32 +276,29 @@ describe('zero-copy hand-off and options', () => {
     }
   });
 
-  test('cyclic playback: accepted in DMABUF mode (mainline plays it once), refused for input and in file I/O', { skip: KERNEL !== 'sim' }, async () => {
-    const lab = bootUnderTest();
-    const ctx = await Context.open(new LocalBackend(lab.kernel));
-    const trx = ctx.device('iiojs-trx');
-    const tx = trx.buffers.find((b) => b.output)!;
-    await assert.rejects(trx.buffers.find((b) => !b.output)!.open({ blockSize: 16, cyclic: true }), RangeError);
+  test('cyclic playback: accepted in DMABUF mode (mainline plays it once), refused for input and in file I/O', async () => {
+    const { ctx, lab } = await labContext();
+    const tx = ctx.device('lab-dac').buffer(0);
+    await assert.rejects(ctx.device('lab-adc').buffer(0).open({ blockSize: 16, cyclic: true }), RangeError);
     {
       await using stream = await tx.open({ blockSize: 64, blocks: 1, cyclic: true, timeoutMs: 5000 });
       assert.equal(await stream.write(new Uint8Array(64 * 4).fill(5)), 64);
       await stream.flush();
-      assert.equal(lab.iio.device('iiojs-trx').buffer(tx.index).stats.bytes, 256);
+      assert.equal(lab.iio.device('lab-dac').buffer(0).stats.bytes, 256);
     }
     await using fileio = await tx.open({ blockSize: 64, blocks: 1, mode: 'fileio' });
     await assert.rejects(fileio.writeCyclic(new Uint8Array(256)), { code: 'ERR_IIOJS_UNSUPPORTED' });
   });
 
-  test('playback in file I/O mode writes through the buffer fd', { skip: KERNEL !== 'sim' }, async () => {
-    const lab = bootUnderTest();
-    const ctx = await Context.open(new LocalBackend(lab.kernel));
-    const tx = ctx.device('iiojs-trx').buffers.find((b) => b.output)!;
+  test('playback in file I/O mode writes through the buffer fd', async () => {
+    const { ctx, lab } = await labContext();
+    const tx = ctx.device('lab-dac').buffer(0);
     await using stream = await tx.open({ blockSize: 256, blocks: 2, mode: 'fileio', timeoutMs: 5000 });
     assert.equal(stream.mode, 'fileio');
     const data = Uint8Array.from({ length: 256 * 4 * 4 }, (_, n) => (n * 13) & 0xff);
     for (let k = 0; k < 4; k++) await stream.write(data.subarray(k * 1024, (k + 1) * 1024));
     await stream.flush(); // file I/O: everything is in the kernel's blocks, which play on
-    const control = lab.iio.device('iiojs-trx').buffer(tx.index);
+    const control = lab.iio.device('lab-dac').buffer(0);
     for (let i = 0; i < 100 && control.stats.bytes < data.length; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(control.stats.bytes, data.length);
     assert.equal(control.stats.checksum, fnv1a(data));

@@ -1,7 +1,7 @@
 // A hardware buffer of a device (libiio v1's iio_buffer): its index, direction, attributes and
 // the scan elements it carries; open() streams it with a channels mask (buffer-stream.ts). Not
 // called `Buffer`, which would shadow Node's.
-import type { BufferDescription, TransferMode } from '../backends/backend.js';
+import type { BufferDescription, BufferHandle, TransferMode } from '../backends/backend.js';
 import { UnsupportedError } from '../backends/errors.js';
 import { errnoOf, systemError } from '../kernel/errors.js';
 import { BlockLayout } from '../samples/block-layout.js';
@@ -66,7 +66,9 @@ export class IioBuffer {
   /**
    * Opens the buffer for streaming: enables the scan elements of `channels` (or `mask`), makes
    * `blocks` blocks of `blockSize` scans, and picks the transfer mode. Close the stream (or
-   * `await using` it) to stop.
+   * `await using` it) to stop. The stream follows the channels the kernel enabled (read back):
+   * when that is more than asked, `stream.channels` lists them all and the blocks are sized
+   * for them; fewer than asked is EINVAL.
    */
   async open(options: OpenStreamOptions): Promise<BufferStream> {
     this.#session.check(options);
@@ -75,26 +77,41 @@ export class IioBuffer {
     if (!(Number.isSafeInteger(options.blockSize) && options.blockSize >= 1)) throw new RangeError(`${this.toString()}: blockSize must be a positive number of samples, got ${options.blockSize}`);
     if (options.cyclic === true && !this.output) throw new RangeError(`${this.toString()}: cyclic streams are for output buffers`);
     const requested = this.#mask(options);
-    const layout = layoutOf(this.#channelsAt(requested));
-    const handle = await backend.openBuffer(this.device.id, this.index, requested, {
-      mode: options.mode ?? 'auto',
-      blocks: options.blocks ?? 4,
-      blockBytes: options.blockSize * layout.scanBytes,
-      scanBytes: layout.scanBytes,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    let { handle, layout } = await this.#openHandle(requested, options);
     if (handle.mask.join() !== requested.join()) {
+      // The kernel enabled other channels than asked (another writer of the `_en` files, a
+      // driver that forces some on). A superset is fine: plan the blocks for what it took.
+      const took = handle.mask;
       await handle.close();
-      throw systemError(errnoOf('EINVAL'), 'open', undefined, `${this.toString()}: asked for channels at [${requested.join(', ')}], the kernel enabled [${handle.mask.join(', ')}]`);
+      if (!requested.every((p) => took.includes(p))) {
+        throw systemError(errnoOf('EINVAL'), 'open', undefined, `${this.toString()}: asked for channels at [${requested.join(', ')}], the kernel enabled [${took.join(', ')}]`);
+      }
+      ({ handle, layout } = await this.#openHandle(took, options));
+      if (handle.mask.join() !== took.join()) {
+        await handle.close();
+        throw systemError(errnoOf('EBUSY'), 'open', undefined, `${this.toString()}: the enabled channels keep changing ([${took.join(', ')}], then [${handle.mask.join(', ')}]): another process is writing its scan elements`);
+      }
     }
     const session = this.#session;
-    const stream = new BufferStream(this, handle, this.#channelsAt(requested), layout, options.blockSize, {
+    const stream = new BufferStream(this, handle, this.#channelsAt(handle.mask), layout, options.blockSize, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       cpuAccess: options.cpuAccess !== false,
       cyclic: options.cyclic === true,
     }, () => session.streams.delete(stream));
     session.streams.add(stream);
     return stream;
+  }
+
+  async #openHandle(mask: readonly number[], options: OpenStreamOptions): Promise<{ handle: BufferHandle; layout: BlockLayout }> {
+    const layout = layoutOf(this.#channelsAt(mask));
+    const handle = await this.#session.backend.openBuffer!(this.device.id, this.index, mask, {
+      mode: options.mode ?? 'auto',
+      blocks: options.blocks ?? 4,
+      blockBytes: options.blockSize * layout.scanBytes,
+      scanBytes: layout.scanBytes,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return { handle, layout };
   }
 
   #mask(options: OpenStreamOptions): number[] {

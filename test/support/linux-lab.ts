@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { errnoOf, systemError } from '../../src/kernel/errors.js';
 import type { LinuxKernel } from '../../src/kernel/linux/index.js';
-import type { BufferControl, DeviceControl, IioControl } from '../../src/kernel/sim/iio/index.js';
+import type { BufferControl, BufferStats, DeviceControl, IioControl } from '../../src/kernel/sim/iio/index.js';
 
 const MODULE = 'iio_vadc_dma';
 const PARAMS = `/sys/module/${MODULE}/parameters`;
@@ -125,9 +125,30 @@ function bufferControl(device: string, index: number): BufferControl {
     failNext: (code = 'EIO') => param('fail_next', errnoOf(code)),
     burst: () => unsupported('burst'),
     get stats() {
-      return unsupported('stats');
+      return moduleStats(device, unsupported);
     },
   };
+}
+
+/**
+ * What the module's device attributes tell of the sim's BufferStats: bytes (received_bytes for
+ * the DAC, completed_bytes for the ADCs) and the DAC's checksum (the same FNV-1a as the sim's).
+ */
+function moduleStats(device: string, unsupported: (what: string) => never): BufferStats {
+  const sys = `/sys/bus/iio/devices/${deviceControl(device).devName}`;
+  const read = (attr: string): number => Number(readFileSync(`${sys}/${attr}`, 'utf8'));
+  const stats = {
+    get bytes() {
+      return read(device === 'lab-dac' ? 'received_bytes' : 'completed_bytes');
+    },
+    get checksum() {
+      return device === 'lab-dac' ? read('checksum') : unsupported('checksum of an input');
+    },
+  };
+  for (const field of ['blocks', 'last', 'failed', 'aborted', 'lost', 'queued', 'active'] as const) {
+    Object.defineProperty(stats, field, { get: () => unsupported(`stats.${field}`) });
+  }
+  return stats as BufferStats;
 }
 
 function deviceControl(name: string): DeviceControl {

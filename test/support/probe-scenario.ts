@@ -54,6 +54,40 @@ export const probeScenario: Scenario = {
   udmabuf: true,
 };
 
+// The lab module's two other devices (vm/module/iio_vadc_dma.c), so that tests written for them
+// run on both kernels. lab-adc: scan n holds u16 n, s16 -(n mod 2^15), u32 3n, be:s12 n mod 2^11
+// (the sim's timestamp is its clock, the module's is n). lab-dac: consumes blocks; what arrived
+// is the sim's control stats, the module's received_bytes/checksum (test/support/linux-lab.ts).
+const labAdc: DeviceSpec = {
+  name: 'lab-adc',
+  parent: 'platform/iio-vadc-dma',
+  buffers: [{ direction: 'in', kind: 'dma' }],
+  channels: [
+    { type: 'voltage', index: 0, scanIndex: 0, format: 'le:u16/16>>0', raw: false, waveform: { kind: 'ramp', start: 0, step: 1 } },
+    { type: 'voltage', index: 1, scanIndex: 1, format: 'le:s16/16>>0', raw: false, waveform: { kind: 'ramp', start: 0, step: -1, period: 32768 } },
+    { type: 'voltage', index: 2, scanIndex: 2, format: 'le:u32/32>>0', raw: false, waveform: { kind: 'ramp', start: 0, step: 3 } },
+    { type: 'voltage', index: 3, scanIndex: 3, format: 'be:s12/16>>4', raw: false, waveform: { kind: 'ramp', start: 0, step: 1, period: 2048 } },
+    { type: 'timestamp', scanIndex: 4, format: 'le:s64/64>>0' },
+  ],
+};
+
+const labDac: DeviceSpec = {
+  name: 'lab-dac',
+  parent: 'platform/iio-vadc-dma',
+  buffers: [{ direction: 'out', kind: 'dma' }],
+  channels: [
+    { type: 'voltage', direction: 'out', index: 0, scanIndex: 0, format: 'le:u16/16>>0', raw: false },
+    { type: 'voltage', direction: 'out', index: 1, scanIndex: 1, format: 'le:u16/16>>0', raw: false },
+  ],
+};
+
+/** Every device the lab boots: the probe's, then lab-adc and lab-dac (same numbering as the lab). */
+export const labScenario: Scenario = {
+  ...probeScenario,
+  description: 'the real-kernel lab: the probe\'s devices and the test module\'s lab-adc and lab-dac',
+  devices: [dummy0, vadcDma, labAdc, labDac],
+};
+
 /** The devices by role, as the probe names them. */
 export const DUMMY = { name: 'dummy0', dev: '/dev/iio:device0', sys: '/sys/bus/iio/devices/iio:device0' } as const;
 export const VADC = { name: 'vadc-dma', dev: '/dev/iio:device1', sys: '/sys/bus/iio/devices/iio:device1' } as const;

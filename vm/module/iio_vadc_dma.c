@@ -8,8 +8,9 @@
  *            next value of a 16-bit counter running over the whole stream.
  *  lab-adc   4-channel ADC of mixed formats + timestamp: scan n holds u16 n, s16 -n,
  *            u32 3n and be:s12/16>>4 of n; the timestamp is n.
- *  lab-dac   2 x le:u16 output: consumes blocks; received_bytes and checksum (sum of bytes)
- *            show what arrived.
+ *  lab-dac   2 x le:u16 output: consumes blocks; received_bytes and checksum (32-bit FNV-1a
+ *            over every byte received, as the simulated kernel's playback checksum) show what
+ *            arrived.
  *
  * Module parameters (writable at /sys/module/iio_vadc_dma/parameters/):
  *  delay_us  time each block spends "in DMA"        null_dma   complete without touching data
@@ -57,7 +58,8 @@ struct lab_buffer {
 	u8 scan[32];		 /* lab-adc: the scan being written, */
 	unsigned int scan_size, emitted; /* its size and the bytes of it already written */
 	atomic64_t completed_bytes;
-	u64 received_bytes, checksum;
+	u64 received_bytes;
+	u32 checksum;
 };
 
 static struct lab_buffer *to_lab(struct iio_buffer *buffer)
@@ -152,7 +154,7 @@ static void lab_consume(struct lab_buffer *lb, const u8 *src, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		lb->checksum += src[i];
+		lb->checksum = (lb->checksum ^ src[i]) * 0x01000193;
 	lb->received_bytes += len;
 }
 
@@ -320,7 +322,7 @@ static ssize_t checksum_show(struct device *dev, struct device_attribute *attr, 
 {
 	struct lab_buffer *lb = lab_of(dev);
 
-	return sysfs_emit(buf, "%llu\n", lb->checksum);
+	return sysfs_emit(buf, "%u\n", lb->checksum);
 }
 static IIO_DEVICE_ATTR_RO(checksum, 0);
 
@@ -375,6 +377,7 @@ static int lab_add(struct device *parent, const struct lab_spec *spec, struct la
 	}
 	lb->indio_dev = indio_dev;
 	lb->kind = spec->kind;
+	lb->checksum = 0x811c9dc5; /* FNV-1a offset basis */
 	INIT_LIST_HEAD(&lb->active);
 	INIT_DELAYED_WORK(&lb->work, lab_work);
 	iio_dma_buffer_init(&lb->queue, parent, &lab_dma_ops);
