@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAddon } from '../src/kernel/linux/addon.js';
 import { LinuxKernel } from '../src/kernel/linux/index.js';
-import { machine, summarize, timeAsync, timeSync } from './stats.js';
+import { machine, summarize, timeAsync, timeSync, sig, spreadOf, type Row } from './stats.js';
 
 const RUNS = 15;
 const ITERATIONS = 100_000;
@@ -78,10 +78,20 @@ const report = {
   },
 };
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const f = report.figures;
+const rows: Row[] = [
+  { figure: 'addon ioctl(FIONREAD) through the Kernel port', value: sig(f.ioctl.port.median), unit: 'ns', spread: spreadOf(f.ioctl.port, 0),
+    baseline: { name: 'the same ioctl from C', value: sig(f.ioctl.c.median), unit: 'ns' }, ratio: ratio(f.ioctl.port.median, f.ioctl.c.median) },
+  { figure: 'readiness round trip (poll), waiting', value: sig(f.pollRoundTrip.portWaiting.median), unit: 'ns', spread: spreadOf(f.pollRoundTrip.portWaiting, 0),
+    baseline: { name: 'C poll() round trip', value: sig(f.pollRoundTrip.c.median), unit: 'ns' }, ratio: ratio(f.pollRoundTrip.portWaiting.median, f.pollRoundTrip.c.median) },
+  { figure: 'readiness round trip (poll), already ready', value: sig(f.pollRoundTrip.portAlreadyReady.median), unit: 'ns', spread: spreadOf(f.pollRoundTrip.portAlreadyReady, 0),
+    baseline: { name: 'C poll() round trip', value: sig(f.pollRoundTrip.c.median), unit: 'ns' }, ratio: ratio(f.pollRoundTrip.portAlreadyReady.median, f.pollRoundTrip.c.median) },
+];
 process.stdout.write(
   JSON.stringify(
     {
       ...report,
+      rows,
       ratios: {
         ioctlPortVsC: ratio(report.figures.ioctl.port.median, report.figures.ioctl.c.median),
         pollWaitingVsC: ratio(report.figures.pollRoundTrip.portWaiting.median, report.figures.pollRoundTrip.c.median),

@@ -11,7 +11,7 @@ import { demuxChannel } from '../src/samples/demux.js';
 import { demuxGeneral, muxGeneral } from '../src/samples/general.js';
 import { muxChannel } from '../src/samples/mux.js';
 import { kernel } from '../src/samples/simd.js';
-import { machine, summarize, timeSync, type Summary } from './stats.js';
+import { machine, summarize, timeSync, type Summary, type Row } from './stats.js';
 
 const RUNS = 15;
 const SCANS = 131072;
@@ -98,8 +98,31 @@ for (const [name, { ns, bytes, c: baseline }] of Object.entries(js)) {
   }
   figures[name] = entry;
 }
+const titles: Record<string, string> = {
+  demux4x16: 'demux 4 × int16 → 4 arrays (wasm SIMD)',
+  mux4x16: 'mux 4 arrays → 4 × int16 (wasm SIMD)',
+  demux4x12be: 'demux 4 × be:s12/16>>4',
+  timestamp: 'demux s64 timestamp of 16-byte scans',
+};
+const rows: Row[] = Object.entries(titles).map(([name, figure]) => {
+  const s = summarize(js[name]!.ns);
+  const g = gbps(js[name]!.bytes, s);
+  const base = js[name]!.c;
+  const row: Row = { figure, value: g.median, unit: 'GB/s', spread: `p10–p90 ${g.p10}–${g.p90}` };
+  if (base !== undefined) {
+    const cs = summarize(c[base]!);
+    row.baseline = { name: 'C -O2 loop, same data', value: gbps(js[name]!.bytes, cs).median, unit: 'GB/s' };
+    row.ratio = ratios[`${name}VsC`]!;
+    if (name === 'demux4x16') {
+      row.goal = '≥ 1.0× of C';
+      row.met = row.ratio >= 1;
+    }
+  }
+  return row;
+});
 process.stdout.write(JSON.stringify({
   benchmark: 'demux',
+  rows,
   machine: machine(),
   scans: SCANS,
   simd: kernel('unzip', 2, 4) !== null,

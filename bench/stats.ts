@@ -40,3 +40,28 @@ export async function timeAsync(op: () => Promise<void>, iterations: number, run
   }
   return samples;
 }
+
+/** One line of the performance table (docs/performance.md): a figure beside its baseline. */
+export interface Row {
+  figure: string;
+  value: number;
+  unit: string;
+  /** How the runs spread, e.g. `p10–p90 5.8–7.1` or `p99 7.4`. */
+  spread?: string;
+  /** The baseline measured in the same run, when the figure has one. */
+  baseline?: { name: string; value: number; unit: string };
+  /** figure / baseline, oriented so that the goal reads naturally (stated in `goal`). */
+  ratio?: number;
+  goal?: string;
+  met?: boolean;
+}
+
+/** `p10–p90 a–b` of a summary, with `digits` decimals. */
+export function spreadOf(s: Summary, digits = 2): string {
+  return `p10–p90 ${s.p10.toFixed(digits)}–${s.p90.toFixed(digits)}`;
+}
+
+/** Rounds to `digits` significant digits for the report. */
+export function sig(x: number, digits = 3): number {
+  return Number(x.toPrecision(digits));
+}
