@@ -99,6 +99,23 @@ describe('capture', () => {
     }
   });
 
+  test('file I/O sets length and watermark for the block size (kernel-abi §2.11): kfifo wakes per block, DMA keeps length / 2', async () => {
+    const { ctx } = await probeContext();
+    const dummy = ctx.device(DUMMY.name);
+    await dummy.setTrigger('t0');
+    {
+      await using stream = await dummy.buffer(0).open({ channels: ['voltage0'], blockSize: 8, blocks: 2, mode: 'fileio' });
+      assert.equal(stream.mode, 'fileio');
+      assert.equal(await dummy.buffer(0).attr('length').read(), '32');
+      assert.equal(await dummy.buffer(0).attr('watermark').read(), '8');
+    }
+    const vadc = ctx.device(VADC.name).buffer(0);
+    await using dma = await vadc.open({ blockSize: 100, mode: 'fileio' });
+    assert.equal(dma.mode, 'fileio');
+    assert.equal(await vadc.attr('length').read(), '400');
+    assert.equal(await vadc.attr('watermark').read(), '200'); // read-only for DMA buffers
+  });
+
   test('toReadable: a byte stream of whole blocks with backpressure', async () => {
     const { ctx } = await probeContext();
     await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 256, timeoutMs: 5000 });

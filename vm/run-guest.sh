@@ -59,10 +59,10 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
   -kernel "$kernel/arch/x86/boot/bzImage" -initrd "$initrd" \
   -append "console=ttyS0 quiet loglevel=4 oops=panic panic=-1 rdinit=/init iiojs.cmd=$run_dir/cmd.sh" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  -nic none </dev/null | tee "$log" | grep -v '^IIOJS_EXIT='
+  -nic none </dev/null | tee "$log" | grep -v 'IIOJS_EXIT='
 qemu=${PIPESTATUS[0]}
 set -e
-code="$(sed -n 's/^IIOJS_EXIT=\([0-9]*\).*/\1/p' "$log" | tail -1)"
+code="$(sed -n 's/.*IIOJS_EXIT=\([0-9]*\).*/\1/p' "$log" | tail -1)"
 if [[ -z "$code" ]]; then
   echo "vm: the guest ended without an exit code (qemu exit $qemu: timeout after ${timeout}s, oops or panic)" >&2
   exit 1

@@ -160,8 +160,10 @@ export class LocalBackend implements Backend {
     const enable = file('enable');
     if (enable === undefined) throw new UnsupportedError('buffer', deviceLabel(dev.id, dev.name), `buffer ${index} has no enable attribute`);
     const length = file('length');
+    const watermark = file('watermark');
     return openLocalBuffer(this.kernel, {
-      deviceId: dev.id, deviceDir: dev.dir, node: `${this.#roots.dev}/${dev.id}`, enable, ...(length === undefined ? {} : { length }),
+      deviceId: dev.id, deviceDir: dev.dir, node: `${this.#roots.dev}/${dev.id}`, enable,
+      ...(length === undefined ? {} : { length }), ...(watermark === undefined ? {} : { watermark }),
       scanEnable, output: desc.direction === 'out',
     }, index, mask, options);
   }

@@ -23,9 +23,10 @@ export interface LocalBufferFiles {
   deviceDir: string;
   /** /dev/iio:deviceN */
   node: string;
-  /** bufferY/enable and bufferY/length (absent on odd drivers). */
+  /** bufferY/enable, bufferY/length and bufferY/watermark (the last two absent on odd drivers). */
   enable: string;
   length?: string;
+  watermark?: string;
   /** `_en` files by channel position. */
   scanEnable: ReadonlyMap<number, string>;
   output: boolean;
@@ -119,6 +120,14 @@ class LocalBuffer implements BufferHandle {
       // small-block reads hang (a DMA buffer splits length into two blocks and waits for one).
       const scans = Math.max(2, 4 * Math.ceil(options.blockBytes / Math.max(1, options.scanBytes)));
       await port.writeText(files.length, String(scans)).catch((e: unknown) => { throw withContext(e, `${name}: setting length ${scans}`, files.length); });
+    }
+    if (files.watermark !== undefined) {
+      // Wake readers once per block, not per scan. DMA buffers fix theirs at length / 2
+      // (read-only: EACCES), which is two blocks with the length above.
+      const scans = Math.max(1, Math.ceil(options.blockBytes / Math.max(1, options.scanBytes)));
+      await port.writeText(files.watermark, String(scans)).catch((e: unknown) => {
+        if (!isSystemError(e, 'EACCES', 'EPERM')) throw withContext(e, `${name}: setting watermark ${scans}`, files.watermark);
+      });
     }
     const blocks: Block[] = [];
     for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), bytesUsed: 0, queued: false });
