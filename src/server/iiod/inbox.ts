@@ -13,7 +13,7 @@ export type LineEvent =
   | { kind: 'eof' };
 
 export interface InboxOptions {
-  /** Longest command line, `\n` excluded (default 4096). */
+  /** Longest command line, its `\r\n` excluded (default 4096). */
   maxLine?: number;
   /** Unread bytes above which the socket is paused (default 256 KiB). */
   highWater?: number;
@@ -53,8 +53,9 @@ export class Inbox {
   /** The next line (`\r` and trailing blanks removed), an overflow, or the end of input. */
   async line(): Promise<LineEvent> {
     for (;;) {
+      // `maxLine` counts the command, not its `\r\n`.
       const at = this.#indexOfNewline();
-      if (at > this.#maxLine) {
+      if (at > this.#maxLine + 1) {
         this.#drop(at + 1);
         return { kind: 'overflow' };
       }
@@ -62,7 +63,7 @@ export class Inbox {
         const raw = this.#take(at + 1);
         return { kind: 'line', text: raw.toString('latin1', 0, at).replace(/[ \t\r]+$/, '') };
       }
-      if (this.#bytes > this.#maxLine) {
+      if (this.#bytes > this.#maxLine + 1) {
         this.#drop(this.#bytes);
         this.#skipping = true;
         return { kind: 'overflow' };

@@ -1,6 +1,11 @@
 // The one client writing to an output buffer (iiod allows a single writer): WRITEBUF payloads go
 // into the stream's blocks — copied once, from the socket's chunks into the block memory — and
-// are queued for the DAC; `OPEN … CYCLIC` plays its single block until CLOSE.
+// are queued for the DAC.
+//
+// `OPEN … CYCLIC` plays its single WRITEBUF until CLOSE. The mainline kernel stores the DMABUF
+// CYCLIC flag but plays such a block once (kernel-abi §2.7), and file I/O has no cyclic mode, so
+// the repetition is done here: the payload is copied into every block once, then the blocks go
+// back to the hardware unchanged as each one completes (no further copies).
 import type { BufferStream } from '../../core/buffer-stream.js';
 import type { IioBuffer } from '../../core/buffer.js';
 import type { CaptureConfig } from './capture-share.js';
@@ -11,6 +16,8 @@ export class Playback {
   readonly #stream: BufferStream;
   readonly #cyclic: boolean;
   #written = 0;
+  /** Cyclic: the loop that re-queues the blocks until close. */
+  #repeating: Promise<void> | undefined;
 
   private constructor(buffer: IioBuffer, stream: BufferStream, cyclic: boolean) {
     this.buffer = buffer;
@@ -19,7 +26,9 @@ export class Playback {
   }
 
   static async open(buffer: IioBuffer, config: CaptureConfig, cyclic: boolean): Promise<Playback> {
-    const stream = await buffer.open({ mask: config.positions, blockSize: config.samples, blocks: cyclic ? 1 : config.blocks, cyclic });
+    // Cyclic needs a second block queued while one plays, or the DAC underruns between them.
+    const blocks = cyclic ? Math.max(2, config.blocks) : config.blocks;
+    const stream = await buffer.open({ mask: config.positions, blockSize: config.samples, blocks });
     return new Playback(buffer, stream, cyclic);
   }
 
@@ -39,14 +48,27 @@ export class Playback {
   /** Queues the payload (`chunks`, `bytes` in all) as one block; resolves once it is queued. */
   async write(chunks: readonly Uint8Array[], bytes: number): Promise<void> {
     this.#written++;
-    await this.#stream.write((block) => {
-      let at = 0;
-      for (const chunk of chunks) {
-        block.set(chunk, at);
-        at += chunk.length;
-      }
-      return bytes;
-    });
+    const copies = this.#cyclic ? this.#stream.blocks.length : 1;
+    for (let i = 0; i < copies; i++) {
+      await this.#stream.write((block) => {
+        let at = 0;
+        for (const chunk of chunks) {
+          block.set(chunk, at);
+          at += chunk.length;
+        }
+        return bytes;
+      });
+    }
+    if (this.#cyclic) this.#repeating = this.#repeat(bytes);
+  }
+
+  /** Re-queues each block as it completes, its bytes untouched, until the stream closes. */
+  async #repeat(bytes: number): Promise<void> {
+    try {
+      for (;;) await this.#stream.write(() => bytes);
+    } catch {
+      // closed (CLOSE, or the client left): the repetition ends
+    }
   }
 
   /**
@@ -58,5 +80,6 @@ export class Playback {
       await this.#stream.flush(timeoutMs > 0 ? { timeoutMs } : {}).catch(() => undefined);
     }
     await this.#stream.close();
+    await this.#repeating;
   }
 }

@@ -47,7 +47,7 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
     socket.on('error', () => undefined); // a reset peer ends its session through 'close'
     const session = new Session(socket, shared);
     sessions.add(session);
-    void session.run().finally(() => sessions.delete(session));
+    void session.run().catch(() => undefined).finally(() => sessions.delete(session));
   });
   server.maxConnections = options.maxClients ?? 64;
 

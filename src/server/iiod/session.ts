@@ -116,7 +116,15 @@ export class Session {
           continue;
         }
         if (command === null) continue;
-        if (!await this.#dispatch(command)) return;
+        let more: boolean;
+        try {
+          more = await this.#dispatch(command);
+        } catch (e) {
+          // A failure no handler turned into an errno still gets an answer; the session goes on.
+          this.#reply(`${wireErrno(e)}\n`);
+          more = true;
+        }
+        if (!more) return;
         await this.#drained();
       }
     } finally {
