@@ -10,6 +10,7 @@ import { Context } from '../src/core/context.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { IIOD_LIMITS, IIOD_PORT, serve } from '../src/index.js';
 import { RawClient, assertSettled, serveSim, type Served } from './support/iiod.js';
+import { fnv1a } from './support/checksum.js';
 
 const ADC = 'iio:device0';
 const TRX = 'iio:device1';
@@ -491,11 +492,6 @@ describe('buffers', () => {
   });
 });
 
-/** FNV-1a over bytes (the sim's playback checksum). */
-function fnv1a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
-}
 
 describe('clients that vanish', () => {
   test('a client disconnecting while its READBUF waits for data frees the buffer', async () => {
