@@ -142,10 +142,15 @@ export class CaptureShare {
     if (this.#run?.key === key) return;
     await this.#stop();
     if (wanted === undefined) return;
-    let stream: BufferStream;
+    let stream: BufferStream | undefined;
     try {
       stream = await this.buffer.open({ mask: wanted.positions, blockSize: wanted.samples, blocks: wanted.blocks });
+      // Started now, as libiio starts a buffer when it is created: what the kernel refuses
+      // (a triggered device with no trigger, ...) is OPEN's error, and data is ready for READBUF.
+      for (const block of stream.blocks) await block.enqueue();
+      await stream.start();
     } catch (e) {
+      await stream?.close().catch(() => undefined);
       const reply = `${wireErrno(e)}\n`;
       for (const m of this.#members) this.#finish(m, reply);
       throw e;
