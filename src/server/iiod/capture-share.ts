@@ -63,11 +63,6 @@ export class CaptureShare {
     this.buffer = buffer;
   }
 
-  /** No clients and no stream: the share can be dropped. */
-  get idle(): boolean {
-    return this.#members.size === 0 && this.#run === undefined;
-  }
-
   /** Adds a client; the buffer is (re-)opened for the new union. Rejects (and leaves nothing) if that fails. */
   join(member: CaptureMember): Promise<void> {
     return this.#serial(async () => {
