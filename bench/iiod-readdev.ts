@@ -1,15 +1,16 @@
 // The iiod server's streaming throughput: libiio's own `iio_readdev -u ip:127.0.0.1:<port> -b
 // <1 MiB of samples> -s <many>` reading a 4-channel ADC of the simulated kernel (fast mode,
 // 1 MiB blocks) from serve(), against raw loopback TCP measured in the same run between two
-// Node processes (one writing 1 MiB buffers, one discarding them). Goal: ≥ 80% of raw loopback.
-// CPU seconds per GB: process.cpuUsage() for the server (this process: the server and the sim),
-// bash's `time` for iio_readdev, process.cpuUsage() in each loopback process.
+// processes shaped the same way: a Node process writing 1 MiB buffers (paced by 'drain') and a
+// C reader, `cat` on bash's /dev/tcp, discarding them. Goal: ≥ 80% of raw loopback.
+// CPU seconds per GB: process.cpuUsage() for the Node ends (the server process holds the sim
+// too), bash's `time` for iio_readdev and cat.
 //
 // The sim's DMA runs in 'null' mode (blocks complete without the "hardware" writing them), so the
 // server's own cost is measured; a 'pattern' run (the sim generating the waveforms, in this
 // process too) is reported beside it. Prints JSON.
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LocalBackend } from '../src/backends/local/backend.js';
 import { Context } from '../src/core/context.js';
@@ -24,27 +25,11 @@ const TOTAL = 2 ** 31; // bytes per run
 const RUNS = 3;
 const SCAN_BYTES = 8; // 4 × le:s16
 
-/** Loopback baseline, receiving end: counts and drops bytes; reports its CPU when the sender ends. */
-function runSink(): void {
-  const server = createServer((socket) => {
-    const cpu0 = process.cpuUsage();
-    let bytes = 0;
-    socket.on('data', (d: Buffer) => (bytes += d.length));
-    socket.on('end', () => {
-      const cpu = process.cpuUsage(cpu0);
-      process.stdout.write(`${JSON.stringify({ bytes, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
-      server.close();
-      socket.destroy();
-    });
-  });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
-}
-
-/** Loopback baseline, sending end: 1 MiB writes, paced by 'drain', TOTAL bytes. */
-function runSource(port: number): void {
+/** Loopback baseline, sending end: serves one connection TOTAL bytes in 1 MiB writes, paced by 'drain'. */
+function runSource(): void {
   const chunk = Buffer.alloc(BLOCK, 0x5a);
-  const cpu0 = process.cpuUsage();
-  const socket = connect({ port, host: '127.0.0.1', noDelay: true }, () => {
+  const server = createServer({ noDelay: true }, (socket) => {
+    const cpu0 = process.cpuUsage();
     let sent = 0;
     const pump = (): void => {
       while (sent < TOTAL) {
@@ -54,10 +39,25 @@ function runSource(port: number): void {
       socket.end(() => {
         const cpu = process.cpuUsage(cpu0);
         process.stdout.write(`${JSON.stringify({ cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+        server.close();
       });
     };
     pump();
   });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
+}
+
+/** Runs `command` under bash's `time`; resolves with the wall seconds and the CPU seconds it used. */
+async function timed(command: string): Promise<{ seconds: number; cpuSeconds: number }> {
+  const t0 = process.hrtime.bigint();
+  const p = spawn('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(stderr);
+  if (code !== 0 || times === null) throw new Error(`${command} failed (${code}): ${stderr}`);
+  return { seconds, cpuSeconds: Number(times[1]) + Number(times[2]) };
 }
 
 interface Child {
@@ -94,18 +94,13 @@ async function next(c: Child): Promise<string> {
 }
 
 async function loopbackRun(): Promise<{ MBps: number; cpuSecondsPerGB: { source: number; sink: number } }> {
-  const self = fileURLToPath(import.meta.url);
-  const sink = child(process.execPath, [self, 'sink']);
-  const port = Number(await next(sink));
-  const t0 = process.hrtime.bigint();
-  const source = child(process.execPath, [self, 'source', String(port)]);
-  const sinkReport = JSON.parse(await next(sink)) as { bytes: number; cpuSeconds: number };
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const source = child(process.execPath, [fileURLToPath(import.meta.url), 'source']);
+  const port = Number(await next(source));
+  const sink = await timed(`cat < /dev/tcp/127.0.0.1/${port} > /dev/null`);
   const sourceReport = JSON.parse(await next(source)) as { cpuSeconds: number };
-  await Promise.all([sink.exited, source.exited]);
-  if (sinkReport.bytes !== TOTAL) throw new Error(`loopback sink got ${sinkReport.bytes} of ${TOTAL} bytes`);
+  await source.exited;
   const gb = TOTAL / 1e9;
-  return { MBps: TOTAL / 1e6 / seconds, cpuSecondsPerGB: { source: sourceReport.cpuSeconds / gb, sink: sinkReport.cpuSeconds / gb } };
+  return { MBps: TOTAL / 1e6 / sink.seconds, cpuSecondsPerGB: { source: sourceReport.cpuSeconds / gb, sink: sink.cpuSeconds / gb } };
 }
 
 const scenario: Scenario = {
@@ -122,22 +117,13 @@ async function serverRun(dmaMode: DmaMode): Promise<{ MBps: number; cpuSecondsPe
   kernel.iio.device('bench-adc').buffer(0).dmaMode = dmaMode;
   await using ctx = await Context.open(new LocalBackend(kernel));
   await using server = await serve(ctx, { port: 0 });
-  const samples = TOTAL / SCAN_BYTES;
-  const command = `TIMEFORMAT='%3U %3S'; time iio_readdev -u ip:127.0.0.1:${server.port} -b ${BLOCK / SCAN_BYTES} -s ${samples} bench-adc > /dev/null`;
   const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const readdev = spawn('bash', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  readdev.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => readdev.on('close', resolve));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const readdev = await timed(`iio_readdev -u ip:127.0.0.1:${server.port} -b ${BLOCK / SCAN_BYTES} -s ${TOTAL / SCAN_BYTES} bench-adc > /dev/null`);
   const cpu = process.cpuUsage(cpu0);
-  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(stderr);
-  if (code !== 0 || times === null) throw new Error(`iio_readdev failed (${code}): ${stderr}`);
   const gb = TOTAL / 1e9;
   return {
-    MBps: TOTAL / 1e6 / seconds,
-    cpuSecondsPerGB: { server: (cpu.user + cpu.system) / 1e6 / gb, iio_readdev: (Number(times[1]) + Number(times[2])) / gb },
+    MBps: TOTAL / 1e6 / readdev.seconds,
+    cpuSecondsPerGB: { server: (cpu.user + cpu.system) / 1e6 / gb, iio_readdev: readdev.cpuSeconds / gb },
   };
 }
 
@@ -179,8 +165,6 @@ async function main(): Promise<void> {
   }, null, 2) + '\n');
 }
 
-// One file, three roles: the benchmark, and the two ends of the loopback baseline.
-const role = process.argv[2];
-if (role === 'sink') runSink();
-else if (role === 'source') runSource(Number(process.argv[3]));
+// One file, two roles: the benchmark, and the sending end of the loopback baseline.
+if (process.argv[2] === 'source') runSource();
 else await main();
