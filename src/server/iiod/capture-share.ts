@@ -47,6 +47,8 @@ interface Run {
   stream: BufferStream;
   blocks: AsyncIterator<StreamBlock>;
   key: string;
+  /** The mask line of its READBUFs: the channels the data holds. */
+  mask: string;
   pumping: boolean;
   /** Socket writes of the current block; the block is recycled after them. */
   inflight: Promise<unknown>;
@@ -150,7 +152,8 @@ export class CaptureShare {
       for (const m of this.#members) this.#finish(m, reply);
       throw e;
     }
-    this.#run = { stream, blocks: stream[Symbol.asyncIterator](), key, pumping: false, inflight: Promise.resolve() };
+    const mask = formatMask(stream.channels.map((c) => c.position), this.buffer.device.channels.length);
+    this.#run = { stream, blocks: stream[Symbol.asyncIterator](), key, mask, pumping: false, inflight: Promise.resolve() };
     this.#kick();
   }
 
@@ -204,7 +207,6 @@ export class CaptureShare {
     const data = block.bytes;
     const scan = run.stream.layout.scanBytes;
     const usable = data.length - (data.length % scan);
-    const mask = formatMask(run.stream.channels.map((c) => c.position), this.buffer.device.channels.length);
     const writes: Array<Promise<void>> = [];
     for (const m of this.#members) {
       const r = m.request;
@@ -212,7 +214,7 @@ export class CaptureShare {
       const take = Math.min(usable, r.remaining - (r.remaining % scan));
       const parts: Array<string | Uint8Array> = [];
       if (take > 0) {
-        parts.push(r.first ? `${take}\n${mask}\n` : `${take}\n`, data.subarray(0, take));
+        parts.push(r.first ? `${take}\n${run.mask}\n` : `${take}\n`, data.subarray(0, take));
         r.first = false;
         r.remaining -= take;
       }
