@@ -100,6 +100,7 @@ export class CaptureShare {
       await send([`${wireErrno(e)}\n`]);
       return;
     }
+    if (!this.#members.has(member)) return; // the client left meanwhile
     await new Promise<void>((resolve) => {
       const request: ReadRequest = { remaining: bytes, first: true, send, timer: undefined, done: resolve };
       if (timeoutMs > 0) {
