@@ -28,6 +28,7 @@ const BENCHES: Bench[] = [
   { name: 'sim-capture', ...node('sim-capture', 300) },
   { name: 'demux', ...node('demux', 300) },
   { name: 'stream', ...node('stream', 600) },
+  { name: 'iiod-readdev', ...node('iiod-readdev', 600) },
   {
     name: 'lab-capture',
     prepare: async () => {

@@ -21,3 +21,5 @@ export { UnsupportedError, type Feature } from './backends/errors.js';
 export { openBackend, type OpenOptions } from './backends/open.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local/backend.js';
 export { IIOJS_VERSION } from './version.js';
+// The iiod server: any Context to libiio 0.2x clients over TCP.
+export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions } from './server/iiod/index.js';
