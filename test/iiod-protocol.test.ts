@@ -503,9 +503,9 @@ describe('clients that vanish', () => {
   test('a client disconnecting while its READBUF waits for data frees the buffer', async () => {
     await using served = await serveSim();
     const c = await RawClient.connect(served.server.port);
+    served.kernel.iio.device('iiojs-adc4').buffer(0).stall(); // before OPEN, which starts the DMA
     assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
     assert.ok(served.kernel.context.fds.size > served.baseline);
-    served.kernel.iio.device('iiojs-adc4').buffer(0).stall();
     c.send(`READBUF ${ADC} 512\r\n`);
     assert.ok(await c.silent(50));
     c.destroy();
