@@ -414,10 +414,10 @@ describe('buffers', () => {
     const a = await RawClient.connect(served.server.port);
     const b = await RawClient.connect(served.server.port);
     try {
+      dma.stall(); // before OPEN, which starts the DMA
       assert.equal(await a.command(`OPEN ${ADC} 256 0000000c`), 0); // voltage2, voltage3: 4 bytes a sample
       assert.equal(await b.command(`OPEN ${ADC} 128 00000005`), 0); // voltage0, voltage2: 4 bytes a sample
       // The buffer runs with voltage0, 2 and 3 (6 bytes a sample) and 256 samples.
-      dma.stall();
       a.send(`READBUF ${ADC} 1024\r\n`);
       b.send(`READBUF ${ADC} 512\r\n`);
       assert.ok(await a.silent(100));
@@ -530,8 +530,8 @@ describe('clients that vanish', () => {
     const dma = served.kernel.iio.device('iiojs-adc4').buffer(0);
     await withClient(served, async (c) => {
       assert.equal(await c.command('TIMEOUT 100'), 0);
+      dma.stall(); // before OPEN, which starts the DMA
       assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
-      dma.stall();
       const t0 = Date.now();
       assert.equal(await c.command(`READBUF ${ADC} 512`), -110);
       assert.ok(Date.now() - t0 >= 90);
@@ -545,9 +545,9 @@ describe('clients that vanish', () => {
   test('a device removed under a READBUF: the reader gets -19 (ENODEV) and everything is freed', async () => {
     await using served = await serveSim();
     await withClient(served, async (c) => {
-      assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
       const dma = served.kernel.iio.device('iiojs-adc4');
-      dma.buffer(0).stall();
+      dma.buffer(0).stall(); // before OPEN, which starts the DMA
+      assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
       c.send(`READBUF ${ADC} 512\r\n`);
       assert.ok(await c.silent(50));
       dma.unplug();
