@@ -61,17 +61,16 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   const stop = (): void => void stream.close();
   sink.signal.addEventListener('abort', stop, { once: true });
   let scans = 0;
+  let header = text?.header() ?? '';
   try {
-    if (text !== undefined) await sink.write(text.header());
-    if (limit === 0 || scans < limit) {
-      for await (const block of stream) {
-        const n = limit === 0 ? block.scans : Math.min(block.scans, limit - scans);
-        const bytes = block.bytes.subarray(0, n * stream.layout.scanBytes);
-        await sink.write(text === undefined ? bytes : text.lines(bytes));
-        scans += n;
-        progress.add(n, bytes.length);
-        if (limit !== 0 && scans >= limit) break;
-      }
+    for await (const block of stream) {
+      const n = limit === 0 ? block.scans : Math.min(block.scans, limit - scans);
+      const bytes = block.bytes.subarray(0, n * stream.layout.scanBytes);
+      await sink.write(text === undefined ? bytes : header + text.lines(bytes));
+      header = '';
+      scans += n;
+      progress.add(n, bytes.length);
+      if (limit !== 0 && scans >= limit) break;
     }
   } catch (e) {
     if (!sink.signal.aborted) throw e;

@@ -1,11 +1,13 @@
 // Child process for test/cli-write.test.ts: `iio write` then `iio read` through the iio
 // dispatcher (runIio, what the binary runs) in one process, on one simulated kernel — the sim
-// lives inside the process, so two runs of the binary never share devices. iiojs-trx's
-// receiver hears what its transmitter played last (the `loopback` waveform), so what `iio read`
-// captures shows what `iio write` delivered.
-//   node cli-loopback-child.js cyclic <samples>   write -c a block, read while it repeats
-//   node cli-loopback-child.js blocks <samples>   write three blocks, then read (hears the last)
-// stdin: the scans to play. stdout: JSON { write, read, stderr, captured (base64) }.
+// lives inside the process, so two runs of the binary never share devices. An input whose
+// waveform is a `loopback` hears what an output channel played last, so what `iio read` captures
+// shows what `iio write` delivered.
+//   node cli-loopback-child.js <mode> <uri> <dac> <adc> [<write options>...]
+// `iio write -u <uri> <write options> <dac>` plays stdin; `iio read -u <uri> -s 4096 <adc>`
+// captures — while the write runs (mode `cyclic`: the write is then interrupted), or after it
+// (mode `after`: it hears the last block played).
+// stdout: JSON { write, read (exit statuses), stderr, captured (base64) }.
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../../src/core/context.js';
@@ -13,7 +15,7 @@ import { openContext } from '../../src/open.js';
 import type { CliEnv } from '../../src/cli/env.js';
 import { runIio } from '../../src/cli/run.js';
 
-const [mode, samples] = process.argv.slice(2) as ['cyclic' | 'blocks', string];
+const [mode, uri, dac, adc, ...writeOptions] = process.argv.slice(2) as ['cyclic' | 'after', string, string, string, ...string[]];
 
 /** The context every command gets; their own close() leaves it open for the next command. */
 function shared(ctx: Context): Context {
@@ -35,7 +37,7 @@ function collector(): { stream: Writable; bytes: () => Buffer } {
 const input: Buffer[] = [];
 for await (const chunk of process.stdin) input.push(chunk as Buffer);
 
-const ctx = await openContext('sim:');
+const ctx = await openContext(uri);
 const errors = collector();
 function env(stdin: Buffer, stdout: Writable, interrupt: AbortSignal): CliEnv {
   return { stdin: Readable.from([stdin]), stdout, stderr: errors.stream, interrupt, openContext: async () => shared(ctx) };
@@ -44,18 +46,17 @@ function env(stdin: Buffer, stdout: Writable, interrupt: AbortSignal): CliEnv {
 const stopWriter = new AbortController();
 const never = new AbortController().signal;
 const output = collector();
-const writeArgs = mode === 'cyclic' ? ['write', '-c', '-b', samples, 'trx'] : ['write', '-b', samples, 'trx'];
-const writing = runIio(writeArgs, env(Buffer.concat(input), collector().stream, stopWriter.signal));
+const writing = runIio(['write', '-u', uri, ...writeOptions, dac], env(Buffer.concat(input), collector().stream, stopWriter.signal));
 let write: number | undefined;
 if (mode === 'cyclic') {
   // The cyclic block is playing once the transmit buffer is enabled.
-  const enable = ctx.device('trx').buffer(1).attr('enable');
+  const enable = ctx.device(dac).buffers.find((b) => b.output)!.attr('enable');
   for (let i = 0; (await enable.read()) !== '1'; i++) {
     if (i === 500) throw new Error('the transmit buffer was never enabled');
     await sleep(10);
   }
 } else write = await writing;
-const read = await runIio(['read', '-s', '4096', 'trx'], env(Buffer.alloc(0), output.stream, never));
+const read = await runIio(['read', '-u', uri, '-s', '4096', adc], env(Buffer.alloc(0), output.stream, never));
 if (mode === 'cyclic') {
   stopWriter.abort('SIGINT');
   write = await writing;

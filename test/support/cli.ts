@@ -1,0 +1,62 @@
+// Running the real `iio` binary as a subprocess, and scenario files for it to boot.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Scenario } from '../../src/kernel/sim/scenario-types.js';
+import { probeScenario } from './probe-scenario.js';
+
+export const IIO_BIN = fileURLToPath(new URL('../../src/cli/iio.js', import.meta.url));
+
+export interface Run {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** `iio <args>` to completion (bounded: a hang fails the test instead of stalling it). */
+export function iio(args: readonly string[], input?: Buffer | string): Run {
+  const run = spawnSync(process.execPath, [IIO_BIN, ...args], { input: input ?? '', timeout: 60_000, maxBuffer: 256 << 20 });
+  if (run.error !== undefined) throw run.error;
+  return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr.toString() };
+}
+
+/** `iio <args>` running, its streams piped to this process. */
+export function spawnIio(args: readonly string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [IIO_BIN, ...args]);
+}
+
+/** Resolves with the exit status (or signal) once the child is gone. */
+export function exited(child: ChildProcessWithoutNullStreams): Promise<{ status: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => child.once('exit', (status, signal) => resolve({ status, signal })));
+}
+
+/** Scenario files in a temporary directory, removed by `cleanup()`. */
+export class ScenarioFiles {
+  readonly dir = mkdtempSync(join(tmpdir(), 'iiojs-cli-'));
+
+  /** `sim:<file>` for `scenario` written as JSON. */
+  uri(name: string, scenario: Scenario): string {
+    const file = join(this.dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(scenario));
+    return `sim:${file}`;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The probe's devices (dummy0, vadc-dma) and triggers (t0, sysfstrig0) as a scenario file. */
+export function probeUri(files: ScenarioFiles): string {
+  return files.uri('probe', probeScenario);
+}
+
+/** u16 words of a little-endian byte capture. */
+export function u16le(bytes: Buffer): number[] {
+  const words: number[] = [];
+  for (let i = 0; i + 1 < bytes.length; i += 2) words.push(bytes.readUInt16LE(i));
+  return words;
+}
