@@ -1,15 +1,12 @@
-// `iio write`: delivery checked end to end through iiojs-trx's loopback (its receiver hears what
-// its transmitter played last): `iio write` then `iio read` run through the iio dispatcher in one
-// child process on one sim (test/support/cli-loopback-child.ts), because every run of the binary
-// boots its own simulated kernel. The binary itself: exit statuses, bad input, Ctrl-C.
+// `iio write`: delivery checked end to end through sim loopbacks (an input that hears what an
+// output played): `iio write` and `iio read` run through the iio dispatcher in one child process
+// on one sim (test/support/cli-session-child.ts), because every run of the binary boots its own
+// simulated kernel. The binary itself: exit statuses, bad input, Ctrl-C.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { DeviceSpec } from '../src/kernel/sim/scenario-types.js';
-import { exited, iio, ScenarioFiles, spawnIio } from './support/cli.js';
+import { exited, iio, ScenarioFiles, session, spawnIio } from './support/cli.js';
 
-const CHILD = fileURLToPath(new URL('./support/cli-loopback-child.js', import.meta.url));
 const files = new ScenarioFiles();
 after(() => files.cleanup());
 
@@ -36,11 +33,17 @@ function iq(count: number, i: (k: number) => number, q: (k: number) => number): 
   return b;
 }
 
+/**
+ * `iio write <options> <dac>` with `input` on stdin, and `iio read -s 4096 <adc>` on the same
+ * sim: while the write plays (cyclic: then interrupted) or after it.
+ */
 function loopback(mode: 'cyclic' | 'after', [uri, dacName, adcName]: [string, string, string], writeOptions: string[], input: Buffer): { write: number; read: number; stderr: string; captured: Buffer } {
-  const run = spawnSync(process.execPath, [CHILD, mode, uri, dacName, adcName, ...writeOptions], { input, timeout: 60_000, maxBuffer: 64 << 20 });
-  assert.equal(run.status, 0, run.stderr.toString());
-  const result = JSON.parse(run.stdout.toString()) as { write: number; read: number; stderr: string; captured: string };
-  return { ...result, captured: Buffer.from(result.captured, 'base64') };
+  const write = { argv: ['write', '-u', uri, ...writeOptions, dacName], stdin: input.toString('base64') };
+  const read = { argv: ['read', '-u', uri, '-s', '4096', adcName] };
+  const run = mode === 'cyclic' ? session({ uri, background: { ...write, device: dacName }, steps: [read] }) : session({ uri, steps: [write, read] });
+  const [reading] = run.steps.slice(-1);
+  const writing = run.background ?? run.steps[0]!;
+  return { write: writing.status, read: reading!.status, stderr: writing.stderr + reading!.stderr, captured: reading!.stdout };
 }
 
 /** The captured scans are `table` played round and round, from some starting scan. */

@@ -77,7 +77,8 @@ export async function attr(args: string[], env: CliEnv): Promise<number> {
   if (channelFilter && kind !== 'channel') throw new UsageError('-i, -o and -s filter channels: use them with -c');
   if (values.buffer !== undefined && kind !== 'buffer') throw new UsageError('-b picks the buffer of -B');
   const depth = { context: 0, device: 1, buffer: 1, debug: 1, channel: 2 }[kind];
-  const given = operands(positionals, 0, depth + 2, '');
+  // Context attributes are static: no value operand.
+  const given = operands(positionals, 0, kind === 'context' ? 1 : depth + 2, '');
   const [deviceKey, channelKey] = kind === 'context' ? [] : given;
   const attrKey = given[depth];
   const value = given[depth + 1];

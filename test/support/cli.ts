@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../../src/kernel/sim/scenario-types.js';
+import type { Session } from './cli-session-child.js';
 import { probeScenario } from './probe-scenario.js';
 
 export const IIO_BIN = fileURLToPath(new URL('../../src/cli/iio.js', import.meta.url));
@@ -59,4 +60,19 @@ export function u16le(bytes: Buffer): number[] {
   const words: number[] = [];
   for (let i = 0; i + 1 < bytes.length; i += 2) words.push(bytes.readUInt16LE(i));
   return words;
+}
+
+export interface SessionResult {
+  background?: { status: number; stderr: string };
+  steps: Array<{ status: number; stdout: Buffer; stderr: string }>;
+}
+
+/** Runs several iio commands in one process on one context (test/support/cli-session-child.ts). */
+export function session(spec: Session): SessionResult {
+  const child = fileURLToPath(new URL('./cli-session-child.js', import.meta.url));
+  const run = spawnSync(process.execPath, [child, JSON.stringify(spec)], { timeout: 60_000, maxBuffer: 64 << 20 });
+  if (run.error !== undefined) throw run.error;
+  if (run.status !== 0) throw new Error(`the session failed (${run.status}): ${run.stderr.toString()}`);
+  const result = JSON.parse(run.stdout.toString()) as { background?: SessionResult['background']; steps: Array<{ status: number; stdout: string; stderr: string }> };
+  return { ...result, steps: result.steps.map((s) => ({ ...s, stdout: Buffer.from(s.stdout, 'base64') })) };
 }
