@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { exited, iio, IIO_BIN, probeUri, ScenarioFiles, spawnIio, u16le } from './support/cli.js';
+import { exited, iio, IIO_BIN, probeUri, ScenarioFiles, session, spawnIio, u16le } from './support/cli.js';
 
 const files = new ScenarioFiles();
 after(() => files.cleanup());
@@ -39,6 +39,20 @@ describe('raw capture', () => {
     const words = u16le(run.stdout);
     assert.equal(words[0]! % 2, 1);
     assertCounter(words, 2, 'voltage1');
+  });
+
+  test('when the kernel enables more channels than asked, only the asked ones are written (raw and csv)', () => {
+    const run = session({
+      uri: PROBE, alsoEnable: 0,
+      steps: [{ argv: ['read', '-u', PROBE, '-s', '1500', 'vadc-dma', 'voltage1'] }, { argv: ['read', '-u', PROBE, '-s', '2', '-f', 'csv', 'vadc-dma', 'voltage1'] }],
+    });
+    const [raw, csv] = run.steps;
+    assert.equal(raw!.status, 0, raw!.stderr);
+    assert.equal(raw!.stdout.length, 1500 * 2);
+    const words = u16le(raw!.stdout);
+    assert.equal(words[0]! % 2, 1);
+    assertCounter(words, 2, 'voltage1 of a stream that also carries voltage0');
+    assert.match(csv!.stdout.toString(), /^voltage1\n\d*[13579]\n\d*[13579]\n$/);
   });
 
   test('a triggered kfifo device (-t attaches the trigger): dummy0\'s buffered constants, in its scan layout', () => {

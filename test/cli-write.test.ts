@@ -37,10 +37,12 @@ function iq(count: number, i: (k: number) => number, q: (k: number) => number): 
  * `iio write <options> <dac>` with `input` on stdin, and `iio read -s 4096 <adc>` on the same
  * sim: while the write plays (cyclic: then interrupted) or after it.
  */
-function loopback(mode: 'cyclic' | 'after', [uri, dacName, adcName]: [string, string, string], writeOptions: string[], input: Buffer): { write: number; read: number; stderr: string; captured: Buffer } {
-  const write = { argv: ['write', '-u', uri, ...writeOptions, dacName], stdin: input.toString('base64') };
+function loopback(mode: 'cyclic' | 'after', [uri, dacName, adcName]: [string, string, string], writeOptions: string[], input: Buffer,
+  more: { dacChannels?: string[]; alsoEnable?: number } = {}): { write: number; read: number; stderr: string; captured: Buffer } {
+  const write = { argv: ['write', '-u', uri, ...writeOptions, dacName, ...more.dacChannels ?? []], stdin: input.toString('base64') };
   const read = { argv: ['read', '-u', uri, '-s', '4096', adcName] };
-  const run = mode === 'cyclic' ? session({ uri, background: { ...write, device: dacName }, steps: [read] }) : session({ uri, steps: [write, read] });
+  const extra = more.alsoEnable === undefined ? {} : { alsoEnable: more.alsoEnable };
+  const run = mode === 'cyclic' ? session({ uri, background: { ...write, device: dacName }, steps: [read], ...extra }) : session({ uri, steps: [write, read], ...extra });
   const [reading] = run.steps.slice(-1);
   const writing = run.background ?? run.steps[0]!;
   return { write: writing.status, read: reading!.status, stderr: writing.stderr + reading!.stderr, captured: reading!.stdout };
@@ -83,6 +85,16 @@ test('write -s: stops after that many samples; the last block holds what was lef
   assert.equal(run.stderr, '');
   assert.equal(run.write, 0);
   assertRepeats(run.captured, blocks.subarray(1000 * 4, 1200 * 4));
+});
+
+test('when the kernel enables more channels than asked, stdin carries the asked ones; the others play zeros', () => {
+  // stdin: loop-dac's voltage1 alone; the "driver" forces voltage0 (position 0) on too.
+  const ramp = Buffer.alloc(2 * 1000);
+  for (let k = 0; k < 1000; k++) ramp.writeInt16LE(3 * k - 1500, 2 * k);
+  const run = loopback('cyclic', [WIRED, 'loop-dac', 'loop-adc'], ['-c', '-b', '1000'], ramp, { dacChannels: ['voltage1'], alsoEnable: 0 });
+  assert.equal(run.stderr, '');
+  assert.equal(run.write, 130);
+  assertRepeats(run.captured, iq(1000, () => 0, (k) => 3 * k - 1500));
 });
 
 test('the binary: playback of whole blocks and a partial last one exits 0, nothing on stdout', () => {

@@ -1,6 +1,7 @@
 // `iio read`: capture from a device's input buffer to stdout (libiio's iio_readdev).
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { runBench } from './bench.js';
+import { ChannelSubset } from './channel-subset.js';
 import { stopStatus, type CliEnv } from './env.js';
 import { DataSink } from './output.js';
 import { Progress } from './progress.js';
@@ -55,7 +56,8 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   const sink = new DataSink(env.stdout, env.interrupt);
   await using ctx = await openFromArgs(values, env);
   await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, signal: sink.signal });
-  const text = format === 'raw' ? undefined : new ScanText(format, stream.layout, stream.channels, values.physical === true);
+  const subset = ChannelSubset.of(stream, channelKeys);
+  const text = format === 'raw' ? undefined : new ScanText(format, subset?.layout ?? stream.layout, subset?.channels ?? stream.channels, values.physical === true);
   const progress = new Progress(env.stderr, `${stream.toString()}`);
   // A stop (Ctrl-C, broken pipe) closes the stream, which wakes the block wait in progress.
   const stop = (): void => void stream.close();
@@ -65,7 +67,8 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   try {
     for await (const block of stream) {
       const n = limit === 0 ? block.scans : Math.min(block.scans, limit - scans);
-      const bytes = block.bytes.subarray(0, n * stream.layout.scanBytes);
+      const captured = block.bytes.subarray(0, n * stream.layout.scanBytes);
+      const bytes = subset === undefined ? captured : subset.extract(captured);
       await sink.write(text === undefined ? bytes : header + text.lines(bytes));
       header = '';
       scans += n;

@@ -1,8 +1,9 @@
 // `iio write`: playback from stdin to a device's output buffer (libiio's iio_writedev).
 import { addAbortSignal } from 'node:stream';
-import type { BufferStream } from '../core/buffer-stream.js';
+import type { BufferStream, PlaybackData } from '../core/buffer-stream.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { runBench } from './bench.js';
+import { ChannelSubset } from './channel-subset.js';
 import { stopStatus, type CliEnv } from './env.js';
 import { Progress } from './progress.js';
 import { openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
@@ -53,8 +54,9 @@ export async function write(args: string[], env: CliEnv): Promise<number> {
   const stop = (): void => void stream.close();
   signal.addEventListener('abort', stop, { once: true });
   try {
-    if (cyclic) await playCyclic(stream, env);
-    else await play(stream, env, limit);
+    const subset = ChannelSubset.of(stream, channelKeys);
+    if (cyclic) await playCyclic(stream, subset, env);
+    else await play(stream, subset, env, limit);
   } catch (e) {
     if (!signal.aborted) throw e;
   } finally {
@@ -68,9 +70,19 @@ function input(env: CliEnv): AsyncIterable<Buffer> {
   return addAbortSignal(env.interrupt, env.stdin);
 }
 
+/** What stdin carries: the stream's scans, or the asked channels' when the kernel enabled more. */
+function stdinScans(stream: BufferStream, subset: ChannelSubset | undefined): { scanBytes: number; names: string } {
+  return { scanBytes: (subset?.layout ?? stream.layout).scanBytes, names: (subset?.channels ?? stream.channels).map((c) => c.id).join(', ') };
+}
+
+/** The write of `scans` (stdin's format) into the next block. */
+function playback(subset: ChannelSubset | undefined, scans: Uint8Array): PlaybackData {
+  return subset === undefined ? scans : (block) => subset.fill(block, scans);
+}
+
 /** Cuts stdin into blocks and queues them; at the end, the whole scans left, then waits. */
-async function play(stream: BufferStream, env: CliEnv, limit: number): Promise<void> {
-  const scanBytes = stream.layout.scanBytes;
+async function play(stream: BufferStream, subset: ChannelSubset | undefined, env: CliEnv, limit: number): Promise<void> {
+  const { scanBytes, names } = stdinScans(stream, subset);
   const staging = new Uint8Array(stream.blockSize * scanBytes);
   const maxBytes = limit === 0 ? Infinity : limit * scanBytes;
   const progress = new Progress(env.stderr, stream.toString());
@@ -79,7 +91,7 @@ async function play(stream: BufferStream, env: CliEnv, limit: number): Promise<v
   let total = 0;
   let trailing = 0;
   const queue = async (bytes: number): Promise<void> => {
-    await stream.write(staging.subarray(0, bytes), options);
+    await stream.write(playback(subset, staging.subarray(0, bytes)), options);
     progress.add(bytes / scanBytes, bytes);
     total += bytes;
   };
@@ -106,13 +118,13 @@ async function play(stream: BufferStream, env: CliEnv, limit: number): Promise<v
     progress.done();
   }
   if (trailing !== 0) {
-    throw new Error(`stdin ended inside a scan: its last ${trailing} bytes are not a whole ${scanBytes}-byte scan of ${stream.channels.map((c) => c.id).join(', ')} and were not played`);
+    throw new Error(`stdin ended inside a scan: its last ${trailing} bytes are not a whole ${scanBytes}-byte scan of ${names} and were not played`);
   }
 }
 
 /** Reads one block from stdin (all of it, at most -b samples) and repeats it until interrupted. */
-async function playCyclic(stream: BufferStream, env: CliEnv): Promise<void> {
-  const scanBytes = stream.layout.scanBytes;
+async function playCyclic(stream: BufferStream, subset: ChannelSubset | undefined, env: CliEnv): Promise<void> {
+  const { scanBytes, names } = stdinScans(stream, subset);
   const block = new Uint8Array(stream.blockSize * scanBytes);
   let filled = 0;
   for await (const chunk of input(env)) {
@@ -123,9 +135,9 @@ async function playCyclic(stream: BufferStream, env: CliEnv): Promise<void> {
     filled += chunk.length;
   }
   if (filled === 0 || filled % scanBytes !== 0) {
-    throw new Error(`a cyclic block is a whole, non-zero number of ${scanBytes}-byte scans of ${stream.channels.map((c) => c.id).join(', ')}; stdin held ${filled} bytes`);
+    throw new Error(`a cyclic block is a whole, non-zero number of ${scanBytes}-byte scans of ${names}; stdin held ${filled} bytes`);
   }
-  await stream.writeCyclic(block.subarray(0, filled), { signal: env.interrupt });
+  await stream.writeCyclic(playback(subset, block.subarray(0, filled)), { signal: env.interrupt });
   if (env.stderr.isTTY === true) env.stderr.write(`${stream.toString()}: repeating ${filled / scanBytes} samples; Ctrl-C stops\n`);
   await untilInterrupted(env.interrupt);
 }

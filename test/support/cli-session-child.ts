@@ -7,7 +7,9 @@
 // argv[2]: a JSON Session. stdout: JSON { background, steps: [{ status, stdout (base64), stderr }] }.
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Context } from '../../src/core/context.js';
+import { LocalBackend } from '../../src/backends/local/backend.js';
+import { Context } from '../../src/core/context.js';
+import { openKernel } from '../../src/kernel/open.js';
 import { openContext } from '../../src/open.js';
 import type { CliEnv } from '../../src/cli/env.js';
 import { runIio } from '../../src/cli/run.js';
@@ -22,6 +24,22 @@ export interface Session {
   background?: { argv: string[]; stdin?: string; device: string };
   /** Commands run one after the other; stdin in base64. */
   steps: Array<{ argv: string[]; stdin?: string }>;
+  /**
+   * The channel position the "kernel" enables in every buffer besides the asked ones, as a driver
+   * that forces a channel on (the local backend, asked for more).
+   */
+  alsoEnable?: number;
+}
+
+/** A local backend whose buffers also enable channel `position`. */
+class ForcingBackend extends LocalBackend {
+  constructor(uri: string, private readonly position: number) {
+    super(openKernel(uri), { uri });
+  }
+
+  override openBuffer(...[device, index, mask, options]: Parameters<LocalBackend['openBuffer']>): ReturnType<LocalBackend['openBuffer']> {
+    return super.openBuffer(device, index, [...new Set([this.position, ...mask])].sort((a, b) => a - b), options);
+  }
 }
 
 const session = JSON.parse(process.argv[2]!) as Session;
@@ -43,7 +61,7 @@ function collector(): { stream: Writable; bytes: () => Buffer } {
   return { stream, bytes: () => Buffer.concat(chunks) };
 }
 
-const ctx = await openContext(session.uri);
+const ctx = session.alsoEnable === undefined ? await openContext(session.uri) : await Context.open(new ForcingBackend(session.uri, session.alsoEnable));
 function env(stdin: string | undefined, stdout: Writable, stderr: Writable, interrupt: AbortSignal): CliEnv {
   return { stdin: Readable.from([Buffer.from(stdin ?? '', 'base64')]), stdout, stderr, interrupt, openContext: async () => shared(ctx) };
 }
