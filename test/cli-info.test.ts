@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import type { Attr } from '../src/core/attr.js';
 import { xmlScanFormat } from '../src/core/xml.js';
 import { openContext } from '../src/open.js';
-import { iio, probeUri, ScenarioFiles } from './support/cli.js';
+import { iio, parseTree, probeUri, ScenarioFiles, type InfoNode as Node } from './support/cli.js';
 import { probeScenario } from './support/probe-scenario.js';
 
 const files = new ScenarioFiles();
@@ -93,25 +93,6 @@ ${DUMMY0}${VADC}Triggers (2):
       trigger_now: (write-only)
 `);
 });
-
-/** info's output as nested sections: each line's children are the lines indented below it. */
-interface Node {
-  line: string;
-  children: Node[];
-}
-
-function parseTree(text: string): Node[] {
-  const root: Node = { line: '', children: [] };
-  const stack: Array<{ depth: number; node: Node }> = [{ depth: -1, node: root }];
-  for (const raw of text.trimEnd().split('\n')) {
-    const depth = raw.length - raw.trimStart().length;
-    const node = { line: raw.trimStart(), children: [] };
-    while (stack.at(-1)!.depth >= depth) stack.pop();
-    stack.at(-1)!.node.children.push(node);
-    stack.push({ depth, node });
-  }
-  return root.children;
-}
 
 const child = (node: Node, line: string | RegExp): Node => {
   const found = node.children.find((c) => typeof line === 'string' ? c.line === line : line.test(c.line));

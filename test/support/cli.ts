@@ -76,3 +76,22 @@ export function session(spec: Session): SessionResult {
   const result = JSON.parse(run.stdout.toString()) as { background?: SessionResult['background']; steps: Array<{ status: number; stdout: string; stderr: string }> };
   return { ...result, steps: result.steps.map((s) => ({ ...s, stdout: Buffer.from(s.stdout, 'base64') })) };
 }
+
+/** `iio info`'s output as nested sections: each line's children are the lines indented below it. */
+export interface InfoNode {
+  line: string;
+  children: InfoNode[];
+}
+
+export function parseTree(text: string): InfoNode[] {
+  const root: InfoNode = { line: '', children: [] };
+  const stack: Array<{ depth: number; node: InfoNode }> = [{ depth: -1, node: root }];
+  for (const raw of text.trimEnd().split('\n')) {
+    const depth = raw.length - raw.trimStart().length;
+    const node = { line: raw.trimStart(), children: [] };
+    while (stack.at(-1)!.depth >= depth) stack.pop();
+    stack.at(-1)!.node.children.push(node);
+    stack.push({ depth, node });
+  }
+  return root.children;
+}
