@@ -207,6 +207,15 @@ test('on a terminal, stderr shows progress and a summary; stdout still carries o
   assertCounter(words, 1, 'on a terminal');
 });
 
+test('raw samples are not written to a terminal (exit 2); text is', () => {
+  const raw = spawnSync('script', ['-qec', `"${process.execPath}" "${IIO_BIN}" read -u sim: -s 10 adc4`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(raw.status, 2);
+  assert.equal(raw.stdout, "iio: binary samples are not written to a terminal: redirect stdout to a file or a program, or use -f csv (see 'iio read --help')\r\n");
+  const csv = spawnSync('script', ['-qec', `"${process.execPath}" "${IIO_BIN}" read -u sim: -s 2 -f csv adc4 voltage1`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(csv.status, 0);
+  assert.match(csv.stdout, /^voltage1\r\n-?\d+\r\n-?\d+\r\n/);
+});
+
 test('-B measures instead of writing samples', () => {
   const run = iio(['read', '-u', PROBE, '-B', '-s', '20000', '-b', '4096', 'vadc-dma']);
   assert.equal(run.status, 0, run.stderr);

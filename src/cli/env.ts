@@ -8,7 +8,7 @@ import { openContext } from '../open.js';
 export interface CliEnv {
   readonly stdin: Readable;
   /** Data (samples, XML, values). */
-  readonly stdout: Writable;
+  readonly stdout: Writable & { isTTY?: boolean };
   /** Errors, and progress when it is a terminal. */
   readonly stderr: Writable & { isTTY?: boolean };
   /** Aborted when the user interrupts; the reason is the signal's name ('SIGINT', 'SIGTERM'). */

@@ -13,9 +13,9 @@ const DEFAULT_BLOCK = 256;
 export const readHelp = `Usage: iio read [options] <device> [<channel>...]
 
 Captures samples from a device's input buffer and writes them to stdout: raw scans (the
-buffer's binary layout, as libiio's iio_readdev writes them) by default, or text. The device is
-an id (iio:device0), label or name; channels are ids (voltage0), names or labels, all of the
-buffer's when none are given. Stops after -s samples, or when interrupted (Ctrl-C: what was
+buffer's binary layout, as libiio's iio_readdev writes them; never to a terminal) by default,
+or text. The device is an id (iio:device0), label or name; channels are ids (voltage0), names
+or labels, all of the buffer's when none are given. Stops after -s samples, or when interrupted (Ctrl-C: what was
 captured is flushed, the buffer released, exit status 130). On a terminal, stderr shows progress.
 
 Options:
@@ -32,7 +32,7 @@ ${streamHelp(DEFAULT_BLOCK)}
 Examples:
   iio read -u sim: -s 1000 adc4 voltage0 voltage1 > capture.bin
   iio read -u sim: -s 5 -f csv -p adc4 voltage0
-  iio read -t iiojs-timer0 -f json sensor temp | jq .temp
+  iio read -u sim: -t iiojs-timer0 -f json sensor temp | jq .temp
   iio read -u sim: adc4 | head -c 4096 | od -An -td2
 `;
 
@@ -52,6 +52,7 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   const format = values.format!;
   if (format !== 'raw' && format !== 'csv' && format !== 'json') throw new UsageError(`--format must be raw, csv or json, got ${JSON.stringify(format)}`);
   if (values.physical && format === 'raw') throw new UsageError('-p/--physical needs --format csv or json');
+  if (format === 'raw' && env.stdout.isTTY === true) throw new UsageError('binary samples are not written to a terminal: redirect stdout to a file or a program, or use -f csv');
 
   const sink = new DataSink(env.stdout, env.interrupt);
   await using ctx = await openFromArgs(values, env);

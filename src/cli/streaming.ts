@@ -32,7 +32,7 @@ export function streamHelp(defaultBlockSize: number): string {
 }
 
 /** The buffer of `direction` that --buffer names, or the device's first. */
-export function pickBuffer(ctx: Context, deviceKey: string, direction: 'in' | 'out', index: string | undefined): IioBuffer {
+function pickBuffer(ctx: Context, deviceKey: string, direction: 'in' | 'out', index: string | undefined): IioBuffer {
   const device = ctx.device(deviceKey);
   const what = direction === 'in' ? 'input' : 'output';
   if (index !== undefined) {
