@@ -27,7 +27,7 @@ ${streamHelp(DEFAULT_BLOCK)}
 
 Examples:
   iio write -u sim: trx voltage0_i voltage0_q < iq.bin
-  iio read -u sim: -s 4096 adc4 voltage0 | iio write -u sim: -b 4096 trx voltage0_i
+  iio read -u sim: -s 4096 adc4 voltage0 voltage1 | iio write -u sim: -b 4096 trx
   iio write -c -b 1000 trx < tone.bin
 `;
 
