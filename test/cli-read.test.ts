@@ -173,6 +173,19 @@ describe('stopping', () => {
     assertRamp(Buffer.concat(chunks));
   });
 
+  test('Ctrl-C while waiting for a block that never comes (a sysfs trigger nobody fires): exit 130 at once', async () => {
+    const child = spawnIio(['read', '-u', PROBE, '-t', 'sysfstrig0', '-f', 'csv', 'dummy0']);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(child.exitCode, null, `still waiting: ${output}`);
+    child.kill('SIGINT');
+    const { status } = await exited(child);
+    assert.equal(status, 130);
+    assert.equal(output, '');
+  });
+
   test('a broken pipe on stdout (iio read | head -c 100): exit 141 like SIGPIPE, quietly', () => {
     const pipeline = `"${process.execPath}" "${IIO_BIN}" read -u sim: adc4 voltage2 | head -c 100 | wc -c; echo "\${PIPESTATUS[0]}"`;
     const run = spawnSync('bash', ['-c', pipeline], { encoding: 'utf8', timeout: 60_000 });
