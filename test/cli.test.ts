@@ -27,11 +27,21 @@ test('no command prints usage and exits 2; an unknown one says so on stderr', ()
   assert.match(bogus.stderr, /^iio: unknown command 'bogus'/);
 });
 
-test('doctor --help shows options and examples', () => {
-  const run = iio('doctor', '--help');
-  assert.equal(run.status, 0);
-  assert.match(run.stdout, /^Usage: iio doctor/);
-  assert.match(run.stdout, /Examples:\n {2}iio doctor\n/);
+test('--help lists every command; each command\'s --help shows its usage, options and examples', () => {
+  const commands = ['info', 'attr', 'read', 'write', 'reg', 'genxml', 'bench', 'serve', 'doctor'];
+  const help = iio('--help');
+  assert.equal(help.status, 0);
+  assert.deepEqual([...help.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]), commands);
+  for (const command of commands) {
+    for (const flag of ['--help', '-h']) {
+      const run = iio(command, flag);
+      assert.equal(run.status, 0, `${command} ${flag}`);
+      assert.equal(run.stderr, '');
+      assert.match(run.stdout, new RegExp(`^Usage: iio ${command} `), command);
+      assert.match(run.stdout, /\nOptions:\n/, command);
+      assert.match(run.stdout, new RegExp(`\nExamples:\n( {2}iio .*\n)*( {2}iio ${command}( .*)?\n)( {2}iio .*\n)*$`), command);
+    }
+  }
 });
 
 test('doctor --json reports the addon and this machine\'s memfd support', () => {
@@ -44,10 +54,10 @@ test('doctor --json reports the addon and this machine\'s memfd support', () => 
   assert.ok(Array.isArray(report['dmaHeaps'].heaps));
 });
 
-test('doctor rejects unknown options and URIs with a one-line error and exit 1', () => {
+test('doctor rejects unknown options (exit 2) and URIs (exit 1) with a one-line error', () => {
   const run = iio('doctor', '--frobnicate');
-  assert.equal(run.status, 1);
-  assert.equal(run.stderr, "iio: Unknown option '--frobnicate'\n");
+  assert.equal(run.status, 2);
+  assert.equal(run.stderr, "iio: unknown option '--frobnicate' (see 'iio doctor --help')\n");
   const bad = iio('doctor', '-u', 'usb:');
   assert.equal(bad.status, 1);
   assert.equal(bad.stderr, 'iio: unsupported URI "usb:": use local:, sim: or sim:<scenario.json>\n');

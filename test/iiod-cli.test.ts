@@ -69,13 +69,13 @@ test('iio serve --read-only refuses writes (EACCES) and exits 0 on SIGTERM', asy
   assert.deepEqual(await s.exited, { code: 0, stderr: '' });
 });
 
-test('iio serve: --help, a bad port and a busy port are one-line errors with exit 1', async () => {
+test('iio serve: --help; a bad port is a usage error (exit 2), a busy one a failure (exit 1)', async () => {
   const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^Usage: iio serve \[-u <uri>\] \[--listen <address>\] \[-p <port>\] \[--read-only\]/);
   const bad = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', 'http'], { encoding: 'utf8' });
-  assert.equal(bad.status, 1);
-  assert.equal(bad.stderr, 'iio: invalid port "http": expected 0..65535\n');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'iio: -p/--port must be an integer from 0 to 65535, got "http" (see \'iio serve --help\')\n');
   const s = await startServe('-u', 'sim:', '-p', '0');
   try {
     const busy = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', String(s.port)], { encoding: 'utf8', timeout: 20_000 });
@@ -85,4 +85,26 @@ test('iio serve: --help, a bad port and a busy port are one-line errors with exi
     s.child.kill('SIGINT');
   }
   assert.equal((await s.exited).code, 0);
+});
+
+test('iio serve prints a guide with this context\'s device and its own URI (what npm start shows)', async () => {
+  const child = spawn(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no guide within 10 s: ${out}`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ctrl-C stops the server.\n')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.kill('SIGINT');
+  const uri = /clients: -u (ip:127\.0\.0\.1:\d+)\n/.exec(out)?.[1];
+  assert.ok(uri !== undefined, out);
+  assert.ok(out.includes(`  iio_info -u ${uri} `), out);
+  assert.ok(out.includes(`  iio read -u ${uri} iiojs-adc4 voltage0 -s 8 --format csv\n`), out);
+  assert.ok(out.includes(`  iio_readdev -u ${uri} -b 4096 -s 4096 iiojs-adc4 |`), out);
+  assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0);
 });

@@ -246,10 +246,17 @@ test('validation: channels and scan elements', () => {
   rejects((s) => { s.devices[0]!.channels.push({ type: 'voltage', index: 2, scanIndex: 7, format: 'le:s16/16>>0', scale: 0.25, shared: 'type' }); },
     'test.json: devices[0].channels[5]: in_voltage_scale/in_voltage_offset are shared by type, but scale/offset differ from channels[1]');
   rejects((s) => { chan(s, 4).attributes = { raw: 5 }; }, 'test.json: devices[0].channels[4].attributes.raw: "raw" is generated from the channel spec');
+  rejects((s) => { chan(s, 0).attributes = { en: 1 }; }, 'test.json: devices[0].channels[0].attributes.en: "en" is generated from the channel spec');
   rejects((s) => { chan(s, 4).attributes = { 'my-attr': 5 }; },
     'test.json: devices[0].channels[4].attributes["my-attr"]: attribute name "my-attr" may only contain letters, digits and "_"');
   rejects((s) => { chan(s, 4).attributes = { thing: [] }; }, 'test.json: devices[0].channels[4].attributes.thing: expected a string or a number, got an array');
   rejects((s) => { chan(s, 0).scale = Number.NaN; }, 'test.json: devices[0].channels[0].scale: expected a finite number, got NaN');
+});
+
+test('validation: a channel that is no scan element may have en/index/type attributes (iio_dummy\'s in_steps_en)', () => {
+  const s = base();
+  chan(s, 4).attributes = { en: 0, index: 3, type: 'x' };
+  assert.deepEqual(parseScenario(JSON.parse(JSON.stringify(s)), 'test.json').devices[0]!.channels[4]!.attributes, { en: 0, index: 3, type: 'x' });
 });
 
 test('validation: waveforms', () => {

@@ -1,9 +1,10 @@
 // `iio doctor`: what a kernel offers for IIO streaming, and what to do about what is missing.
 import { release } from 'node:os';
-import { parseArgs } from 'node:util';
 import { addonPath, loadAddon } from '../kernel/linux/addon.js';
 import { openKernel } from '../kernel/open.js';
 import { probeKernel, type KernelReport, type NamedEntry, type ProbeResult } from '../kernel/probe.js';
+import { operands, parseCommand } from './args.js';
+import type { CliEnv } from './env.js';
 
 export const doctorHelp = `Usage: iio doctor [-u <uri>] [--json]
 
@@ -48,8 +49,9 @@ function addonStatus(): ProbeResult {
   }
 }
 
-export async function doctor(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { uri: { type: 'string', short: 'u', default: 'local:' }, json: { type: 'boolean' } } });
+export async function doctor(args: string[], env: CliEnv): Promise<number> {
+  const { values, positionals } = parseCommand(args, { uri: { type: 'string', short: 'u', default: 'local:' }, json: { type: 'boolean' } });
+  operands(positionals, 0, 0, '');
   const uri = values.uri!;
   const local = uri === 'local:';
   const addon = local ? addonStatus() : undefined;
@@ -57,7 +59,7 @@ export async function doctor(args: string[]): Promise<number> {
 
   if (values.json) {
     const kernel = local ? release() : uri;
-    process.stdout.write(JSON.stringify({ uri, kernel, node: process.version, addon, ...report }, null, 2) + '\n');
+    env.stdout.write(JSON.stringify({ uri, kernel, node: process.version, addon, ...report }, null, 2) + '\n');
     return 0;
   }
   const out = [local ? `Linux ${release()} (${process.arch}), Node ${process.version}` : `${uri} (simulated kernel), Node ${process.version}`];
@@ -71,6 +73,6 @@ export async function doctor(args: string[]): Promise<number> {
     out.push(line('memfd + seals', report.memfd));
     out.push('', summary(report));
   }
-  process.stdout.write(out.join('\n') + '\n');
+  env.stdout.write(out.join('\n') + '\n');
   return 0;
 }

@@ -1,9 +1,10 @@
 // `iio serve`: a context to libiio 0.2x clients (iio_info, iio_readdev, pyadi-iio, ...) over
-// the iiod protocol, until SIGINT or SIGTERM.
-import { once } from 'node:events';
-import { parseArgs } from 'node:util';
-import { openContext } from '../open.js';
+// the iiod protocol, until interrupted. The first line says where it listens (scripts read it);
+// a short guide of what to try follows.
+import type { Context } from '../core/context.js';
 import { IIOD_PORT, serve as serveContext } from '../server/iiod/index.js';
+import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, operands, parseCommand } from './args.js';
+import type { CliEnv } from './env.js';
 
 export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--read-only]
 
@@ -11,41 +12,51 @@ Serves a context over the iiod network protocol that libiio 0.2x clients speak, 
 interrupted (Ctrl-C or SIGTERM). Only this machine can connect unless --listen says otherwise.
 
 Options:
-  -u, --uri <uri>       local: (this machine's kernel, the default), sim: or sim:<scenario.json>
-  --listen <address>    address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)
-  -p, --port <port>     TCP port (default ${IIOD_PORT}, libiio's; 0 picks a free one)
-  --read-only           refuse attribute writes, trigger changes and output buffers (EACCES)
+${CONTEXT_HELP}
+  --listen <address>      address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)
+  -p, --port <port>       TCP port (default ${IIOD_PORT}, libiio's; 0 picks a free one)
+  --read-only             refuse attribute writes, trigger changes and output buffers (EACCES)
 
 Examples:
-  iio serve -u sim:
-  iio_info -u ip:127.0.0.1
+  iio serve -u sim:                        (then, elsewhere: iio_info -u ip:127.0.0.1)
   iio serve --listen 0.0.0.0 --read-only
 `;
 
-export async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      uri: { type: 'string', short: 'u', default: 'local:' },
-      listen: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', short: 'p', default: String(IIOD_PORT) },
-      'read-only': { type: 'boolean' },
-    },
+export async function serve(args: string[], env: CliEnv): Promise<number> {
+  const { values, positionals } = parseCommand(args, {
+    ...CONTEXT_OPTIONS,
+    listen: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', short: 'p', default: String(IIOD_PORT) },
+    'read-only': { type: 'boolean' },
   });
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port!) || port > 65535) throw new Error(`invalid port ${JSON.stringify(values.port)}: expected 0..65535`);
-  const ctx = await openContext(values.uri!);
-  try {
-    const readOnly = values['read-only'] === true;
-    await using server = await serveContext(ctx, { host: values.listen!, port, readOnly });
-    const { address, family } = server.address();
-    const where = family === 'IPv6' ? `[${address}]:${server.port}` : `${address}:${server.port}`;
-    const host = address === '0.0.0.0' || address === '::' ? '<this host>' : family === 'IPv6' ? `[${address}]` : address;
-    const uri = `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
-    process.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uri}\n`);
-    await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-  } finally {
-    await ctx.close();
+  operands(positionals, 0, 0, '');
+  const port = integerArg(values.port, '-p/--port', 0, 65535);
+  await using ctx = await openFromArgs(values, env);
+  const readOnly = values['read-only'] === true;
+  await using server = await serveContext(ctx, { host: values.listen, port, readOnly });
+  const { address, family } = server.address();
+  const where = family === 'IPv6' ? `[${address}]:${server.port}` : `${address}:${server.port}`;
+  const host = address === '0.0.0.0' || address === '::' ? '<this host>' : family === 'IPv6' ? `[${address}]` : address;
+  const uri = `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
+  env.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uri}\n`);
+  env.stdout.write(guide(ctx, uri));
+  if (!env.interrupt.aborted) await new Promise((resolve) => env.interrupt.addEventListener('abort', resolve, { once: true }));
+  return 0; // stopping is what the user asked for
+}
+
+/** What to try against the server, with this context's own device names. */
+function guide(ctx: Context, uri: string): string {
+  const capture = ctx.devices.find((d) => d.buffers.some((b) => !b.output && b.channels.length > 0));
+  const lines = [
+    'Try, from another terminal:',
+    `  iio_info -u ${uri}                       libiio's tools see every device`,
+    `  iio info -u ${uri}                       ours, through the ip: client`,
+  ];
+  if (capture !== undefined) {
+    const channel = capture.buffers.find((b) => !b.output)!.channels[0]!;
+    lines.push(`  iio read -u ${uri} ${capture.name ?? capture.id} ${channel.id} -s 8 --format csv`);
+    lines.push(`  iio_readdev -u ${uri} -b 4096 -s 4096 ${capture.name ?? capture.id} | od -A d -t d2 | head`);
   }
-  return 0;
+  lines.push('Ctrl-C stops the server.', '');
+  return lines.join('\n');
 }

@@ -61,7 +61,9 @@ const RESERVED_DEVICE_ATTRIBUTES = new Set([
   'events',
 ]);
 // Channel attribute postfixes the model generates from the channel spec.
-const RESERVED_CHANNEL_POSTFIXES = new Set(['raw', 'scale', 'offset', 'label', 'en', 'index', 'type']);
+const RESERVED_CHANNEL_POSTFIXES = new Set(['raw', 'scale', 'offset', 'label']);
+// A scan element's own files; other channels may have these as attributes (iio_dummy's in_steps_en).
+const SCAN_ELEMENT_POSTFIXES = new Set(['en', 'index', 'type']);
 
 const SCENARIO_KEYS = ['description', 'devices', 'triggers', 'sysfsTrigger', 'dmaHeaps', 'udmabuf'] as const;
 const TRIGGER_KEYS = ['name', 'kind', 'frequency'] as const;
@@ -576,7 +578,7 @@ class Validator {
       out.attributes = {};
       for (const [k, v] of Object.entries(a)) {
         this.attributeName(k, key(p, k));
-        if (RESERVED_CHANNEL_POSTFIXES.has(k)) this.fail(key(p, k), `${JSON.stringify(k)} is generated from the channel spec`);
+        if (RESERVED_CHANNEL_POSTFIXES.has(k) || (out.scanIndex !== undefined && SCAN_ELEMENT_POSTFIXES.has(k))) this.fail(key(p, k), `${JSON.stringify(k)} is generated from the channel spec`);
         out.attributes[k] = this.attributeValue(v, key(p, k));
       }
     }

@@ -1,0 +1,88 @@
+// `iio read`: capture from a device's input buffer to stdout (libiio's iio_readdev).
+import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
+import { runBench } from './bench.js';
+import { ChannelSubset } from './channel-subset.js';
+import { stopStatus, type CliEnv } from './env.js';
+import { DataSink } from './output.js';
+import { Progress } from './progress.js';
+import { ScanText } from './sample-text.js';
+import { openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
+
+const DEFAULT_BLOCK = 256;
+
+export const readHelp = `Usage: iio read [options] <device> [<channel>...]
+
+Captures samples from a device's input buffer and writes them to stdout: raw scans (the
+buffer's binary layout, as libiio's iio_readdev writes them; never to a terminal) by default,
+or text. The device is an id (iio:device0), label or name; channels are ids (voltage0), names
+or labels, all of the buffer's when none are given. Stops after -s samples, or when interrupted (Ctrl-C: what was
+captured is flushed, the buffer released, exit status 130). On a terminal, stderr shows progress.
+
+Options:
+${CONTEXT_HELP}
+  -s, --samples <n>       samples (scans) to capture; 0 = until interrupted (the default)
+${streamHelp(DEFAULT_BLOCK)}
+  -f, --format <format>   raw (the default), csv (a header of channel ids, a row per scan) or
+                          json (JSON Lines: an object per scan, keyed by channel id)
+  -p, --physical          csv/json: (raw + offset) x scale for channels with a scale or offset
+                          (e.g. millivolts); others stay raw integers
+  -B, --benchmark         measure the throughput instead of writing samples (iio bench's two
+                          passes, with -s or 2 s each)
+
+Examples:
+  iio read -u sim: -s 1000 adc4 voltage0 voltage1 > capture.bin
+  iio read -u sim: -s 5 -f csv -p adc4 voltage0
+  iio read -u sim: -t iiojs-timer0 -f json sensor temp | jq .temp
+  iio read -u sim: adc4 | head -c 4096 | od -An -td2
+`;
+
+export async function read(args: string[], env: CliEnv): Promise<number> {
+  const { values, positionals } = parseCommand(args, {
+    ...CONTEXT_OPTIONS,
+    ...STREAM_OPTIONS,
+    samples: { type: 'string', short: 's' },
+    format: { type: 'string', short: 'f', default: 'raw' },
+    physical: { type: 'boolean', short: 'p' },
+    benchmark: { type: 'boolean', short: 'B' },
+  });
+  if (values.benchmark) return runBench(values, positionals, env, 'in');
+  if (positionals.length === 0) throw new UsageError('missing <device>');
+  const [deviceKey, ...channelKeys] = positionals as [string, ...string[]];
+  const limit = values.samples === undefined ? 0 : integerArg(values.samples, '-s/--samples');
+  const format = values.format!;
+  if (format !== 'raw' && format !== 'csv' && format !== 'json') throw new UsageError(`--format must be raw, csv or json, got ${JSON.stringify(format)}`);
+  if (values.physical && format === 'raw') throw new UsageError('-p/--physical needs --format csv or json');
+  if (format === 'raw' && env.stdout.isTTY === true) throw new UsageError('binary samples are not written to a terminal: redirect stdout to a file or a program, or use -f csv');
+
+  const sink = new DataSink(env.stdout, env.interrupt);
+  await using ctx = await openFromArgs(values, env);
+  await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, signal: sink.signal });
+  const subset = ChannelSubset.of(stream, channelKeys);
+  const text = format === 'raw' ? undefined : new ScanText(format, subset?.layout ?? stream.layout, subset?.channels ?? stream.channels, values.physical === true);
+  const progress = new Progress(env.stderr, `${stream.toString()}`);
+  // A stop (Ctrl-C, broken pipe) closes the stream, which wakes the block wait in progress.
+  const stop = (): void => void stream.close();
+  sink.signal.addEventListener('abort', stop, { once: true });
+  let scans = 0;
+  let header = text?.header() ?? '';
+  try {
+    for await (const block of stream) {
+      const n = limit === 0 ? block.scans : Math.min(block.scans, limit - scans);
+      const captured = block.bytes.subarray(0, n * stream.layout.scanBytes);
+      const bytes = subset === undefined ? captured : subset.extract(captured);
+      await sink.write(text === undefined ? bytes : header + text.lines(bytes));
+      header = '';
+      scans += n;
+      progress.add(n, bytes.length);
+      if (limit !== 0 && scans >= limit) break;
+    }
+  } catch (e) {
+    if (!sink.signal.aborted) throw e;
+  } finally {
+    sink.signal.removeEventListener('abort', stop);
+    progress.done();
+  }
+  sink.throwIfFailed();
+  const reason = sink.stopReason;
+  return reason === undefined ? 0 : stopStatus(reason);
+}

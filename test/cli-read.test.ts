@@ -1,0 +1,239 @@
+// `iio read`, the real binary as a subprocess on the sim: raw bytes decoded and checked against
+// the devices' deterministic signals (vadc-dma's u16 counter, dummy0's constants, adc4's ramp),
+// CSV and JSON Lines checked exactly (physical units too), the options, bad input, Ctrl-C,
+// a broken pipe on stdout, and progress on a terminal.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { exited, iio, IIO_BIN, probeUri, ScenarioFiles, session, spawnIio, u16le } from './support/cli.js';
+
+const files = new ScenarioFiles();
+after(() => files.cleanup());
+const PROBE = probeUri(files);
+
+/** vadc-dma's counter: word k of everything it produced is k mod 65536, channel 0 even. */
+function assertCounter(words: number[], step: number, what: string): void {
+  assert.ok(words.length > 0, `${what}: no samples`);
+  for (let k = 1; k < words.length; k++) assert.equal(words[k], (words[k - 1]! + step) & 0xffff, `${what}: word ${k}`);
+}
+
+describe('raw capture', () => {
+  for (const mode of ['dmabuf', 'fileio'] as const) {
+    test(`vadc-dma in ${mode} mode: -s samples exactly (not a whole number of -b blocks), the counter across blocks`, () => {
+      const run = iio(['read', '-u', PROBE, '--mode', mode, '-b', '1024', '-s', '3000', 'vadc-dma']);
+      assert.equal(run.stderr, '');
+      assert.equal(run.status, 0);
+      assert.equal(run.stdout.length, 3000 * 4);
+      const words = u16le(run.stdout);
+      assert.equal(words[0]! % 2, 0, 'voltage0 holds the even words');
+      assertCounter(words, 1, mode);
+    });
+  }
+
+  test('a channel subset: voltage1 alone is every odd word', () => {
+    const run = iio(['read', '-u', PROBE, '-s', '2500', 'vadc-dma', 'voltage1']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.length, 2500 * 2);
+    const words = u16le(run.stdout);
+    assert.equal(words[0]! % 2, 1);
+    assertCounter(words, 2, 'voltage1');
+  });
+
+  test('when the kernel enables more channels than asked, only the asked ones are written (raw and csv)', () => {
+    const run = session({
+      uri: PROBE, alsoEnable: 0,
+      steps: [{ argv: ['read', '-u', PROBE, '-s', '1500', 'vadc-dma', 'voltage1'] }, { argv: ['read', '-u', PROBE, '-s', '2', '-f', 'csv', 'vadc-dma', 'voltage1'] }],
+    });
+    const [raw, csv] = run.steps;
+    assert.equal(raw!.status, 0, raw!.stderr);
+    assert.equal(raw!.stdout.length, 1500 * 2);
+    const words = u16le(raw!.stdout);
+    assert.equal(words[0]! % 2, 1);
+    assertCounter(words, 2, 'voltage1 of a stream that also carries voltage0');
+    assert.match(csv!.stdout.toString(), /^voltage1\n\d*[13579]\n\d*[13579]\n$/);
+  });
+
+  test('a triggered kfifo device (-t attaches the trigger): dummy0\'s buffered constants, in its scan layout', () => {
+    const run = iio(['read', '-u', PROBE, '-t', 't0', '-s', '3', 'dummy0', 'voltage0', 'accel_x']);
+    assert.equal(run.status, 0, run.stderr);
+    // u13 voltage0 = 7 and s16 accel_x = 344, 2 bytes each: 4-byte scans.
+    assert.deepEqual([...run.stdout], [7, 0, 88, 1, 7, 0, 88, 1, 7, 0, 88, 1]);
+  });
+});
+
+describe('text formats', () => {
+  test('csv: a header of channel ids, then one row per scan', () => {
+    const run = iio(['read', '-u', PROBE, '-s', '5', '-f', 'csv', 'vadc-dma']);
+    assert.equal(run.status, 0, run.stderr);
+    const first = Number(run.stdout.toString().split('\n')[1]!.split(',')[0]);
+    const rows = [0, 1, 2, 3, 4].map((n) => `${(first + 2 * n) & 0xffff},${(first + 2 * n + 1) & 0xffff}`);
+    assert.equal(run.stdout.toString(), `voltage0,voltage1\n${rows.join('\n')}\n`);
+  });
+
+  test('csv -p: (raw + offset) x scale for channels with a scale, raw integers for the others', () => {
+    const run = iio(['read', '-u', PROBE, '-t', 't0', '-s', '4', '-f', 'csv', '-p', 'dummy0']);
+    assert.equal(run.status, 0, run.stderr);
+    const [header, ...rows] = run.stdout.toString().trimEnd().split('\n');
+    assert.equal(header, 'voltage0,voltage1-voltage2,voltage3-voltage4,accel_x,timestamp');
+    assert.equal(rows.length, 4);
+    // dummy0 buffers 7 (offset 7, scale 0.001333), -33 and -2 (scale 0.000001344), 344 (no scale).
+    const physical = `${(7 + 7) * 0.001333},${-33 * 0.000001344},${-2 * 0.000001344},344`;
+    let previous = 0n;
+    for (const row of rows) {
+      const timestamp = /^(.*),(\d+)$/.exec(row)!;
+      assert.equal(timestamp[1], physical);
+      assert.ok(BigInt(timestamp[2]!) > previous, 'timestamps are exact integers that increase');
+      previous = BigInt(timestamp[2]!);
+    }
+  });
+
+  test('json: JSON Lines keyed by channel id, raw by default, physical with -p', () => {
+    const raw = iio(['read', '-u', PROBE, '-t', 't0', '-s', '2', '-f', 'json', 'dummy0', 'voltage0', 'voltage1-voltage2', 'accel_x']);
+    assert.equal(raw.status, 0, raw.stderr);
+    assert.equal(raw.stdout.toString(), '{"voltage0":7,"voltage1-voltage2":-33,"accel_x":344}\n'.repeat(2));
+    const phys = iio(['read', '-u', PROBE, '-t', 't0', '-s', '2', '-f', 'json', '-p', 'dummy0', 'voltage0', 'accel_x', 'timestamp']);
+    assert.equal(phys.status, 0, phys.stderr);
+    const lines = phys.stdout.toString().trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    for (const line of lines) {
+      assert.match(line, /^\{"voltage0":[^,]+,"accel_x":344,"timestamp":\d{19}\}$/);
+      assert.equal((JSON.parse(line) as { voltage0: number }).voltage0, (7 + 7) * 0.001333);
+    }
+  });
+});
+
+describe('bad input', () => {
+  const cases: Array<[string, string[], number, RegExp]> = [
+    ['an unknown device', ['read', '-u', 'sim:', 'nope'], 1, /^iio: ENODEV: .*has no device "nope" \(there are: iio:device0 \(iiojs-adc4\), /],
+    ['an unknown channel', ['read', '-u', 'sim:', 'adc4', 'voltage9'], 1, /^iio: ENOENT: .*has no input channel "voltage9" \(there are: voltage0 \(in\), /],
+    ['an output buffer', ['read', '-u', 'sim:', '--buffer', '1', 'trx'], 1, /^iio: buffer1 of iio:device1 \(iiojs-trx\) is an output buffer, not an input buffer$/],
+    ['an unknown trigger', ['read', '-u', PROBE, '-t', 'nope', 'dummy0'], 1, /^iio: ENODEV: .*no trigger nope/],
+    ['DMABUF forced on a kfifo buffer', ['read', '-u', PROBE, '-t', 't0', '--mode', 'dmabuf', 'dummy0'], 1, /^iio: .*does not support DMABUF blocks/],
+    ['a triggered device without a trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], 1, /^iio: EINVAL: .*no trigger/],
+    ['a bad sample count', ['read', '-u', 'sim:', '-s', '12x', 'adc4'], 2, /^iio: -s\/--samples must be an integer >= 0, got "12x" \(see 'iio read --help'\)$/],
+    ['a bad block size', ['read', '-u', 'sim:', '-b', '0', 'adc4'], 2, /^iio: -b\/--block-size must be an integer >= 1, got "0"/],
+    ['a bad format', ['read', '-u', 'sim:', '-f', 'xml', 'adc4'], 2, /^iio: --format must be raw, csv or json, got "xml"/],
+    ['a bad mode', ['read', '-u', 'sim:', '--mode', 'mmap', 'adc4'], 2, /^iio: --mode must be auto, dmabuf or fileio, got "mmap"/],
+    ['-p without a text format', ['read', '-u', 'sim:', '-p', 'adc4'], 2, /^iio: -p\/--physical needs --format csv or json/],
+    ['an unknown option', ['read', '-u', 'sim:', '--frobnicate', 'adc4'], 2, /^iio: unknown option '--frobnicate' \(see 'iio read --help'\)$/],
+    ['no device', ['read', '-u', 'sim:'], 2, /^iio: missing <device>/],
+    ['a bad URI', ['read', '-u', 'usb:', 'adc4'], 1, /^iio: unsupported URI "usb:"/],
+  ];
+  for (const [what, args, status, message] of cases) {
+    test(`${what}: exit ${status}, one line on stderr, nothing on stdout`, () => {
+      const run = iio(args);
+      assert.equal(run.status, status, run.stderr);
+      assert.match(run.stderr.trimEnd(), message);
+      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+      assert.equal(run.stdout.length, 0);
+    });
+  }
+
+  test('-T: no block within the timeout is ETIMEDOUT (a sysfs trigger that nobody fires)', () => {
+    const run = iio(['read', '-u', PROBE, '-t', 'sysfstrig0', '-T', '300', 'dummy0']);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^iio: ETIMEDOUT: .*no data within \d+ ms\n$/);
+    assert.equal(run.stdout.length, 0);
+  });
+});
+
+describe('stopping', () => {
+  /** adc4's voltage2: a ramp from -32000 in steps of 16, restarting every 4000 samples. */
+  function assertRamp(bytes: Buffer): void {
+    assert.equal(bytes.length % 2, 0, 'whole scans only');
+    for (let i = 2; i < bytes.length; i += 2) {
+      const v = bytes.readInt16LE(i);
+      const before = bytes.readInt16LE(i - 2);
+      assert.equal(v, before === -32000 + 16 * 3999 ? -32000 : before + 16, `sample ${i / 2}`);
+    }
+  }
+
+  test('Ctrl-C mid-capture: what was captured is flushed, the buffer released, exit 130 on its own', async () => {
+    const child = spawnIio(['read', '-u', 'sim:', 'adc4', 'voltage2']);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (!interrupted && received >= 256 << 10) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The process must end by itself: nothing (a buffer, a wait, a timer) may keep it alive.
+    const { status, signal } = await exited(child);
+    assert.equal(signal, null);
+    assert.equal(status, 130);
+    assert.equal(stderr, '');
+    assertRamp(Buffer.concat(chunks));
+  });
+
+  test('Ctrl-C while waiting for a block that never comes (a sysfs trigger nobody fires): exit 130 at once', async () => {
+    const child = spawnIio(['read', '-u', PROBE, '-t', 'sysfstrig0', '-f', 'csv', 'dummy0']);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(child.exitCode, null, `still waiting: ${output}`);
+    child.kill('SIGINT');
+    const { status } = await exited(child);
+    assert.equal(status, 130);
+    assert.equal(output, '');
+  });
+
+  test('a broken pipe on stdout (iio read | head -c 100): exit 141 like SIGPIPE, quietly', () => {
+    const pipeline = `"${process.execPath}" "${IIO_BIN}" read -u sim: adc4 voltage2 | head -c 100 | wc -c; echo "\${PIPESTATUS[0]}"`;
+    const run = spawnSync('bash', ['-c', pipeline], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.stderr, '');
+    assert.deepEqual(run.stdout.trim().split(/\s+/), ['100', '141']);
+  });
+
+  test('a broken pipe on stdout: the reader closes after 100 bytes, iio exits 141 with nothing on stderr', async () => {
+    const child = spawnIio(['read', '-u', 'sim:', 'adc4', 'voltage2']);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const head = await new Promise<Buffer>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk)));
+    child.stdout.destroy();
+    const { status } = await exited(child);
+    assert.ok(head.length > 0);
+    assertRamp(head.subarray(0, head.length - (head.length % 2)));
+    assert.equal(status, 141);
+    assert.equal(stderr, '');
+  });
+});
+
+test('on a terminal, stderr shows progress and a summary; stdout still carries only the data', () => {
+  const out = join(files.dir, 'tty.bin');
+  // script(1) gives the command a pseudo-terminal; stdout is redirected to a file inside it.
+  const command = `"${process.execPath}" "${IIO_BIN}" read -u ${PROBE} -s 200000 vadc-dma > "${out}"`;
+  const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.error, undefined, 'script(1) (bsdutils) is needed for this test');
+  assert.equal(run.status, 0, run.stdout);
+  assert.match(run.stdout, /buffer0 of iio:device1 \(vadc-dma\) \(dmabuf\): 200 ksamples, 800 kB in [\d.]+ s \([\d.]+ [kMG]?B\/s, [\d.]+ [kMG]?samples\/s\)\r?\n/);
+  const words = u16le(readFileSync(out));
+  assert.equal(words.length, 400000);
+  assertCounter(words, 1, 'on a terminal');
+});
+
+test('raw samples are not written to a terminal (exit 2); text is', () => {
+  const raw = spawnSync('script', ['-qec', `"${process.execPath}" "${IIO_BIN}" read -u sim: -s 10 adc4`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(raw.status, 2);
+  assert.equal(raw.stdout, "iio: binary samples are not written to a terminal: redirect stdout to a file or a program, or use -f csv (see 'iio read --help')\r\n");
+  const csv = spawnSync('script', ['-qec', `"${process.execPath}" "${IIO_BIN}" read -u sim: -s 2 -f csv adc4 voltage1`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(csv.status, 0);
+  assert.match(csv.stdout, /^voltage1\r\n-?\d+\r\n-?\d+\r\n/);
+});
+
+test('-B measures instead of writing samples', () => {
+  const run = iio(['read', '-u', PROBE, '-B', '-s', '20000', '-b', '4096', 'vadc-dma']);
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.toString().trimEnd().split('\n');
+  assert.equal(lines[0], 'buffer0 of iio:device1 (vadc-dma): voltage0, voltage1 (4 bytes per sample), 4 blocks of 4096 samples, mode dmabuf');
+  assert.match(lines[1]!, /^untouched +[\d.]+ [kMG]?B\/s +[\d.]+ [kMG]?samples\/s +\(20480 samples in [\d.]+ s\)$/);
+  assert.match(lines[2]!, /^touched +[\d.]+ [kMG]?B\/s +[\d.]+ [kMG]?samples\/s +\(20480 samples in [\d.]+ s\)$/);
+});
