@@ -63,7 +63,7 @@ const VADC = `  iio:device1: vadc-dma
     channels (2):
       voltage0 (input, index: 0, format: le:U16/16>>0)
       voltage1 (input, index: 1, format: le:U16/16>>0)
-    buffer0 (input; DMABUF zero-copy: yes):
+    buffer0 (input; DMABUF zero-copy: yes (DMA heap)):
       channels: voltage0 voltage1
       data_available: 0
       direction: in

@@ -116,6 +116,24 @@ describe('capture', () => {
     assert.equal(await vadc.attr('watermark').read(), '200'); // read-only for DMA buffers
   });
 
+  test('dmabufSupport() tells by attaching one DMABUF, and leaves scan elements and enable as they were', async () => {
+    const { ctx, lab } = await probeContext();
+    const enables = async (sys: string): Promise<string[]> => {
+      const dir = `${sys}/buffer0`;
+      const files = (await lab.kernel.readdir(dir)).map((e) => e.name).filter((f) => f.endsWith('_en') || f === 'enable').sort();
+      return Promise.all(files.map(async (f) => `${f}=${(await lab.kernel.readText(`${dir}/${f}`)).trim()}`));
+    };
+    const before = [await enables(VADC.sys), await enables(DUMMY.sys)];
+    assert.deepEqual(await ctx.device(VADC.name).buffer(0).dmabufSupport(), { supported: true, source: 'heap' });
+    const kfifo = await ctx.device(DUMMY.name).buffer(0).dmabufSupport();
+    assert.equal(kfifo?.supported, false);
+    assert.match((kfifo as { reason: string }).reason, /EPERM from ATTACH/); // kernel-abi §2.4: kfifo buffers refuse
+    assert.deepEqual([await enables(VADC.sys), await enables(DUMMY.sys)], before);
+    // and the buffer is free again at once
+    await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 64, mode: 'dmabuf' });
+    assert.equal(stream.mode, 'dmabuf');
+  });
+
   test('toReadable: a byte stream of whole blocks with backpressure', async () => {
     const { ctx } = await probeContext();
     await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 256, timeoutMs: 5000 });

@@ -208,6 +208,9 @@ export interface EventHandle {
   close(): void;
 }
 
+/** A buffer's DMABUF support: yes (with the allocator that worked), or why not. */
+export type DmabufSupport = { supported: true; source: 'heap' | 'udmabuf' } | { supported: false; reason: string };
+
 export interface Backend {
   /** The URI this backend was opened with (`local:`, `sim:`, `ip:host`). */
   readonly uri: string;
@@ -237,6 +240,9 @@ export interface Backend {
 
   /** Opens the device's event fd. */
   openEvents?(device: string, options?: OpOptions): Promise<EventHandle>;
+
+  /** Whether buffer `index` of `device` takes DMABUF blocks, leaving the buffer as it was. */
+  probeDmabuf?(device: string, index: number, options?: OpOptions): Promise<DmabufSupport>;
 
   /** The time limit of blocking operations in ms (0: none), as libiio's set_timeout. */
   setTimeout(ms: number): void;

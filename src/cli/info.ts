@@ -1,5 +1,4 @@
 // `iio info`: everything a context holds, with the attributes' values (libiio's iio_info).
-import { UnsupportedError } from '../backends/errors.js';
 import type { Attr } from '../core/attr.js';
 import type { IioBuffer } from '../core/buffer.js';
 import type { Channel } from '../core/channel.js';
@@ -15,9 +14,9 @@ Shows a context: its attributes, then each IIO device and trigger (all, or the o
 label or name) with its channels (direction, scan index and format as libiio writes it: upper
 case S/U when the value fills its storage), attributes and their values, debug attributes,
 buffers (their channels, attributes, and whether they take DMABUF zero-copy blocks) and current
-trigger. To tell about DMABUF, iio opens each buffer for a moment and attaches one DMABUF, as
-\`iio doctor\` tries every feature (this enables the buffer's scan elements of its first channel);
--n skips that, and every read.
+trigger. To tell about DMABUF, iio opens each buffer for a moment and attaches (then detaches)
+one DMABUF, as \`iio doctor\` tries every feature; nothing else of the buffer changes. -n skips
+that, and every read.
 
 Options:
 ${CONTEXT_HELP}
@@ -123,19 +122,14 @@ async function triggerText(device: Device): Promise<string> {
   }
 }
 
-/** Opens the buffer with one DMABUF block of one scan of its first channel: `yes`, or why not. */
+/** `yes (heap)`, or why not: attaching one DMABUF tells (nothing else of the buffer changes). */
 async function dmabufSupport(buffer: IioBuffer): Promise<string> {
-  const first = buffer.channels[0];
-  if (first === undefined) return 'no (the buffer carries no channels)';
   try {
-    const stream = await buffer.open({ channels: [first], blockSize: 1, blocks: 1, mode: 'dmabuf' });
-    await stream.close();
-    return 'yes';
+    const support = await buffer.dmabufSupport();
+    if (support === undefined) return 'unknown over this backend';
+    return support.supported ? `yes (${support.source === 'heap' ? 'DMA heap' : 'udmabuf'})` : `no (${support.reason})`;
   } catch (e) {
-    // UnsupportedError says which buffer first; the line already does.
-    const message = (e as Error).message;
-    const target = e instanceof UnsupportedError ? `${e.target}: ` : '';
-    return `no (${message.startsWith(target) ? message.slice(target.length) : message})`;
+    return `unknown (${(e as Error).message})`;
   }
 }
 

@@ -1,7 +1,7 @@
 // A hardware buffer of a device (libiio v1's iio_buffer): its index, direction, attributes and
 // the scan elements it carries; open() streams it with a channels mask (buffer-stream.ts). Not
 // called `Buffer`, which would shadow Node's.
-import type { BufferDescription, BufferHandle, TransferMode } from '../backends/backend.js';
+import type { BufferDescription, BufferHandle, DmabufSupport, OpOptions, TransferMode } from '../backends/backend.js';
 import { UnsupportedError } from '../backends/errors.js';
 import { errnoOf, systemError } from '../kernel/errors.js';
 import { BlockLayout } from '../samples/block-layout.js';
@@ -112,6 +112,15 @@ export class IioBuffer {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     return { handle, layout };
+  }
+
+  /**
+   * Whether the buffer takes DMABUF zero-copy blocks, found by attaching one (the buffer's scan
+   * elements and state are left alone); undefined when the backend cannot tell (ip:).
+   */
+  async dmabufSupport(options: OpOptions = {}): Promise<DmabufSupport | undefined> {
+    this.#session.check(options);
+    return this.#session.backend.probeDmabuf?.(this.device.id, this.index, options);
   }
 
   #mask(options: OpenStreamOptions): number[] {

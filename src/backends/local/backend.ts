@@ -5,8 +5,8 @@
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import { openLocalEvents } from './events.js';
 import type { KernelPort } from '../../kernel/port.js';
-import type { AttrRef, Backend, BufferHandle, ContextDescription, EventHandle, OpOptions, OpenBufferOptions, TriggerRef } from '../backend.js';
-import { openLocalBuffer } from './buffer.js';
+import type { AttrRef, Backend, BufferHandle, ContextDescription, DmabufSupport, EventHandle, OpOptions, OpenBufferOptions, TriggerRef } from '../backend.js';
+import { openLocalBuffer, probeLocalDmabuf, type LocalBufferFiles } from './buffer.js';
 import { UnsupportedError, closedError, deviceLabel, withContext } from '../errors.js';
 import { describeLocal, describeRef, refKey, type AttrFile, type LocalDescription, type LocalDevice, type LocalRoots } from './describe.js';
 import { trimNewline } from './sysfs.js';
@@ -151,6 +151,15 @@ export class LocalBackend implements Backend {
 
   async openBuffer(device: string, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle> {
     this.#check(options);
+    return openLocalBuffer(this.kernel, this.#bufferFiles(device, index), index, mask, options);
+  }
+
+  async probeDmabuf(device: string, index: number, options: OpOptions = {}): Promise<DmabufSupport> {
+    this.#check(options);
+    return probeLocalDmabuf(this.kernel, this.#bufferFiles(device, index), index);
+  }
+
+  #bufferFiles(device: string, index: number): LocalBufferFiles {
     const dev = this.#device(device);
     const desc = this.#described().description.devices.find((d) => d.id === device)?.buffers.find((b) => b.index === index);
     const scanEnable = dev.scanEnable.get(index);
@@ -161,11 +170,11 @@ export class LocalBackend implements Backend {
     if (enable === undefined) throw new UnsupportedError('buffer', deviceLabel(dev.id, dev.name), `buffer ${index} has no enable attribute`);
     const length = file('length');
     const watermark = file('watermark');
-    return openLocalBuffer(this.kernel, {
+    return {
       deviceId: dev.id, deviceDir: dev.dir, node: `${this.#roots.dev}/${dev.id}`, enable,
       ...(length === undefined ? {} : { length }), ...(watermark === undefined ? {} : { watermark }),
       scanEnable, output: desc.direction === 'out',
-    }, index, mask, options);
+    };
   }
 
   async openEvents(device: string, options: OpOptions = {}): Promise<EventHandle> {

@@ -9,7 +9,7 @@ import {
 } from '../../abi/index.js';
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
-import type { BlockHandle, BufferHandle, OpenBufferOptions, TransferMode, WaitBlockOptions } from '../backend.js';
+import type { BlockHandle, BufferHandle, DmabufSupport, OpenBufferOptions, TransferMode, WaitBlockOptions } from '../backend.js';
 import { UnsupportedError, withContext } from '../errors.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from './dmabuf-alloc.js';
 import { DmabufNotSupportedError, DmabufQueue } from './dmabuf-queue.js';
@@ -51,17 +51,7 @@ export async function openLocalBuffer(port: KernelPort, files: LocalBufferFiles,
   for (const p of mask) {
     if (!files.scanEnable.has(p)) throw systemError(errnoOf('EINVAL'), 'open', files.node, `${name} carries no scan element at channel position ${p}`);
   }
-  const devfd = await port.open(files.node, O_RDWR | O_NONBLOCK).catch((e: unknown) => { throw withContext(e, `opening ${name}`); });
-  let bfd: number;
-  try {
-    const arg = Int32Array.of(index);
-    port.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, arg);
-    bfd = arg[0]!;
-  } catch (e) {
-    throw withContext(e, `opening ${name}`, files.node);
-  } finally {
-    port.close(devfd); // the buffer fd holds the device; others may open the node now
-  }
+  const bfd = await openBufferFd(port, files, index, name);
   try {
     // GET_FD gives a blocking fd: file I/O must never block a thread, and ENQUEUE must not wait 5 s (§7.6).
     port.fcntl(bfd, F_SETFL, port.fcntl(bfd, F_GETFL) | O_NONBLOCK);
@@ -70,6 +60,43 @@ export async function openLocalBuffer(port: KernelPort, files: LocalBufferFiles,
   } catch (e) {
     port.close(bfd);
     throw e;
+  }
+}
+
+/** IIO_BUFFER_GET_FD_IOCTL on the device node: the buffer's own fd. */
+async function openBufferFd(port: KernelPort, files: LocalBufferFiles, index: number, name: string): Promise<number> {
+  const devfd = await port.open(files.node, O_RDWR | O_NONBLOCK).catch((e: unknown) => { throw withContext(e, `opening ${name}`); });
+  try {
+    const arg = Int32Array.of(index);
+    port.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, arg);
+    return arg[0]!;
+  } catch (e) {
+    throw withContext(e, `opening ${name}`, files.node);
+  } finally {
+    port.close(devfd); // the buffer fd holds the device; others may open the node now
+  }
+}
+
+/**
+ * Whether the buffer takes DMABUF blocks, found by attaching (and detaching) one small DMABUF:
+ * no scan element, length or enable is touched, so the buffer is left as it was.
+ */
+export async function probeLocalDmabuf(port: KernelPort, files: LocalBufferFiles, index: number): Promise<DmabufSupport> {
+  const name = `${files.deviceId}/buffer${index}`;
+  const bfd = await openBufferFd(port, files, index, name);
+  let dmabuf: Dmabuf | undefined;
+  try {
+    dmabuf = await allocateDmabuf(port, 4096);
+    const queue = new DmabufQueue(port, bfd, files.deviceDir, name);
+    queue.attach([dmabuf]);
+    queue.detach(dmabuf);
+    return { supported: true, source: dmabuf.source };
+  } catch (e) {
+    if (e instanceof DmabufNotSupportedError || e instanceof DmabufUnavailableError) return { supported: false, reason: e.message };
+    throw e;
+  } finally {
+    if (dmabuf !== undefined) port.close(dmabuf.fd);
+    port.close(bfd);
   }
 }
 
