@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const FORBIDDEN = [/^node:(fs|net|child_process)(\/|$)/, /^(fs|net)$/, /src\/kernel\/(linux|sim)\//, /src\/kernel\/open\.ts$/, /src\/backends\/(local|open)/];
+const FORBIDDEN = [/^node:(fs|net|child_process)(\/|$)/, /^(fs|net)$/, /src\/kernel\/(linux|sim)\//, /src\/kernel\/open\.ts$/, /src\/backends\/(local|network|open)/];
 
 /** Every module `file` imports, transitively: relative ones as repository paths, others as written. */
 function closure(file: string, seen = new Set<string>()): Set<string> {
