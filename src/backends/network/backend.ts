@@ -229,8 +229,11 @@ export class NetworkBackend implements Backend {
         return attrText(await readPayload(wire, length, NAME_LIMIT));
       }, options);
     } catch (e) {
-      // libiio's iiod answers ENOENT when there is no trigger/current_trigger.
-      if ((e as { code?: string }).code === 'ENOENT') throw new UnsupportedError('trigger', label, 'the device takes no trigger', { cause: e });
+      const code = (e as { code?: string }).code;
+      // libiio 0.24's iiod: ENOENT when there is no trigger/current_trigger; EIO when it is
+      // empty (its local backend reads the kernel's 0-byte "no trigger" answer as an error).
+      if (code === 'ENOENT') throw new UnsupportedError('trigger', label, 'the device takes no trigger', { cause: e });
+      if (code === 'EIO') return null;
       throw e;
     }
   }

@@ -96,7 +96,9 @@ function channel(el: Element, deviceId: string): ChannelDescription {
     } catch (e) {
       throw new ContextXmlError((e as Error).message, { cause: e });
     }
-    out.scan = { index: integer(scan, 'index'), type: format };
+    // Upper-case S/U is the XML's spelling of bits == storagebits; the kernel's `_type` that
+    // ScanType stands for is always lower case.
+    out.scan = { index: integer(scan, 'index'), type: { ...format, fullyDefined: false } };
     const scale = scan.getAttribute('scale');
     if (scale !== null) {
       const value = Number(scale);
