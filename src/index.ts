@@ -22,3 +22,5 @@ export { openBackend, type OpenOptions } from './backends/open.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local/backend.js';
 export { NetworkBackend, type NetworkBackendOptions } from './backends/network/backend.js';
 export { IIOJS_VERSION } from './version.js';
+// The iiod server: any Context to libiio 0.2x clients over TCP.
+export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions } from './server/iiod/index.js';

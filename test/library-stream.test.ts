@@ -13,6 +13,7 @@ import type { BufferStream } from '../src/core/buffer-stream.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { KERNEL, bootUnderTest, type Lab } from './support/kernel-under-test.js';
 import { DUMMY, VADC, probeScenario } from './support/probe-scenario.js';
+import { fnv1a } from './support/checksum.js';
 
 async function probeContext(): Promise<{ ctx: Context; lab: Lab }> {
   const lab = bootUnderTest({ scenario: probeScenario });
@@ -108,11 +109,6 @@ describe('capture', () => {
   });
 });
 
-/** FNV-1a over bytes, continuing from `h` (the sim's playback checksum). */
-function fnv1a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-  return h >>> 0;
-}
 
 describe('playback', () => {
   test('iiojs-trx: written blocks reach the DAC (bytes and checksum)', { skip: KERNEL !== 'sim' }, async () => {

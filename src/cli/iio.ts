@@ -2,9 +2,11 @@
 // The `iio` command: thin entry point that dispatches to one module per subcommand.
 import { readFileSync } from 'node:fs';
 import { doctor, doctorHelp } from './doctor.js';
+import { serve, serveHelp } from './serve.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string; summary: string }> = {
   doctor: { run: doctor, help: doctorHelp, summary: "check what this machine's kernel offers" },
+  serve: { run: serve, help: serveHelp, summary: 'serve a context to libiio clients (iiod protocol)' },
 };
 
 function usage(): string {

@@ -1,0 +1,156 @@
+// What a client sends, as the iiod text protocol reads it: command lines ending in `\n`, and raw
+// payloads of a stated size (WRITE values, WRITEBUF samples) right after their line. Memory is
+// bounded: a line longer than `maxLine` is reported once as an overflow and skipped up to its
+// `\n` without being kept, and the socket is paused while more than `highWater` bytes wait
+// unread (the client then sees TCP backpressure).
+import type { Socket } from 'node:net';
+
+export type LineEvent =
+  | { kind: 'line'; text: string }
+  /** The line outgrew `maxLine`; its bytes up to the next `\n` are being dropped. */
+  | { kind: 'overflow' }
+  /** The client closed its side (or the socket is gone). */
+  | { kind: 'eof' };
+
+export interface InboxOptions {
+  /** Longest command line, its `\r\n` excluded (default 4096). */
+  maxLine?: number;
+  /** Unread bytes above which the socket is paused (default 256 KiB). */
+  highWater?: number;
+}
+
+export class Inbox {
+  readonly #socket: Socket;
+  readonly #maxLine: number;
+  readonly #highWater: number;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #ended = false;
+  /** Dropping an overlong line until its `\n`. */
+  #skipping = false;
+  #wake: (() => void) | undefined;
+
+  constructor(socket: Socket, options: InboxOptions = {}) {
+    this.#socket = socket;
+    this.#maxLine = options.maxLine ?? 4096;
+    this.#highWater = options.highWater ?? 256 * 1024;
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#skipping) chunk = this.#skip(chunk);
+      if (chunk.length === 0) return;
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.length;
+      if (this.#bytes > this.#highWater) socket.pause();
+      this.#notify();
+    });
+    const end = (): void => {
+      this.#ended = true;
+      this.#notify();
+    };
+    socket.on('end', end);
+    socket.on('close', end);
+  }
+
+  /** The next line (`\r` and trailing blanks removed), an overflow, or the end of input. */
+  async line(): Promise<LineEvent> {
+    for (;;) {
+      // `maxLine` counts the command, not its `\r\n`.
+      const at = this.#indexOfNewline();
+      if (at > this.#maxLine + 1) {
+        this.#drop(at + 1);
+        return { kind: 'overflow' };
+      }
+      if (at >= 0) {
+        const raw = this.#take(at + 1);
+        return { kind: 'line', text: raw.toString('latin1', 0, at).replace(/[ \t\r]+$/, '') };
+      }
+      if (this.#bytes > this.#maxLine + 1) {
+        this.#drop(this.#bytes);
+        this.#skipping = true;
+        return { kind: 'overflow' };
+      }
+      if (this.#ended) return { kind: 'eof' };
+      await this.#next();
+    }
+  }
+
+  /**
+   * The next `n` payload bytes as the chunks they arrived in (views, not copies), or null if
+   * the input ends first.
+   */
+  async bytes(n: number): Promise<Buffer[] | null> {
+    const out: Buffer[] = [];
+    let wanted = n;
+    while (wanted > 0) {
+      if (this.#bytes === 0) {
+        if (this.#ended) return null;
+        await this.#next();
+        continue;
+      }
+      const first = this.#chunks[0]!;
+      const piece = first.length <= wanted ? first : first.subarray(0, wanted);
+      this.#drop(piece.length);
+      out.push(piece);
+      wanted -= piece.length;
+    }
+    return out;
+  }
+
+  #indexOfNewline(): number {
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      const i = chunk.indexOf(10);
+      if (i >= 0) return offset + i;
+      offset += chunk.length;
+    }
+    return -1;
+  }
+
+  /** Removes and returns the first `n` bytes (a copy only when they span chunks; lines are short). */
+  #take(n: number): Buffer {
+    const first = this.#chunks[0]!;
+    let out = first;
+    if (first.length < n) {
+      let k = 0;
+      for (let covered = 0; covered < n; k++) covered += this.#chunks[k]!.length;
+      out = Buffer.concat(this.#chunks.slice(0, k));
+    }
+    out = out.subarray(0, n);
+    this.#drop(n);
+    return out;
+  }
+
+  #drop(n: number): void {
+    this.#bytes -= n;
+    while (n > 0) {
+      const first = this.#chunks[0]!;
+      if (first.length <= n) {
+        this.#chunks.shift();
+        n -= first.length;
+      } else {
+        this.#chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+    if (this.#bytes <= this.#highWater && this.#socket.isPaused()) this.#socket.resume();
+  }
+
+  /** Drops the overlong line's bytes up to its `\n`; returns what follows it. */
+  #skip(chunk: Buffer): Buffer {
+    const i = chunk.indexOf(10);
+    if (i < 0) return chunk.subarray(chunk.length);
+    this.#skipping = false;
+    return chunk.subarray(i + 1);
+  }
+
+  #next(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}

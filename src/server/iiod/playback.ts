@@ -1,0 +1,85 @@
+// The one client writing to an output buffer (iiod allows a single writer): WRITEBUF payloads go
+// into the stream's blocks — copied once, from the socket's chunks into the block memory — and
+// are queued for the DAC.
+//
+// `OPEN … CYCLIC` plays its single WRITEBUF until CLOSE. The mainline kernel stores the DMABUF
+// CYCLIC flag but plays such a block once (kernel-abi §2.7), and file I/O has no cyclic mode, so
+// the repetition is done here: the payload is copied into every block once, then the blocks go
+// back to the hardware unchanged as each one completes (no further copies).
+import type { BufferStream } from '../../core/buffer-stream.js';
+import type { IioBuffer } from '../../core/buffer.js';
+import type { CaptureConfig } from './capture-share.js';
+import { neg } from './errno.js';
+
+export class Playback {
+  readonly buffer: IioBuffer;
+  readonly #stream: BufferStream;
+  readonly #cyclic: boolean;
+  #written = 0;
+  /** Cyclic: the loop that re-queues the blocks until close. */
+  #repeating: Promise<void> | undefined;
+
+  private constructor(buffer: IioBuffer, stream: BufferStream, cyclic: boolean) {
+    this.buffer = buffer;
+    this.#stream = stream;
+    this.#cyclic = cyclic;
+  }
+
+  static async open(buffer: IioBuffer, config: CaptureConfig, cyclic: boolean): Promise<Playback> {
+    // Cyclic needs a second block queued while one plays, or the DAC underruns between them.
+    const blocks = cyclic ? Math.max(2, config.blocks) : config.blocks;
+    const stream = await buffer.open({ mask: config.positions, blockSize: config.samples, blocks });
+    return new Playback(buffer, stream, cyclic);
+  }
+
+  /** Bytes one WRITEBUF may carry: a whole block. */
+  get blockBytes(): number {
+    return this.#stream.blockSize * this.#stream.layout.scanBytes;
+  }
+
+  /** 0 if WRITEBUF of `bytes` can be taken, else the -errno to answer before any payload. */
+  check(bytes: number): number {
+    if (this.#cyclic && this.#written > 0) return neg('EBUSY'); // the cyclic block is playing
+    const scan = this.#stream.layout.scanBytes;
+    if (bytes === 0 || bytes > this.blockBytes || bytes % scan !== 0) return neg('EINVAL');
+    return 0;
+  }
+
+  /** Queues the payload (`chunks`, `bytes` in all) as one block; resolves once it is queued. */
+  async write(chunks: readonly Uint8Array[], bytes: number): Promise<void> {
+    this.#written++;
+    const copies = this.#cyclic ? this.#stream.blocks.length : 1;
+    for (let i = 0; i < copies; i++) {
+      await this.#stream.write((block) => {
+        let at = 0;
+        for (const chunk of chunks) {
+          block.set(chunk, at);
+          at += chunk.length;
+        }
+        return bytes;
+      });
+    }
+    if (this.#cyclic) this.#repeating = this.#repeat(bytes);
+  }
+
+  /** Re-queues each block as it completes, its bytes untouched, until the stream closes. */
+  async #repeat(bytes: number): Promise<void> {
+    try {
+      for (;;) await this.#stream.write(() => bytes);
+    } catch {
+      // closed (CLOSE, or the client left): the repetition ends
+    }
+  }
+
+  /**
+   * Stops the buffer. `flush` (a clean CLOSE) first plays what is queued, for at most
+   * `timeoutMs`; a client that vanished gets no flush.
+   */
+  async close(flush: boolean, timeoutMs: number): Promise<void> {
+    if (flush && !this.#cyclic && this.#written > 0) {
+      await this.#stream.flush(timeoutMs > 0 ? { timeoutMs } : {}).catch(() => undefined);
+    }
+    await this.#stream.close();
+    await this.#repeating;
+  }
+}

@@ -1,0 +1,339 @@
+// One client connection speaking the iiod text protocol (iiod-protocol.md §4a): reads command
+// lines one at a time, answers each, and on disconnect (or EXIT, or the server closing) frees
+// every buffer it opened. Replies are written in order; before reading the next command the
+// session waits for the socket to drain, so a client that does not read its replies stops
+// being read (TCP backpressure) instead of growing a queue here.
+import type { Socket } from 'node:net';
+import type { Context } from '../../core/context.js';
+import type { Device } from '../../core/device.js';
+import { libiioSampleSize, parseMask } from '../../iiod/mask.js';
+import { IIOJS_VERSION } from '../../version.js';
+import { readAttrs, writeAttrs } from './attributes.js';
+import { CaptureMember, type CaptureShare, type Send } from './capture-share.js';
+import { DeviceBuffers } from './device-buffers.js';
+import { neg, wireErrno } from './errno.js';
+import { Inbox } from './inbox.js';
+import { ParseError, parseLine, type Command } from './parser.js';
+import type { Playback } from './playback.js';
+
+/** Limits that keep one client's memory bounded whatever it sends. */
+export const LIMITS = Object.freeze({
+  /** Longest command line. */
+  line: 4096,
+  /** Largest WRITE payload (an attribute value, or every value of a write-all). */
+  attrPayload: 1 << 20,
+  /** Largest block a client may ask for (samples × its sample size). */
+  blockBytes: 16 << 20,
+  /** Most blocks per buffer (SET BUFFERS_COUNT). */
+  blocks: 8,
+});
+
+/** Kernel buffers per opened buffer when the client sets none (libiio's default). */
+const DEFAULT_BLOCKS = 4;
+
+/** What the session's server shares with every session. */
+export interface SessionShared {
+  ctx: Context;
+  /** The context's XML, built once (PRINT). */
+  xml: Buffer;
+  buffers: DeviceBuffers;
+  readOnly: boolean;
+}
+
+type Opened =
+  | { kind: 'capture'; share: CaptureShare; member: CaptureMember; /** READBUF's bound: samples × the client's sample size. */ bytes: number }
+  | { kind: 'playback'; playback: Playback };
+
+const HELP = `Available commands (libiio 0.24 text protocol):
+  HELP | VERSION | PRINT | ZPRINT | EXIT | TIMEOUT <ms>
+  OPEN <device> <samples_count> <mask> [CYCLIC] | CLOSE <device>
+  READ <device> [DEBUG|BUFFER|INPUT <channel>|OUTPUT <channel>] [<attribute>]
+  WRITE <device> [DEBUG|BUFFER|INPUT <channel>|OUTPUT <channel>] [<attribute>] <bytes>, then the bytes
+  READBUF <device> <bytes> | WRITEBUF <device> <bytes>, then the bytes
+  GETTRIG <device> | SETTRIG <device> [<trigger>] | SET <device> BUFFERS_COUNT <count>
+`;
+
+/** `VERSION`'s answer: the protocol this server speaks (0.24) and a 7-character tag. */
+const VERSION_LINE = `0.24.${IIOJS_VERSION.git.slice(0, 7).padEnd(7)}\n`;
+
+export class Session {
+  readonly #socket: Socket;
+  readonly #shared: SessionShared;
+  readonly #inbox: Inbox;
+  readonly #opened = new Map<Device, Opened>();
+  readonly #buffersCount = new Map<Device, number>();
+  /** TIMEOUT: the bound of READBUF waits in ms, 0 for none (v0 semantics). */
+  #timeoutMs = 0;
+  /** The client is gone: whatever an OPEN in progress opens is freed at once. */
+  #closed = false;
+  readonly #freeing: Array<Promise<unknown>> = [];
+  #done: Promise<void> | undefined;
+
+  constructor(socket: Socket, shared: SessionShared) {
+    this.#socket = socket;
+    this.#shared = shared;
+    this.#inbox = new Inbox(socket, { maxLine: LIMITS.line });
+    socket.once('close', () => {
+      this.#closed = true;
+      this.#release();
+    });
+  }
+
+  /** Serves commands until the client leaves; resolves once everything it opened is freed. */
+  run(): Promise<void> {
+    this.#done ??= (async () => {
+      try {
+        await this.#serve();
+      } finally {
+        this.#release();
+        await Promise.allSettled(this.#freeing);
+      }
+    })();
+    return this.#done;
+  }
+
+  /** Ends the session (server shutdown): the socket is destroyed and its buffers freed. */
+  close(): Promise<void> {
+    this.#socket.destroy();
+    return this.run();
+  }
+
+  async #serve(): Promise<void> {
+    try {
+      for (;;) {
+        const event = await this.#inbox.line();
+        if (event.kind === 'eof') return;
+        if (event.kind === 'overflow') {
+          this.#reply(`${neg('EINVAL')}\n`);
+          continue;
+        }
+        let command: Command | null;
+        try {
+          command = parseLine(event.text);
+        } catch (e) {
+          if (!(e instanceof ParseError)) throw e;
+          this.#reply(`${neg('EINVAL')}\n`);
+          continue;
+        }
+        if (command === null) continue;
+        let more: boolean;
+        try {
+          more = await this.#dispatch(command);
+        } catch (e) {
+          // A failure no handler turned into an errno still gets an answer; the session goes on.
+          this.#reply(`${wireErrno(e)}\n`);
+          more = true;
+        }
+        if (!more) return;
+        await this.#drained();
+      }
+    } finally {
+      // EXIT, end of input, or an unframeable payload: send what is queued, then close.
+      this.#socket.end();
+    }
+  }
+
+  /**
+   * Frees everything the client opened. Runs as soon as the socket closes, so that a READBUF
+   * or WRITEBUF still waiting for the hardware ends at once (and with it #serve).
+   */
+  #release(): void {
+    const opened = [...this.#opened.values()];
+    this.#opened.clear();
+    if (opened.length > 0) this.#freeing.push(Promise.allSettled(opened.map((o) => this.#free(o, false))));
+  }
+
+  async #free(o: Opened, flush: boolean): Promise<void> {
+    if (o.kind === 'capture') await o.share.leave(o.member);
+    else await this.#shared.buffers.closePlayback(o.playback, flush, this.#timeoutMs || 5000);
+  }
+
+  /** Answers one command; false when the session must end (its payload cannot be framed). */
+  async #dispatch(c: Command): Promise<boolean> {
+    switch (c.op) {
+      case 'VERSION':
+        this.#reply(VERSION_LINE);
+        return true;
+      case 'PRINT':
+        this.#reply(`${this.#shared.xml.length}\n`);
+        this.#reply(this.#shared.xml);
+        this.#reply('\n');
+        return true;
+      case 'ZPRINT': // no zstd here: 0.2x clients fall back to PRINT
+      case 'BINARY': // a 0.2x server: a v1 client stays in the text protocol
+        this.#reply(`${neg('EINVAL')}\n`);
+        return true;
+      case 'HELP':
+        this.#reply(HELP);
+        return true;
+      case 'TIMEOUT':
+        this.#timeoutMs = c.ms;
+        this.#reply('0\n');
+        return true;
+      case 'WRITE':
+        return this.#write(c);
+      case 'WRITEBUF':
+        return this.#writeBuffer(c);
+      case 'EXIT':
+        return false;
+      default:
+        this.#reply(await this.#answer(c));
+        return true;
+    }
+  }
+
+  /** Commands whose whole answer is computed, then sent. */
+  async #answer(c: Extract<Command, { device: string }>): Promise<string | Buffer> {
+    const device = this.#shared.ctx.find(c.device);
+    if (device === undefined) return `${neg('ENODEV')}\n`;
+    try {
+      switch (c.op) {
+        case 'READ':
+          return await readAttrs(device, c.target, c.attr);
+        case 'OPEN':
+          return `${await this.#open(device, c.samples, c.mask, c.cyclic)}\n`;
+        case 'CLOSE': {
+          const o = this.#opened.get(device);
+          if (o === undefined) return `${neg('ENXIO')}\n`;
+          this.#opened.delete(device);
+          await this.#free(o, true);
+          return '0\n';
+        }
+        case 'READBUF':
+          await this.#readBuffer(device, c.bytes);
+          return '';
+        case 'GETTRIG': {
+          const trigger = await device.getTrigger();
+          return trigger === null ? '0\n' : `${Buffer.byteLength(trigger.name ?? '')}\n${trigger.name ?? ''}\n`;
+        }
+        case 'SETTRIG':
+          if (this.#shared.readOnly) return `${neg('EACCES')}\n`;
+          await device.setTrigger(c.trigger ?? null);
+          return '0\n';
+        case 'SET_BUFFERS_COUNT':
+          if (c.count < 1 || c.count > LIMITS.blocks) return `${neg('EINVAL')}\n`;
+          this.#buffersCount.set(device, c.count);
+          return '0\n';
+        case 'WRITE':
+        case 'WRITEBUF':
+          throw new Error(`${c.op} carries a payload: #dispatch handles it`);
+      }
+    } catch (e) {
+      // A device that takes no trigger has no trigger to get or set (iiod answers ENOENT).
+      if ((c.op === 'GETTRIG' || c.op === 'SETTRIG') && (e as { code?: unknown }).code === 'ERR_IIOJS_UNSUPPORTED') return `${neg('ENOENT')}\n`;
+      return `${wireErrno(e)}\n`;
+    }
+  }
+
+  /** OPEN: 0 or a negative errno. */
+  async #open(device: Device, samples: number, maskText: string, cyclic: boolean): Promise<number> {
+    if (this.#opened.has(device)) return neg('EBUSY');
+    let positions: number[];
+    try {
+      positions = parseMask(maskText, device.channels.length);
+    } catch {
+      return neg('EINVAL');
+    }
+    const buffer = DeviceBuffers.carrying(device, positions);
+    if (samples === 0 || positions.length === 0 || buffer === undefined) return neg('EINVAL');
+    const elements = positions.map((p) => device.channels[p]!.scanElement!);
+    const bytes = samples * libiioSampleSize(elements);
+    if (bytes > LIMITS.blockBytes) return neg('EINVAL');
+    const config = { positions, samples, blocks: this.#buffersCount.get(device) ?? DEFAULT_BLOCKS };
+    if (buffer.output) {
+      if (this.#shared.readOnly) return neg('EACCES');
+      const playback = await this.#shared.buffers.openPlayback(buffer, config, cyclic);
+      this.#keep(device, { kind: 'playback', playback });
+    } else {
+      if (cyclic) return neg('EINVAL');
+      const share = this.#shared.buffers.capture(buffer);
+      const member = new CaptureMember(config);
+      await share.join(member);
+      this.#keep(device, { kind: 'capture', share, member, bytes });
+    }
+    return 0;
+  }
+
+  /** Records an opened buffer, or frees it at once if the client left during the OPEN. */
+  #keep(device: Device, o: Opened): void {
+    if (this.#closed) this.#freeing.push(this.#free(o, false));
+    else this.#opened.set(device, o);
+  }
+
+  async #readBuffer(device: Device, bytes: number): Promise<void> {
+    const o = this.#opened.get(device);
+    if (o?.kind !== 'capture') return this.#reply(`${neg('EBADF')}\n`);
+    if (bytes === 0 || bytes > o.bytes) return this.#reply(`${neg('EINVAL')}\n`);
+    await o.share.read(o.member, bytes, this.#send, this.#timeoutMs);
+  }
+
+  /** WRITE: reads the payload (always, so the stream stays framed), then writes the value(s). */
+  async #write(c: Extract<Command, { op: 'WRITE' }>): Promise<boolean> {
+    if (c.bytes > LIMITS.attrPayload) {
+      // The payload can be neither kept nor skipped in bounded time: refuse and hang up.
+      this.#reply(`${neg('EINVAL')}\n`);
+      return false;
+    }
+    const chunks = await this.#inbox.bytes(c.bytes);
+    if (chunks === null) return false;
+    const device = this.#shared.ctx.find(c.device);
+    let result: number;
+    if (device === undefined) result = neg('ENODEV');
+    else if (this.#shared.readOnly) result = neg('EACCES');
+    else result = await writeAttrs(device, c.target, c.attr, Buffer.concat(chunks, c.bytes));
+    this.#reply(`${result}\n`);
+    return true;
+  }
+
+  /** WRITEBUF: `0\n` (go ahead) or -errno; then the samples, queued as one block; then the byte count. */
+  async #writeBuffer(c: Extract<Command, { op: 'WRITEBUF' }>): Promise<boolean> {
+    const device = this.#shared.ctx.find(c.device);
+    const o = device === undefined ? undefined : this.#opened.get(device);
+    const refusal = device === undefined ? neg('ENODEV') : o?.kind !== 'playback' ? neg('EBADF') : o.playback.check(c.bytes);
+    if (refusal !== 0) {
+      this.#reply(`${refusal}\n`);
+      return true;
+    }
+    const playback = (o as Extract<Opened, { kind: 'playback' }>).playback;
+    this.#reply('0\n');
+    const chunks = await this.#inbox.bytes(c.bytes);
+    if (chunks === null) return false;
+    try {
+      await playback.write(chunks, c.bytes);
+      this.#reply(`${c.bytes}\n`);
+    } catch (e) {
+      this.#reply(`${wireErrno(e)}\n`);
+    }
+    return true;
+  }
+
+  #reply(data: string | Buffer): void {
+    if (data.length > 0 && !this.#socket.destroyed) this.#socket.write(data);
+  }
+
+  /** Writes parts in one go (header and block data); resolves when the socket has taken the last. */
+  readonly #send: Send = (parts) => new Promise((resolve, reject) => {
+    const socket = this.#socket;
+    socket.cork();
+    parts.forEach((part, i) => {
+      if (i < parts.length - 1) socket.write(part);
+      else socket.write(part, (error) => (error ? reject(error) : resolve()));
+    });
+    socket.uncork();
+  });
+
+  /** Waits while the socket holds more than its high-water mark of unsent replies. */
+  async #drained(): Promise<void> {
+    const socket = this.#socket;
+    if (!socket.writableNeedDrain || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+}
