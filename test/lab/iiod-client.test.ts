@@ -55,7 +55,12 @@ before(async () => {
 after(async () => {
   await net?.close();
   await local?.close();
-  iiod?.kill('SIGTERM');
+  if (iiod !== undefined && iiod.exitCode === null) {
+    // SIGKILL: iiod 0.24 takes its time on SIGTERM (it retries Avahi).
+    const exited = new Promise((resolve) => iiod.once('exit', resolve));
+    iiod.kill('SIGKILL');
+    await exited;
+  }
 });
 
 /** libiio 0.24 makes a channel "sampling" of in_sampling_frequency (we share it with the inputs). */

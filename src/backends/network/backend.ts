@@ -164,12 +164,15 @@ export class NetworkBackend implements Backend {
     const label = deviceLabel(dev.id, dev.name);
     const buffer = dev.buffers.find((b) => b.index === index);
     if (buffer === undefined) throw systemError(errnoOf('ENODEV'), 'OPEN', this.address.label, `${label} has no buffer ${index}`);
-    if (index !== 0) throw new UnsupportedError('buffer', label, `iiod's text protocol opens a device's first buffer only, not buffer ${index}`);
     if (options.mode === 'dmabuf') throw new UnsupportedError('dmabuf', `${dev.id}/buffer${index}`, `samples come over TCP from iiod at ${this.address.label}: file I/O mode only`);
     if (!(Number.isSafeInteger(options.blocks) && options.blocks >= 1)) throw new RangeError(`${dev.id}/buffer${index}: blocks must be a positive integer, got ${options.blocks}`);
     if (!(Number.isSafeInteger(options.blockBytes) && options.blockBytes >= 1)) throw new RangeError(`${dev.id}/buffer${index}: blockBytes must be a positive integer, got ${options.blockBytes}`);
     for (const p of mask) {
       if (!buffer.channels.includes(p)) throw systemError(errnoOf('EINVAL'), 'OPEN', this.address.label, `${dev.id}/buffer${index} carries no scan element at channel position ${p}`);
+    }
+    // OPEN names no buffer: the server takes the first one that carries every channel of the mask.
+    if (dev.buffers.find((b) => mask.every((p) => b.channels.includes(p))) !== buffer) {
+      throw new UnsupportedError('buffer', label, `iiod's text protocol cannot pick buffer ${index}: an earlier buffer carries the same channels`);
     }
     const elements = mask.map((p) => {
       const c = dev.channels[p]!;
@@ -264,10 +267,12 @@ export class NetworkBackend implements Backend {
     return attrLabel(ref, device?.name);
   }
 
-  /** What the text protocol can name: event attributes it cannot, buffers other than the first neither. */
+  /** What the text protocol can name: no event attributes, and buffer attributes only of a device's only buffer. */
   #addressable(ref: Exclude<AttrRef, { kind: 'context' }>, what: string): Exclude<AttrRef, { kind: 'context' | 'event' }> {
     if (ref.kind === 'event') throw new UnsupportedError('attribute', what, `iiod's text protocol has no command for event attributes`);
-    if (ref.kind === 'buffer' && ref.buffer !== 0) throw new UnsupportedError('attribute', what, `iiod's text protocol reaches the attributes of a device's first buffer only`);
+    if (ref.kind === 'buffer' && this.#device(ref.device).buffers.length !== 1) {
+      throw new UnsupportedError('attribute', what, `iiod's text protocol names the attributes of a device's only buffer; this device has ${this.#device(ref.device).buffers.length}`);
+    }
     return ref;
   }
 
