@@ -13,6 +13,11 @@ export interface OpenOptions extends Omit<LocalBackendOptions, 'uri'> {
 
 export function openBackend(uri: string, options: OpenOptions = {}): Backend {
   if (uri.startsWith('ip:')) return new NetworkBackend(uri, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  if (uri !== 'local:' && !uri.startsWith('sim:')) {
+    const error = new Error(`unsupported URI ${JSON.stringify(uri)}: use local:, sim:, sim:<scenario.json> or ip:host[:port]`) as Error & { code: string };
+    error.code = 'ERR_INVALID_URI';
+    throw error;
+  }
   const { sim, ...local } = options;
   return new LocalBackend(openKernel(uri, sim ?? {}), { ...local, uri });
 }

@@ -50,7 +50,7 @@ export class NetworkBackend implements Backend {
   async describe(options?: OpOptions): Promise<ContextDescription> {
     this.#check();
     const xml = await this.#run('PRINT', 'the context description', async (wire) => {
-      await wire.line('PRINT');
+      wire.line('PRINT');
       const length = await wire.status();
       if (length < 0) throw wire.remote(length);
       const payload = await readPayload(wire, length, XML_LIMIT);
@@ -83,7 +83,7 @@ export class NetworkBackend implements Backend {
     const what = this.#attrWhat(ref);
     const path = attrPath(this.#addressable(ref, what));
     return this.#run('READ', what, async (wire) => {
-      await wire.line(`READ ${path}`);
+      wire.line(`READ ${path}`);
       const length = await wire.status();
       if (length < 0) throw wire.remote(length);
       return attrText(await readPayload(wire, length, ATTR_VALUE_LIMIT));
@@ -100,7 +100,7 @@ export class NetworkBackend implements Backend {
     const path = attrPath(this.#addressable(ref, what));
     const bytes = attrBytes(value);
     await this.#run('WRITE', what, async (wire) => {
-      await wire.line(`WRITE ${path} ${bytes.length}`);
+      wire.line(`WRITE ${path} ${bytes.length}`);
       await wire.bytes(bytes);
       const written = await wire.status();
       if (written < 0) throw wire.remote(written);
@@ -122,7 +122,7 @@ export class NetworkBackend implements Backend {
     const what = `trigger of ${deviceLabel(dev.id, dev.name)}`;
     const arg = trigger === null ? '' : ` ${token(trigger, 'trigger')}`;
     await this.#run('SETTRIG', `${what}, value ${JSON.stringify(trigger ?? '')}`, async (wire) => {
-      await wire.line(`SETTRIG ${token(dev.id, 'device')}${arg}`);
+      wire.line(`SETTRIG ${token(dev.id, 'device')}${arg}`);
       const status = await wire.status();
       if (status < 0) throw wire.remote(status);
     }, options);
@@ -211,7 +211,7 @@ export class NetworkBackend implements Backend {
    * libiio's iiod over a context that cannot time out -38; the client's own limit still holds.
    */
   async #sendTimeout(wire: Wire): Promise<void> {
-    await wire.line(`TIMEOUT ${Math.floor(this.#timeoutMs / 2)}`);
+    wire.line(`TIMEOUT ${Math.floor(this.#timeoutMs / 2)}`);
     await wire.status();
   }
 
@@ -225,7 +225,7 @@ export class NetworkBackend implements Backend {
     const label = deviceLabel(dev.id, dev.name);
     try {
       return await this.#run('GETTRIG', `trigger of ${label}`, async (wire) => {
-        await wire.line(`GETTRIG ${token(dev.id, 'device')}`);
+        wire.line(`GETTRIG ${token(dev.id, 'device')}`);
         const length = await wire.status();
         if (length < 0) throw wire.remote(length);
         if (length === 0) return null;

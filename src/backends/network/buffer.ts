@@ -33,6 +33,8 @@ interface Block extends BlockHandle {
   bytesUsed: number;
   cyclic: boolean;
   queued: boolean;
+  /** Its READBUF was sent ahead, while the block before it was being read. */
+  requested: boolean;
   /** Settles when the transfer is over: the bytes moved, or why not. */
   done?: Resolvers<number>;
 }
@@ -60,7 +62,7 @@ export class NetworkBuffer implements BufferHandle {
     this.#conn = spec.connection;
     this.mask = Object.freeze([...spec.mask]);
     this.name = `${spec.device}/buffer${spec.index}`;
-    this.#blocks = Array.from({ length: spec.blocks }, () => ({ data: new Uint8Array(spec.blockBytes), bytesUsed: 0, cyclic: false, queued: false }));
+    this.#blocks = Array.from({ length: spec.blocks }, () => ({ data: new Uint8Array(spec.blockBytes), bytesUsed: 0, cyclic: false, queued: false, requested: false }));
   }
 
   get blocks(): readonly BlockHandle[] {
@@ -74,7 +76,7 @@ export class NetworkBuffer implements BufferHandle {
     const dev = this.#spec.device;
     const open = `OPEN ${dev} ${this.#spec.blockBytes / this.#spec.sampleBytes} ${formatMask(this.mask, this.#spec.channelCount)}${cyclic ? ' CYCLIC' : ''}`;
     await this.#conn.run('OPEN', `opening ${this.name}`, async (wire) => {
-      await wire.line(open);
+      wire.line(open);
       const status = await wire.status();
       if (status < 0) throw wire.remote(status);
     }, this.#runOptions(options));
@@ -89,13 +91,13 @@ export class NetworkBuffer implements BufferHandle {
     if (!this.#enabled) return;
     this.#enabled = false;
     const stopped = systemError(errnoOf('EINTR'), 'disable', this.name, 'the buffer was disabled');
-    if (this.#inFlight !== undefined) this.#conn.abort(stopped);
+    if (this.#onTheWire()) this.#conn.abort(stopped);
     await this.#pump;
     this.#endAll(stopped);
     if (this.#opened && !this.#conn.closed) {
       this.#opened = false;
       await this.#conn.run('CLOSE', `closing ${this.name}`, async (wire) => {
-        await wire.line(`CLOSE ${this.#spec.device}`);
+        wire.line(`CLOSE ${this.#spec.device}`);
         const status = await wire.status();
         if (status < 0) throw wire.remote(status);
       }, this.#runOptions(options));
@@ -165,7 +167,7 @@ export class NetworkBuffer implements BufferHandle {
   async #shutdown(): Promise<void> {
     const closed = closedError(this.name);
     this.#enabled = false;
-    if (this.#inFlight !== undefined) {
+    if (this.#onTheWire()) {
       // libiio's cancel: a READBUF cannot be stopped but by shutting the socket down.
       this.#conn.abort(closed);
       this.#opened = false;
@@ -175,9 +177,9 @@ export class NetworkBuffer implements BufferHandle {
     const opened = this.#opened;
     this.#opened = false;
     await this.#conn.close(opened ? async (wire) => {
-      await wire.line(`CLOSE ${this.#spec.device}`);
+      wire.line(`CLOSE ${this.#spec.device}`);
       await wire.status();
-      await wire.line('\r\nEXIT');
+      wire.line('\r\nEXIT');
     } : undefined);
     this.#spec.onClose();
   }
@@ -199,6 +201,7 @@ export class NetworkBuffer implements BufferHandle {
         const bytes = await this.#conn.run(this.#spec.output ? 'WRITEBUF' : 'READBUF', `${this.#spec.output ? 'writing' : 'reading'} ${this.name}`,
           (wire) => this.#spec.output ? this.#write(wire, b) : this.#read(wire, b), this.#runOptions({}));
         this.#pending.shift();
+        b.requested = false;
         // A cyclic block stays with the server until the buffer is disabled.
         if (!b.cyclic) b.done!.resolve(bytes);
       } catch (e) {
@@ -206,6 +209,7 @@ export class NetworkBuffer implements BufferHandle {
         if (inStep(error) && this.#enabled) {
           // The server refused this block with a complete reply: the next one may go.
           this.#pending.shift();
+          b.requested = false;
           b.done!.reject(error);
           continue;
         }
@@ -220,10 +224,25 @@ export class NetworkBuffer implements BufferHandle {
     }
   }
 
-  /** READBUF: chunks of `<len>\n` + bytes, the first with the mask line, until the block is full or `0\n`. */
+  /** Whether a READBUF or WRITEBUF is on the wire (its reply can only be stopped by shutting the socket). */
+  #onTheWire(): boolean {
+    return this.#inFlight !== undefined || this.#pending.some((b) => b.requested);
+  }
+
+  /**
+   * READBUF: chunks of `<len>\n` + bytes, the first with the mask line, until the block is full
+   * or `0\n`. The next queued block's READBUF goes out first, so the server answers it as soon
+   * as this one is done, without waiting for the request.
+   */
   async #read(wire: Wire, b: Block): Promise<number> {
     const want = b.bytesUsed;
-    await wire.line(`READBUF ${this.#spec.device} ${want}`);
+    if (!b.requested) wire.line(`READBUF ${this.#spec.device} ${want}`);
+    b.requested = true;
+    const next = this.#pending[1];
+    if (next !== undefined && !next.requested) {
+      wire.line(`READBUF ${this.#spec.device} ${next.bytesUsed}`);
+      next.requested = true;
+    }
     let got = 0;
     let sentMask: number[] | undefined;
     while (got < want) {
@@ -251,7 +270,7 @@ export class NetworkBuffer implements BufferHandle {
 
   /** WRITEBUF: `0\n` (go ahead), the bytes, then the count the server took. */
   async #write(wire: Wire, b: Block): Promise<number> {
-    await wire.line(`WRITEBUF ${this.#spec.device} ${b.bytesUsed}`);
+    wire.line(`WRITEBUF ${this.#spec.device} ${b.bytesUsed}`);
     const go = await wire.status();
     if (go < 0) throw wire.remote(go);
     await wire.bytes(b.data.subarray(0, b.bytesUsed));
@@ -262,7 +281,10 @@ export class NetworkBuffer implements BufferHandle {
 
   /** Ends every queued block's transfer with `error`. */
   #endAll(error: Error): void {
-    for (const b of this.#blocks) if (b.done !== undefined && !b.done.settled) b.done.reject(error);
+    for (const b of this.#blocks) {
+      if (b.done !== undefined && !b.done.settled) b.done.reject(error);
+      b.requested = false;
+    }
     this.#pending.length = 0;
   }
 

@@ -25,9 +25,12 @@ export interface RunOptions {
 
 /** What a command's task uses to talk: it owns the socket until it returns. */
 export interface Wire {
-  /** Sends a command line (`\r\n` is added). */
-  line(text: string): Promise<void>;
-  /** Sends raw bytes (attribute values, WRITEBUF samples). */
+  /**
+   * Queues a command line for sending (`\r\n` is added). Not waited for: the reply is, and a
+   * failed write fails the connection, so the read of the reply throws.
+   */
+  line(text: string): void;
+  /** Sends raw bytes (attribute values, WRITEBUF samples); resolves once the socket took them. */
   bytes(data: Uint8Array): Promise<void>;
   /** Reads a status line: 0, a negative errno or a positive length. */
   status(): Promise<number>;
@@ -69,7 +72,6 @@ export class IiodConnection {
   readonly #onConnect: ((wire: Wire) => Promise<void>) | undefined;
   #socket: Socket | undefined;
   #reader: SocketReader | undefined;
-  #connecting: Promise<void> | undefined;
   /** The tail of the command queue. */
   #tail: Promise<void> = Promise.resolve();
   #queued = 0;
@@ -169,12 +171,7 @@ export class IiodConnection {
   }
 
   async #connected(command: string, what: string): Promise<Wire> {
-    if (this.#socket === undefined) {
-      this.#connecting ??= this.#open(command, what).finally(() => {
-        this.#connecting = undefined;
-      });
-      await this.#connecting;
-    }
+    if (this.#socket === undefined) await this.#open(command, what);
     return this.#wire(this.#reader!, this.#socket!, command, what);
   }
 
@@ -228,7 +225,7 @@ export class IiodConnection {
   #wire(reader: SocketReader, socket: Socket, command: string, what: string): Wire {
     const label = this.address.label;
     const malformed = (detail: string): SystemError => systemError(errnoOf('EPROTO'), command, label, `malformed reply from iiod (${what}): ${detail}`);
-    const write = (data: string | Uint8Array): Promise<void> => {
+    const write = (data: Uint8Array): Promise<void> => {
       if (reader.failed !== undefined) return Promise.reject(reader.failed);
       return new Promise<void>((resolve, reject) => {
         socket.write(data, (e) => {
@@ -246,7 +243,10 @@ export class IiodConnection {
       }
     };
     return {
-      line: (text) => write(`${text}\r\n`),
+      line: (text) => {
+        if (reader.failed !== undefined) throw reader.failed;
+        socket.write(`${text}\r\n`);
+      },
       bytes: (data) => write(data),
       status: async () => {
         for (let empty = 0; ; empty++) {
