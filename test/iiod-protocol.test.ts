@@ -281,12 +281,18 @@ describe('triggers and buffer counts', () => {
     await withClient(served, async (c) => {
       assert.equal(await c.command(`SET ${ADC} BUFFERS_COUNT 0`), -22);
       assert.equal(await c.command(`SET ${ADC} BUFFERS_COUNT ${IIOD_LIMITS.blocks + 1}`), -22);
+      // Blocks stay with the (stalled) hardware, where the sim counts them.
+      const dma = served.kernel.iio.device('iiojs-adc4').buffer(0);
+      dma.stall();
       assert.equal(await c.command(`set ${ADC} buffers_count 2`), 0);
-      const before = served.kernel.context.fds.size;
       assert.equal(await c.command(`OPEN ${ADC} 64 00000004`), 0);
-      // The buffer fd and one DMABUF per block.
-      assert.equal(served.kernel.context.fds.size - before, 3);
+      assert.equal(dma.stats.queued + dma.stats.active, 2);
       assert.equal(await c.command(`CLOSE ${ADC}`), 0);
+      await withClient(served, async (d) => {
+        assert.equal(await d.command(`OPEN ${ADC} 64 00000004`), 0);
+        assert.equal(dma.stats.queued + dma.stats.active, 4, 'libiio\'s default on a connection that set none');
+        assert.equal(await d.command(`CLOSE ${ADC}`), 0);
+      });
     });
     await assertSettled(served);
   });
@@ -503,6 +509,53 @@ describe('clients that vanish', () => {
     c.send(`READBUF ${ADC} 512\r\n`);
     assert.ok(await c.silent(50));
     c.destroy();
+    await assertSettled(served);
+  });
+
+  test('… also on a file I/O buffer (the sensor on the sysfs trigger, which nobody fires)', async () => {
+    await using served = await serveSim();
+    const c = await RawClient.connect(served.server.port);
+    assert.equal(await c.command(`SETTRIG ${SENSOR}`), 0);
+    assert.equal(await c.command(`OPEN ${SENSOR} 4 00000001`), -22, 'a triggered buffer without a trigger: the kernel refuses to enable it');
+    assert.equal(await c.command(`SETTRIG ${SENSOR} trigger1`), 0);
+    assert.equal(await c.command(`OPEN ${SENSOR} 4 00000001`), 0);
+    c.send(`READBUF ${SENSOR} 8\r\n`);
+    assert.ok(await c.silent(100));
+    c.destroy();
+    await assertSettled(served);
+  });
+
+  test('TIMEOUT bounds a READBUF waiting for data (-110); the session goes on', async () => {
+    await using served = await serveSim();
+    const dma = served.kernel.iio.device('iiojs-adc4').buffer(0);
+    await withClient(served, async (c) => {
+      assert.equal(await c.command('TIMEOUT 100'), 0);
+      assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
+      dma.stall();
+      const t0 = Date.now();
+      assert.equal(await c.command(`READBUF ${ADC} 512`), -110);
+      assert.ok(Date.now() - t0 >= 90);
+      dma.resume();
+      assertRamp(column((await readBuffer(c, ADC, 512)).data, 1, 0), 'after the timeout');
+      assert.equal(await c.command(`CLOSE ${ADC}`), 0);
+    });
+    await assertSettled(served);
+  });
+
+  test('a device removed under a READBUF: the reader gets -19 (ENODEV) and everything is freed', async () => {
+    await using served = await serveSim();
+    await withClient(served, async (c) => {
+      assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
+      const dma = served.kernel.iio.device('iiojs-adc4');
+      dma.buffer(0).stall();
+      c.send(`READBUF ${ADC} 512\r\n`);
+      assert.ok(await c.silent(50));
+      dma.unplug();
+      assert.equal(await c.integer(), -19);
+      // The next READBUF cannot re-open the buffer: its sysfs files are gone.
+      assert.equal(await c.command(`READBUF ${ADC} 512`), -2);
+      assert.equal(await c.command(`CLOSE ${ADC}`), 0);
+    });
     await assertSettled(served);
   });
 

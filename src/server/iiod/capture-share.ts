@@ -47,6 +47,8 @@ interface Run {
   stream: BufferStream;
   blocks: AsyncIterator<StreamBlock>;
   key: string;
+  /** The mask line of its READBUFs: the channels the data holds. */
+  mask: string;
   pumping: boolean;
   /** Socket writes of the current block; the block is recycled after them. */
   inflight: Promise<unknown>;
@@ -61,11 +63,6 @@ export class CaptureShare {
 
   constructor(buffer: IioBuffer) {
     this.buffer = buffer;
-  }
-
-  /** No clients and no stream: the share can be dropped. */
-  get idle(): boolean {
-    return this.#members.size === 0 && this.#run === undefined;
   }
 
   /** Adds a client; the buffer is (re-)opened for the new union. Rejects (and leaves nothing) if that fails. */
@@ -103,6 +100,7 @@ export class CaptureShare {
       await send([`${wireErrno(e)}\n`]);
       return;
     }
+    if (!this.#members.has(member)) return; // the client left meanwhile
     await new Promise<void>((resolve) => {
       const request: ReadRequest = { remaining: bytes, first: true, send, timer: undefined, done: resolve };
       if (timeoutMs > 0) {
@@ -142,15 +140,21 @@ export class CaptureShare {
     if (this.#run?.key === key) return;
     await this.#stop();
     if (wanted === undefined) return;
-    let stream: BufferStream;
+    let stream: BufferStream | undefined;
     try {
       stream = await this.buffer.open({ mask: wanted.positions, blockSize: wanted.samples, blocks: wanted.blocks });
+      // Started now, as libiio starts a buffer when it is created: what the kernel refuses
+      // (a triggered device with no trigger, ...) is OPEN's error, and data is ready for READBUF.
+      for (const block of stream.blocks) await block.enqueue();
+      await stream.start();
     } catch (e) {
+      await stream?.close().catch(() => undefined);
       const reply = `${wireErrno(e)}\n`;
       for (const m of this.#members) this.#finish(m, reply);
       throw e;
     }
-    this.#run = { stream, blocks: stream[Symbol.asyncIterator](), key, pumping: false, inflight: Promise.resolve() };
+    const mask = formatMask(stream.channels.map((c) => c.position), this.buffer.device.channels.length);
+    this.#run = { stream, blocks: stream[Symbol.asyncIterator](), key, mask, pumping: false, inflight: Promise.resolve() };
     this.#kick();
   }
 
@@ -204,7 +208,6 @@ export class CaptureShare {
     const data = block.bytes;
     const scan = run.stream.layout.scanBytes;
     const usable = data.length - (data.length % scan);
-    const mask = formatMask(run.stream.channels.map((c) => c.position), this.buffer.device.channels.length);
     const writes: Array<Promise<void>> = [];
     for (const m of this.#members) {
       const r = m.request;
@@ -212,7 +215,7 @@ export class CaptureShare {
       const take = Math.min(usable, r.remaining - (r.remaining % scan));
       const parts: Array<string | Uint8Array> = [];
       if (take > 0) {
-        parts.push(r.first ? `${take}\n${mask}\n` : `${take}\n`, data.subarray(0, take));
+        parts.push(r.first ? `${take}\n${run.mask}\n` : `${take}\n`, data.subarray(0, take));
         r.first = false;
         r.remaining -= take;
       }

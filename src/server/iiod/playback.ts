@@ -32,16 +32,12 @@ export class Playback {
     return new Playback(buffer, stream, cyclic);
   }
 
-  /** Bytes one WRITEBUF may carry: a whole block. */
-  get blockBytes(): number {
-    return this.#stream.blockSize * this.#stream.layout.scanBytes;
-  }
-
   /** 0 if WRITEBUF of `bytes` can be taken, else the -errno to answer before any payload. */
   check(bytes: number): number {
     if (this.#cyclic && this.#written > 0) return neg('EBUSY'); // the cyclic block is playing
+    // At most one block of whole samples.
     const scan = this.#stream.layout.scanBytes;
-    if (bytes === 0 || bytes > this.blockBytes || bytes % scan !== 0) return neg('EINVAL');
+    if (bytes === 0 || bytes > this.#stream.blockSize * scan || bytes % scan !== 0) return neg('EINVAL');
     return 0;
   }
 

@@ -203,8 +203,11 @@ export class Session {
           await this.#readBuffer(device, c.bytes);
           return '';
         case 'GETTRIG': {
+          // The trigger's name (libiio maps it back among the context's triggers).
           const trigger = await device.getTrigger();
-          return trigger === null ? '0\n' : `${Buffer.byteLength(trigger.name ?? '')}\n${trigger.name ?? ''}\n`;
+          if (trigger === null) return '0\n';
+          const name = trigger.name ?? trigger.id;
+          return `${Buffer.byteLength(name)}\n${name}\n`;
         }
         case 'SETTRIG':
           if (this.#shared.readOnly) return `${neg('EACCES')}\n`;
@@ -314,6 +317,7 @@ export class Session {
   /** Writes parts in one go (header and block data); resolves when the socket has taken the last. */
   readonly #send: Send = (parts) => new Promise((resolve, reject) => {
     const socket = this.#socket;
+    if (parts.length === 0) return resolve();
     socket.cork();
     parts.forEach((part, i) => {
       if (i < parts.length - 1) socket.write(part);

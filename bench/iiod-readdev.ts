@@ -1,0 +1,170 @@
+// The iiod server's streaming throughput: libiio's own `iio_readdev -u ip:127.0.0.1:<port> -b
+// <1 MiB of samples> -s <many>` reading a 4-channel ADC of the simulated kernel (fast mode,
+// 1 MiB blocks) from serve(), against raw loopback TCP measured in the same run between two
+// processes shaped the same way: a Node process writing 1 MiB buffers (paced by 'drain') and a
+// C reader, `cat` on bash's /dev/tcp, discarding them. Goal: ≥ 80% of raw loopback.
+// CPU seconds per GB: process.cpuUsage() for the Node ends (the server process holds the sim
+// too), bash's `time` for iio_readdev and cat.
+//
+// The sim's DMA runs in 'null' mode (blocks complete without the "hardware" writing them), so the
+// server's own cost is measured; a 'pattern' run (the sim generating the waveforms, in this
+// process too) is reported beside it. Prints JSON.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { LocalBackend } from '../src/backends/local/backend.js';
+import { Context } from '../src/core/context.js';
+import { SimKernel } from '../src/kernel/sim/index.js';
+import type { DmaMode } from '../src/kernel/sim/iio/dma-engine.js';
+import type { Scenario } from '../src/kernel/sim/scenario-types.js';
+import { serve } from '../src/server/iiod/index.js';
+import { machine, summarize } from './stats.js';
+
+const BLOCK = 1 << 20;
+const TOTAL = 2 ** 31; // bytes per run
+const RUNS = 3;
+const SCAN_BYTES = 8; // 4 × le:s16
+
+/** Loopback baseline, sending end: serves one connection TOTAL bytes in 1 MiB writes, paced by 'drain'. */
+function runSource(): void {
+  const chunk = Buffer.alloc(BLOCK, 0x5a);
+  const server = createServer({ noDelay: true }, (socket) => {
+    const cpu0 = process.cpuUsage();
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < TOTAL) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', pump);
+      }
+      socket.end(() => {
+        const cpu = process.cpuUsage(cpu0);
+        process.stdout.write(`${JSON.stringify({ cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+        server.close();
+      });
+    };
+    pump();
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
+}
+
+/** Runs `command` under bash's `time`; resolves with the wall seconds and the CPU seconds it used. */
+async function timed(command: string): Promise<{ seconds: number; cpuSeconds: number }> {
+  const t0 = process.hrtime.bigint();
+  const p = spawn('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(stderr);
+  if (code !== 0 || times === null) throw new Error(`${command} failed (${code}): ${stderr}`);
+  return { seconds, cpuSeconds: Number(times[1]) + Number(times[2]) };
+}
+
+interface Child {
+  lines: AsyncIterator<string>;
+  exited: Promise<number | null>;
+}
+
+function child(command: string, args: string[]): Child {
+  const p = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => p.on('close', (code) => {
+    if (code !== 0) process.stderr.write(`${command} exited ${code}: ${stderr}\n`);
+    resolve(code);
+  }));
+  async function* lines(): AsyncGenerator<string> {
+    let buffered = '';
+    for await (const d of p.stdout) {
+      buffered += (d as Buffer).toString();
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        yield buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+      }
+    }
+    if (buffered !== '') yield buffered;
+  }
+  return { lines: lines(), exited };
+}
+
+async function next(c: Child): Promise<string> {
+  const r = await c.lines.next();
+  if (r.done === true) throw new Error('child ended early');
+  return r.value;
+}
+
+async function loopbackRun(): Promise<{ MBps: number; cpuSecondsPerGB: { source: number; sink: number } }> {
+  const source = child(process.execPath, [fileURLToPath(import.meta.url), 'source']);
+  const port = Number(await next(source));
+  const sink = await timed(`cat < /dev/tcp/127.0.0.1/${port} > /dev/null`);
+  const sourceReport = JSON.parse(await next(source)) as { cpuSeconds: number };
+  await source.exited;
+  const gb = TOTAL / 1e9;
+  return { MBps: TOTAL / 1e6 / sink.seconds, cpuSecondsPerGB: { source: sourceReport.cpuSeconds / gb, sink: sink.cpuSeconds / gb } };
+}
+
+const scenario: Scenario = {
+  devices: [{
+    name: 'bench-adc',
+    samplingFrequency: 10_000_000,
+    buffers: [{ direction: 'in', kind: 'dma' }],
+    channels: [0, 1, 2, 3].map((i) => ({ type: 'voltage', index: i, scanIndex: i, format: 'le:s16/16>>0', waveform: { kind: 'ramp' as const } })),
+  }],
+};
+
+async function serverRun(dmaMode: DmaMode): Promise<{ MBps: number; cpuSecondsPerGB: { server: number; iio_readdev: number } }> {
+  const kernel = new SimKernel({ scenario, timeMode: 'fast' });
+  kernel.iio.device('bench-adc').buffer(0).dmaMode = dmaMode;
+  await using ctx = await Context.open(new LocalBackend(kernel));
+  await using server = await serve(ctx, { port: 0 });
+  const cpu0 = process.cpuUsage();
+  const readdev = await timed(`iio_readdev -u ip:127.0.0.1:${server.port} -b ${BLOCK / SCAN_BYTES} -s ${TOTAL / SCAN_BYTES} bench-adc > /dev/null`);
+  const cpu = process.cpuUsage(cpu0);
+  const gb = TOTAL / 1e9;
+  return {
+    MBps: TOTAL / 1e6 / readdev.seconds,
+    cpuSecondsPerGB: { server: (cpu.user + cpu.system) / 1e6 / gb, iio_readdev: readdev.cpuSeconds / gb },
+  };
+}
+
+async function main(): Promise<void> {
+  const loopback: Array<Awaited<ReturnType<typeof loopbackRun>>> = [];
+  const nullDma: Array<Awaited<ReturnType<typeof serverRun>>> = [];
+  const patternDma: Array<Awaited<ReturnType<typeof serverRun>>> = [];
+  for (let run = 0; run < RUNS; run++) {
+    loopback.push(await loopbackRun());
+    nullDma.push(await serverRun('null'));
+    patternDma.push(await serverRun('pattern'));
+  }
+  const median = (xs: number[]): number => Math.round(summarize(xs).median * 100) / 100;
+  const loopbackMBps = summarize(loopback.map((r) => r.MBps));
+  const report = (runs: typeof nullDma) => {
+    const MBps = summarize(runs.map((r) => r.MBps));
+    const server = median(runs.map((r) => r.cpuSecondsPerGB.server));
+    const client = median(runs.map((r) => r.cpuSecondsPerGB.iio_readdev));
+    return {
+      MBps,
+      ofLoopback: Math.round((MBps.median / loopbackMBps.median) * 100) / 100,
+      cpuSecondsPerGB: { server, iio_readdev: client, total: Math.round((server + client) * 100) / 100 },
+    };
+  };
+  const source = median(loopback.map((r) => r.cpuSecondsPerGB.source));
+  const sink = median(loopback.map((r) => r.cpuSecondsPerGB.sink));
+  const nullReport = report(nullDma);
+  process.stdout.write(JSON.stringify({
+    benchmark: 'iiod-readdev',
+    machine: machine(),
+    bytesPerRun: TOTAL,
+    blockBytes: BLOCK,
+    command: `iio_readdev -u ip:127.0.0.1:<port> -b ${BLOCK / SCAN_BYTES} -s ${TOTAL / SCAN_BYTES} bench-adc`,
+    loopback: { MBps: loopbackMBps, cpuSecondsPerGB: { source, sink, total: Math.round((source + sink) * 100) / 100 } },
+    server: nullReport,
+    serverWithPatternDma: report(patternDma),
+    goal: 'server.ofLoopback >= 0.8',
+    meetsGoal: nullReport.ofLoopback >= 0.8,
+  }, null, 2) + '\n');
+}
+
+// One file, two roles: the benchmark, and the sending end of the loopback baseline.
+if (process.argv[2] === 'source') runSource();
+else await main();

@@ -1,0 +1,88 @@
+// `iio serve` as a subprocess: where it listens, serving libiio's tools, read-only mode, and a
+// clean exit 0 on SIGINT and SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../src/cli/iio.js', import.meta.url));
+
+interface Serving {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  banner: string;
+  port: number;
+  exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Starts `iio serve …` and waits (bounded) for the line saying where it listens. */
+async function startServe(...args: string[]): Promise<Serving> {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  const banner = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no banner within 10 s (stderr: ${stderr})`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve(out.slice(0, out.indexOf('\n')));
+      }
+    });
+    child.on('close', () => reject(new Error(`iio serve exited: ${stderr}`)));
+  });
+  const port = Number(/ on 127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
+  return { child, banner, port, exited };
+}
+
+function iioAttr(port: number, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('iio_attr', ['-u', `ip:127.0.0.1:${port}`, ...args], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error !== undefined) throw new Error(`iio_attr: ${r.error.message} (apt-get install libiio-utils, see .ci/run)`);
+  return r;
+}
+
+test('iio serve -u sim: -p 0 says where it listens (127.0.0.1), serves iio_attr, and exits 0 on SIGINT', async () => {
+  const s = await startServe('-u', 'sim:', '-p', '0');
+  try {
+    assert.match(s.banner, /^serving sim: on 127\.0\.0\.1:\d+; clients: -u ip:127\.0\.0\.1:\d+$/);
+    assert.equal(iioAttr(s.port, '-d', 'iiojs-adc4', 'sampling_frequency').stdout.trim(), '1000000');
+    assert.equal(iioAttr(s.port, '-d', 'iiojs-adc4', 'sampling_frequency', '500000').stdout.trim(), '500000');
+  } finally {
+    s.child.kill('SIGINT');
+  }
+  assert.deepEqual(await s.exited, { code: 0, stderr: '' });
+});
+
+test('iio serve --read-only refuses writes (EACCES) and exits 0 on SIGTERM', async () => {
+  const s = await startServe('-u', 'sim:', '-p', '0', '--read-only');
+  try {
+    assert.match(s.banner, / \(read-only\);/);
+    const write = iioAttr(s.port, '-d', 'iiojs-adc4', 'sampling_frequency', '500000');
+    assert.notEqual(write.status, 0);
+    assert.match(write.stdout + write.stderr, /Permission denied \(13\)/);
+    assert.equal(iioAttr(s.port, '-d', 'iiojs-adc4', 'sampling_frequency').stdout.trim(), '1000000');
+  } finally {
+    s.child.kill('SIGTERM');
+  }
+  assert.deepEqual(await s.exited, { code: 0, stderr: '' });
+});
+
+test('iio serve: --help, a bad port and a busy port are one-line errors with exit 1', async () => {
+  const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: iio serve \[-u <uri>\] \[--listen <address>\] \[-p <port>\] \[--read-only\]/);
+  const bad = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', 'http'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, 'iio: invalid port "http": expected 0..65535\n');
+  const s = await startServe('-u', 'sim:', '-p', '0');
+  try {
+    const busy = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', String(s.port)], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(busy.status, 1);
+    assert.equal(busy.stderr, `iio: listen EADDRINUSE: address already in use 127.0.0.1:${s.port}\n`);
+  } finally {
+    s.child.kill('SIGINT');
+  }
+  assert.equal((await s.exited).code, 0);
+});
