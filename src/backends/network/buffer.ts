@@ -33,8 +33,6 @@ interface Block extends BlockHandle {
   bytesUsed: number;
   cyclic: boolean;
   queued: boolean;
-  /** Its READBUF was sent ahead, while the block before it was being read. */
-  requested: boolean;
   /** Settles when the transfer is over: the bytes moved, or why not. */
   done?: Resolvers<number>;
 }
@@ -62,7 +60,7 @@ export class NetworkBuffer implements BufferHandle {
     this.#conn = spec.connection;
     this.mask = Object.freeze([...spec.mask]);
     this.name = `${spec.device}/buffer${spec.index}`;
-    this.#blocks = Array.from({ length: spec.blocks }, () => ({ data: new Uint8Array(spec.blockBytes), bytesUsed: 0, cyclic: false, queued: false, requested: false }));
+    this.#blocks = Array.from({ length: spec.blocks }, () => ({ data: new Uint8Array(spec.blockBytes), bytesUsed: 0, cyclic: false, queued: false }));
   }
 
   get blocks(): readonly BlockHandle[] {
@@ -91,7 +89,7 @@ export class NetworkBuffer implements BufferHandle {
     if (!this.#enabled) return;
     this.#enabled = false;
     const stopped = systemError(errnoOf('EINTR'), 'disable', this.name, 'the buffer was disabled');
-    if (this.#onTheWire()) this.#conn.abort(stopped);
+    if (this.#inFlight !== undefined) this.#conn.abort(stopped);
     await this.#pump;
     this.#endAll(stopped);
     if (this.#opened && !this.#conn.closed) {
@@ -167,7 +165,7 @@ export class NetworkBuffer implements BufferHandle {
   async #shutdown(): Promise<void> {
     const closed = closedError(this.name);
     this.#enabled = false;
-    if (this.#onTheWire()) {
+    if (this.#inFlight !== undefined) {
       // libiio's cancel: a READBUF cannot be stopped but by shutting the socket down.
       this.#conn.abort(closed);
       this.#opened = false;
@@ -201,7 +199,6 @@ export class NetworkBuffer implements BufferHandle {
         const bytes = await this.#conn.run(this.#spec.output ? 'WRITEBUF' : 'READBUF', `${this.#spec.output ? 'writing' : 'reading'} ${this.name}`,
           (wire) => this.#spec.output ? this.#write(wire, b) : this.#read(wire, b), this.#runOptions({}));
         this.#pending.shift();
-        b.requested = false;
         // A cyclic block stays with the server until the buffer is disabled.
         if (!b.cyclic) b.done!.resolve(bytes);
       } catch (e) {
@@ -209,7 +206,6 @@ export class NetworkBuffer implements BufferHandle {
         if (inStep(error) && this.#enabled) {
           // The server refused this block with a complete reply: the next one may go.
           this.#pending.shift();
-          b.requested = false;
           b.done!.reject(error);
           continue;
         }
@@ -224,25 +220,10 @@ export class NetworkBuffer implements BufferHandle {
     }
   }
 
-  /** Whether a READBUF or WRITEBUF is on the wire (its reply can only be stopped by shutting the socket). */
-  #onTheWire(): boolean {
-    return this.#inFlight !== undefined || this.#pending.some((b) => b.requested);
-  }
-
-  /**
-   * READBUF: chunks of `<len>\n` + bytes, the first with the mask line, until the block is full
-   * or `0\n`. The next queued block's READBUF goes out first, so the server answers it as soon
-   * as this one is done, without waiting for the request.
-   */
+  /** READBUF: chunks of `<len>\n` + bytes, the first with the mask line, until the block is full or `0\n`. */
   async #read(wire: Wire, b: Block): Promise<number> {
     const want = b.bytesUsed;
-    if (!b.requested) wire.line(`READBUF ${this.#spec.device} ${want}`);
-    b.requested = true;
-    const next = this.#pending[1];
-    if (next !== undefined && !next.requested) {
-      wire.line(`READBUF ${this.#spec.device} ${next.bytesUsed}`);
-      next.requested = true;
-    }
+    wire.line(`READBUF ${this.#spec.device} ${want}`);
     let got = 0;
     let sentMask: number[] | undefined;
     while (got < want) {
@@ -281,10 +262,7 @@ export class NetworkBuffer implements BufferHandle {
 
   /** Ends every queued block's transfer with `error`. */
   #endAll(error: Error): void {
-    for (const b of this.#blocks) {
-      if (b.done !== undefined && !b.done.settled) b.done.reject(error);
-      b.requested = false;
-    }
+    for (const b of this.#blocks) if (b.done !== undefined && !b.done.settled) b.done.reject(error);
     this.#pending.length = 0;
   }
 

@@ -176,8 +176,9 @@ export class IiodConnection {
   }
 
   async #open(command: string, what: string): Promise<void> {
-    const socket = connect({ host: this.address.host, port: this.address.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
-    const reader = new SocketReader(socket);
+    const reader = new SocketReader();
+    const socket = connect({ host: this.address.host, port: this.address.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS, onread: reader.onread });
+    reader.attach(socket);
     this.#socket = socket;
     this.#reader = reader;
     let connected = false;
