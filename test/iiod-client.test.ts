@@ -48,6 +48,13 @@ describe('ip: URIs', () => {
     }
   });
 
+  test('an IPv6 literal in brackets reaches a server on ::1', async () => {
+    await using served = await serveSim({ serve: { host: '::1' } });
+    await using net = await openContext(`ip:[::1]:${served.server.port}`);
+    assert.equal(net.attr('ip,ip-addr').staticValue, '::1');
+    assert.equal(await net.device('adc4').attr('sampling_frequency').read(), '1000000');
+  });
+
   test('nobody listening: ECONNREFUSED from connect, naming the address', async () => {
     const port = await freePort();
     await assert.rejects(openContext(`ip:127.0.0.1:${port}`), systemFailure('ECONNREFUSED', 'connect', new RegExp(`127\\.0\\.0\\.1:${port}`)));

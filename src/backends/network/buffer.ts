@@ -10,6 +10,9 @@ import { UnsupportedError, closedError } from '../errors.js';
 import { bounded, withResolvers, type Resolvers } from '../waits.js';
 import { inStep, type IiodConnection, type Wire } from './connection.js';
 
+/** How long close() waits for CLOSE's answer when the context has no timeout. */
+const FAREWELL_MS = 5000;
+
 export interface NetworkBufferSpec {
   /** The buffer socket (not yet connected). */
   connection: IiodConnection;
@@ -174,11 +177,12 @@ export class NetworkBuffer implements BufferHandle {
     this.#endAll(closed);
     const opened = this.#opened;
     this.#opened = false;
+    // CLOSE of an output buffer waits for what is queued to play: bounded like a transfer.
     await this.#conn.close(opened ? async (wire) => {
       wire.line(`CLOSE ${this.#spec.device}`);
       await wire.status();
       wire.line('\r\nEXIT');
-    } : undefined);
+    } : undefined, this.#spec.timeoutMs() || FAREWELL_MS);
     this.#spec.onClose();
   }
 
