@@ -201,7 +201,7 @@ export class IiodConnection {
       socket.once('close', () => reject(reader.failed ?? closedError(`the connection to iiod at ${this.address.label}`)));
     });
     connected = true;
-    if (this.#onConnect !== undefined) await this.#onConnect(this.#wire(reader, socket, command, what));
+    if (this.#onConnect !== undefined) await this.#onConnect(this.#wire(reader, socket, 'connect', `setting up the connection, before ${command}`));
   }
 
   /** The connection is gone under us (not by #reset): commands queued before now fail with `error`. */
