@@ -511,7 +511,7 @@ describe('against a raw peer: malformed replies and lost connections', () => {
 
   test('lengths beyond the caps are refused before anything is allocated', async () => {
     for (const [reply, pattern] of [['9999999999\n', /outside the 32-bit range/], ['2000000000\n', /exceeds the limit of 67108864/], ['-9999999999\n', /outside the 32-bit range/], ['123456789012\n', /expected a decimal status/]] as const) {
-      await using fake = await fakeIiod(() => reply);
+      await using fake = await fakeIiod((line) => (line === 'PRINT' ? reply : undefined));
       await assert.rejects(openContext(fake.uri), systemFailure('EPROTO', 'PRINT', pattern));
     }
     await using fake = await fakeIiod((line) => (line.startsWith('READ') ? '1048577\n' : undefined));
