@@ -29,6 +29,7 @@ const BENCHES: Bench[] = [
   { name: 'demux', ...node('demux', 300) },
   { name: 'stream', ...node('stream', 600) },
   { name: 'iiod-readdev', ...node('iiod-readdev', 600) },
+  { name: 'iiod-client', ...node('iiod-client', 600) },
   {
     name: 'lab-capture',
     prepare: async () => {

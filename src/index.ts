@@ -13,13 +13,14 @@ export type { TimeMode } from './kernel/sim/context.js';
 export { defaultScenario, loadScenario, parseScenario, ScenarioError } from './kernel/sim/scenario.js';
 export type * from './kernel/sim/scenario-types.js';
 export { KernelOops, type BufferControl, type BufferStats, type DeviceControl, type IioControl } from './kernel/sim/iio/index.js';
-// The library: contexts over a Backend (local: and sim: today).
+// The library: contexts over a Backend (local:, sim: and ip:).
 export * from './core/index.js';
 export { openContext, type OpenContextOptions } from './open.js';
 export type * from './backends/backend.js';
 export { UnsupportedError, type Feature } from './backends/errors.js';
 export { openBackend, type OpenOptions } from './backends/open.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local/backend.js';
+export { NetworkBackend, type NetworkBackendOptions } from './backends/network/backend.js';
 export { IIOJS_VERSION } from './version.js';
 // The iiod server: any Context to libiio 0.2x clients over TCP.
 export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions } from './server/iiod/index.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { importClosure, repo } from './support/imports.js';
 
-const FORBIDDEN = [/^node:(fs|net|child_process)(\/|$)/, /^(fs|net)$/, /src\/kernel\/(linux|sim)\//, /src\/kernel\/open\.ts$/, /src\/backends\/(local|open)/];
+const FORBIDDEN = [/^node:(fs|net|child_process)(\/|$)/, /^(fs|net)$/, /src\/kernel\/(linux|sim)\//, /src\/kernel\/open\.ts$/, /src\/backends\/(local|network|open)/];
 
 test('src/core imports neither fs, net, the addon nor a kernel or backend implementation', () => {
   const core = readdirSync(join(repo, 'src/core')).filter((f) => f.endsWith('.ts')).map((f) => `src/core/${f}`);

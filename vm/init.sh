@@ -17,6 +17,8 @@ mkdir -p /host/dev/shm
 mount -t tmpfs shm /host/dev/shm
 mount -t configfs configfs /host/sys/kernel/config
 mount -t debugfs debugfs /host/sys/kernel/debug
+# Loopback up: the iiod tests serve and connect on 127.0.0.1.
+ip link set lo up
 cmd="$(sed -n 's/.*iiojs\.cmd=\([^ ]*\).*/\1/p' /proc/cmdline)"
 chroot /host /bin/sh -c "$cmd"
 code=$?

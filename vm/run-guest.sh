@@ -22,9 +22,11 @@ done
 kernel="$("$here/build-kernel.sh")"
 cache="$(dirname "$kernel")"
 
-# The test module, built against this kernel (out of tree, outside the repository).
-module_dir="$kernel-module"
-if [[ ! -f "$module_dir/iio_vadc_dma.ko" || "$here/module/iio_vadc_dma.c" -nt "$module_dir/iio_vadc_dma.ko" ]]; then
+# The test module, built against this kernel (out of tree, outside the repository), cached by
+# the hash of its source: worktrees with different versions of it share the cache.
+module_key="$(cat "$here/module/iio_vadc_dma.c" "$here/module/Makefile" | sha256sum | cut -c1-12)"
+module_dir="$kernel-module-$module_key"
+if [[ ! -f "$module_dir/iio_vadc_dma.ko" ]]; then
   rm -rf "$module_dir" && mkdir -p "$module_dir"
   cp "$here/module/iio_vadc_dma.c" "$here/module/Makefile" "$module_dir/"
   make -s -C "$kernel" M="$module_dir" modules >&2

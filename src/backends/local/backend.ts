@@ -10,6 +10,7 @@ import { openLocalBuffer, probeLocalDmabuf, type LocalBufferFiles } from './buff
 import { UnsupportedError, closedError, deviceLabel, withContext } from '../errors.js';
 import { describeLocal, describeRef, refKey, type AttrFile, type LocalDescription, type LocalDevice, type LocalRoots } from './describe.js';
 import { trimNewline } from './sysfs.js';
+import { KeyedLock, checkU32, parseRegisterValue } from '../registers.js';
 
 export interface LocalBackendOptions {
   /** The `uri` context attribute (default `local:` on the real kernel, `sim:` on the sim). */
@@ -26,8 +27,6 @@ export interface LocalBackendOptions {
   dev?: string;
 }
 
-const U32_MAX = 0xffffffff;
-
 export class LocalBackend implements Backend {
   readonly uri: string;
   /** The kernel this backend drives (the buffer and block operations of item 3 use it too). */
@@ -36,8 +35,7 @@ export class LocalBackend implements Backend {
   #state: LocalDescription | undefined;
   #closed = false;
   #timeoutMs: number;
-  /** Serialises register accesses per device: each is a select-then-read pair of syscalls. */
-  readonly #registerLocks = new Map<string, Promise<unknown>>();
+  readonly #registerLock = new KeyedLock();
 
   constructor(kernel: KernelPort, options: LocalBackendOptions = {}) {
     this.kernel = kernel;
@@ -120,7 +118,7 @@ export class LocalBackend implements Backend {
     this.#check(options);
     checkU32('address', address);
     const { path, label } = this.#registers(device);
-    return this.#withRegisterLock(device, async () => {
+    return this.#registerLock.run(device, async () => {
       let text: string;
       try {
         await this.kernel.writeText(path, `0x${address.toString(16)}`);
@@ -128,8 +126,7 @@ export class LocalBackend implements Backend {
       } catch (e) {
         throw withContext(e, `${label}, register 0x${address.toString(16)}`, path);
       }
-      // The kernel prints "0x%X" (iio_debugfs_read_reg).
-      const value = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : NaN;
+      const value = parseRegisterValue(text);
       if (!Number.isSafeInteger(value)) throw systemError(errnoOf('EIO'), 'read', path, `${label}: unexpected register value ${JSON.stringify(text)}`);
       return value;
     });
@@ -140,7 +137,7 @@ export class LocalBackend implements Backend {
     checkU32('address', address);
     checkU32('value', value);
     const { path, label } = this.#registers(device);
-    await this.#withRegisterLock(device, async () => {
+    await this.#registerLock.run(device, async () => {
       try {
         await this.kernel.writeText(path, `0x${address.toString(16)} 0x${value.toString(16)}`);
       } catch (e) {
@@ -266,18 +263,4 @@ export class LocalBackend implements Backend {
     return { path: dev.registers, label };
   }
 
-  async #withRegisterLock<T>(device: string, body: () => Promise<T>): Promise<T> {
-    const before = this.#registerLocks.get(device) ?? Promise.resolve();
-    const run = before.then(body);
-    this.#registerLocks.set(device, run.catch(() => undefined));
-    return run;
-  }
-}
-
-function checkU32(what: string, n: number): void {
-  if (!Number.isInteger(n) || n < 0 || n > U32_MAX) {
-    const error = new RangeError(`register ${what} must be an integer in [0, 0xffffffff], got ${n}`) as RangeError & { code: string };
-    error.code = 'ERR_OUT_OF_RANGE';
-    throw error;
-  }
 }

@@ -14,6 +14,7 @@ import { UnsupportedError, withContext } from '../errors.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from './dmabuf-alloc.js';
 import { DmabufNotSupportedError, DmabufQueue } from './dmabuf-queue.js';
 import { FileIo } from './fileio.js';
+import { bounded, withResolvers, type Resolvers } from '../waits.js';
 import { trimNewline } from './sysfs.js';
 
 /** What the backend knows about the buffer's files. */
@@ -174,7 +175,7 @@ class LocalBuffer implements BufferHandle {
 
   async disable(): Promise<void> {
     this.#check();
-    this.#enabled = gate();
+    this.#enabled = withResolvers();
     await this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => { throw withContext(e, `disabling ${this.name}`, this.#files.enable); });
   }
 
@@ -209,7 +210,7 @@ class LocalBuffer implements BufferHandle {
 
   #lastWrite: Promise<void> = Promise.resolve();
   /** Resolved while the buffer is enabled (file I/O output waits for it). */
-  #enabled: Gate = gate();
+  #enabled: Resolvers<void> = withResolvers();
   /** Ends background file I/O writes at close. */
   readonly #abort = new AbortController();
 
@@ -219,7 +220,7 @@ class LocalBuffer implements BufferHandle {
     if (!b.queued) throw systemError(errnoOf('EINVAL'), 'dequeue', this.name, `block ${i} is not queued`);
     try {
       if (this.#queue !== undefined) await this.#queue.wait(b.dmabuf!, options);
-      else if (this.#files.output) await bounded(b.writing!, options, this.name);
+      else if (this.#files.output) await bounded(b.writing!, options, (ms) => systemError(errnoOf('ETIMEDOUT'), 'write', this.name, `not written within ${ms} ms`));
       else await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), options);
     } catch (e) {
       // A timeout or an abort leaves the block queued (it may still complete); anything else ends it.
@@ -292,7 +293,6 @@ class LocalBuffer implements BufferHandle {
     }
     this.#abort.abort();
     this.#enabled.reject(abortError(this.#abort.signal));
-    this.#enabled.promise.catch(() => undefined);
     await this.#lastWrite;
     // 3. detach, 4. close.
     this.#closed = true;
@@ -328,28 +328,6 @@ class LocalBuffer implements BufferHandle {
   }
 }
 
-/** `p`, or the wait's timeout or abort first (the work behind `p` goes on). */
-async function bounded(p: Promise<void>, options: WaitBlockOptions, name: string): Promise<void> {
-  if (options.timeoutMs === undefined && options.signal === undefined) return p;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => reject(systemError(errnoOf('ETIMEDOUT'), 'write', name, `not written within ${options.timeoutMs} ms`)), options.timeoutMs);
-    const signal = options.signal;
-    if (signal !== undefined) {
-      onAbort = () => reject(abortError(signal));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    }
-  });
-  try {
-    await Promise.race([p, limit]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
 /** DMABUF blocks attached to the buffer, or undefined when it cannot take them (and not forced). */
 async function tryDmabufs(port: KernelPort, bfd: number, files: LocalBufferFiles, name: string, options: OpenBufferOptions, forced: boolean): Promise<{ blocks: Block[]; queue: DmabufQueue } | undefined> {
   const dmabufs: Dmabuf[] = [];
@@ -377,21 +355,4 @@ async function tryDmabufs(port: KernelPort, bfd: number, files: LocalBufferFiles
     }
     throw e;
   }
-}
-
-interface Gate {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(e: Error): void;
-}
-
-/** Promise.withResolvers, which Node 20 lacks. */
-function gate(): Gate {
-  let resolve!: () => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

@@ -1,0 +1,66 @@
+// The text protocol's commands as the client sends them (iiod-protocol.md §4a), and the framing
+// of the replies that carry a payload: `<len>\n` + len bytes + `\n`. Names go on the command
+// line as tokens, so anything that could end or split the line is refused before it is sent.
+import { errnoOf, systemError } from '../../kernel/errors.js';
+import type { AttrRef } from '../backend.js';
+import type { Wire } from './connection.js';
+
+/** Attribute values are sysfs pages (4 KiB) in practice; debugfs files can be bigger. */
+export const ATTR_VALUE_LIMIT = 1024 * 1024;
+/** The context XML: hundreds of KiB for the largest boards. */
+export const XML_LIMIT = 64 * 1024 * 1024;
+/** A trigger name (GETTRIG). */
+export const NAME_LIMIT = 1024;
+
+/** A device, channel or attribute name as a command token; EINVAL for one that is not. */
+export function token(text: string, what: string): string {
+  if (text === '' || /[\s\x00-\x1f\x7f]/.test(text)) {
+    throw systemError(errnoOf('EINVAL'), 'send', undefined, `${what} ${JSON.stringify(text)} cannot be sent to iiod (empty, or holds whitespace or control characters)`);
+  }
+  return text;
+}
+
+/** `<dev> [DEBUG|BUFFER|INPUT <chn>|OUTPUT <chn>] <attr>`: where an attribute is, for READ and WRITE. */
+export function attrPath(ref: Exclude<AttrRef, { kind: 'context' | 'event' }>): string {
+  const dev = token(ref.device, 'device');
+  const attr = token(ref.name, 'attribute');
+  switch (ref.kind) {
+    case 'device':
+      return `${dev} ${attr}`;
+    case 'debug':
+      return `${dev} DEBUG ${attr}`;
+    case 'buffer':
+      return `${dev} BUFFER ${attr}`;
+    case 'channel':
+      return `${dev} ${ref.output ? 'OUTPUT' : 'INPUT'} ${token(ref.channel, 'channel')} ${attr}`;
+  }
+}
+
+/**
+ * Reads the payload announced by a positive status: `length` bytes and the `\n` after them.
+ * Lengths beyond `limit` are refused before anything is allocated.
+ */
+export async function readPayload(wire: Wire, length: number, limit: number): Promise<Uint8Array> {
+  if (length > limit) throw wire.malformed(`a payload of ${length} bytes exceeds the limit of ${limit}`);
+  const payload = new Uint8Array(length + 1);
+  await wire.readInto(payload);
+  if (payload[length] !== 0x0a) throw wire.malformed(`the ${length}-byte payload is not followed by a newline`);
+  return payload.subarray(0, length);
+}
+
+/**
+ * An attribute's text: libiio 0.24's iiod replaces sysfs's trailing newline with a NUL and
+ * counts it (`5\n1000\0\n`); other servers send the text as it is. Either way, without them.
+ */
+export function attrText(payload: Uint8Array): string {
+  let end = payload.length;
+  if (end > 0 && payload[end - 1] === 0) end--;
+  if (end > 0 && payload[end - 1] === 0x0a) end--;
+  return Buffer.from(payload.buffer, payload.byteOffset, end).toString('utf8');
+}
+
+/** What WRITE sends for a value: its bytes and a NUL, as libiio 0.24 does (strlen + 1). */
+export function attrBytes(value: string): Uint8Array {
+  const bytes = Buffer.from(`${value}\0`, 'utf8');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
