@@ -219,9 +219,9 @@ describe('against our server (sim)', () => {
     await assertSettled(served);
   });
 
-  test('cyclic playback: one block written once, repeated by the server until closed', async () => {
-    // Real time: the server repeats the block at the DAC's rate (the fast clock would repeat it without pause).
-    await using served = await serveSim();
+  for (const timeMode of ['real', 'fast'] as const) test(`cyclic playback (${timeMode} time): one block written once, repeated by the server until closed; the server stays responsive`, async () => {
+    // In fast time the sim completes blocks at once: the server must still serve other commands.
+    await using served = await serveSim(timeMode === 'fast' ? { sim: { timeMode } } : {});
     const net = await openServed(served);
     const tx = net.device('trx').buffers.find((b) => b.output)!;
     const stats = () => served.kernel.iio.device('iiojs-trx').buffer(tx.index).stats;
@@ -232,6 +232,7 @@ describe('against our server (sim)', () => {
       const deadline = Date.now() + 5000;
       while (stats().bytes - before < 4 * 128 * 4 && Date.now() < deadline) await sleep(10);
       assert.ok(stats().bytes - before >= 4 * 128 * 4, `the block played ${(stats().bytes - before) / (128 * 4)} times`);
+      assert.equal(await net.device('adc4').attr('sampling_frequency').read(), '1000000');
     }
     await net.close();
     await assertSettled(served);

@@ -58,10 +58,17 @@ export class Playback {
     if (this.#cyclic) this.#repeating = this.#repeat(bytes);
   }
 
-  /** Re-queues each block as it completes, its bytes untouched, until the stream closes. */
+  /**
+   * Re-queues each block as it completes, its bytes untouched, until the stream closes. Each
+   * turn lets the event loop run first: a kernel that completes blocks at once (the sim in fast
+   * mode, a null DMA) would otherwise keep this loop in microtasks and starve every client.
+   */
   async #repeat(bytes: number): Promise<void> {
     try {
-      for (;;) await this.#stream.write(() => bytes);
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.#stream.write(() => bytes);
+      }
     } catch {
       // closed (CLOSE, or the client left): the repetition ends
     }
