@@ -10,28 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { LocalBackend } from '../src/backends/local/backend.js';
 import { Context } from '../src/core/context.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
-import type { Scenario } from '../src/kernel/sim/scenario-types.js';
+import { benchAdcScenario } from './bench-adc.js';
 import { openContext } from '../src/open.js';
 import { serve } from '../src/server/iiod/index.js';
-import { machine, sig, spreadOf, summarize, type Row } from './stats.js';
+import { machine, sig, spreadOf, summarize, type Row, timed } from './stats.js';
 
 const BLOCK = 1 << 20;
 const TOTAL = 2 ** 30; // bytes per run
 const RUNS = 3;
 const SCAN_BYTES = 8; // 4 × le:s16
 
-const scenario: Scenario = {
-  devices: [{
-    name: 'bench-adc',
-    samplingFrequency: 10_000_000,
-    buffers: [{ direction: 'in', kind: 'dma' }],
-    channels: [0, 1, 2, 3].map((i) => ({ type: 'voltage', index: i, scanIndex: i, format: 'le:s16/16>>0', waveform: { kind: 'ramp' as const } })),
-  }],
-};
-
 /** The server process: prints its port, then its CPU seconds whenever a line arrives on stdin. */
 async function runServer(): Promise<void> {
-  const kernel = new SimKernel({ scenario, timeMode: 'fast' });
+  const kernel = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
   kernel.iio.device('bench-adc').buffer(0).dmaMode = 'null';
   const ctx = await Context.open(new LocalBackend(kernel));
   const server = await serve(ctx, { port: 0 });
@@ -71,19 +62,6 @@ class ServerProcess {
     this.#child.stdin.end();
     await exited;
   }
-}
-
-/** Runs `command` under bash's `time`: wall seconds and the CPU seconds it used. */
-async function timed(command: string): Promise<{ seconds: number; cpuSeconds: number }> {
-  const t0 = process.hrtime.bigint();
-  const p = spawn('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(stderr);
-  if (code !== 0 || times === null) throw new Error(`${command} failed (${code}): ${stderr}`);
-  return { seconds, cpuSeconds: Number(times[1]) + Number(times[2]) };
 }
 
 interface Run {

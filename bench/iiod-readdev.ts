@@ -16,9 +16,9 @@ import { LocalBackend } from '../src/backends/local/backend.js';
 import { Context } from '../src/core/context.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import type { DmaMode } from '../src/kernel/sim/iio/dma-engine.js';
-import type { Scenario } from '../src/kernel/sim/scenario-types.js';
+import { benchAdcScenario } from './bench-adc.js';
 import { serve } from '../src/server/iiod/index.js';
-import { machine, sig, spreadOf, summarize, type Row } from './stats.js';
+import { machine, sig, spreadOf, summarize, type Row, timed } from './stats.js';
 
 const BLOCK = 1 << 20;
 const TOTAL = 2 ** 31; // bytes per run
@@ -45,19 +45,6 @@ function runSource(): void {
     pump();
   });
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
-}
-
-/** Runs `command` under bash's `time`; resolves with the wall seconds and the CPU seconds it used. */
-async function timed(command: string): Promise<{ seconds: number; cpuSeconds: number }> {
-  const t0 = process.hrtime.bigint();
-  const p = spawn('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(stderr);
-  if (code !== 0 || times === null) throw new Error(`${command} failed (${code}): ${stderr}`);
-  return { seconds, cpuSeconds: Number(times[1]) + Number(times[2]) };
 }
 
 interface Child {
@@ -103,17 +90,8 @@ async function loopbackRun(): Promise<{ MBps: number; cpuSecondsPerGB: { source:
   return { MBps: TOTAL / 1e6 / sink.seconds, cpuSecondsPerGB: { source: sourceReport.cpuSeconds / gb, sink: sink.cpuSeconds / gb } };
 }
 
-const scenario: Scenario = {
-  devices: [{
-    name: 'bench-adc',
-    samplingFrequency: 10_000_000,
-    buffers: [{ direction: 'in', kind: 'dma' }],
-    channels: [0, 1, 2, 3].map((i) => ({ type: 'voltage', index: i, scanIndex: i, format: 'le:s16/16>>0', waveform: { kind: 'ramp' as const } })),
-  }],
-};
-
 async function serverRun(dmaMode: DmaMode): Promise<{ MBps: number; cpuSecondsPerGB: { server: number; iio_readdev: number } }> {
-  const kernel = new SimKernel({ scenario, timeMode: 'fast' });
+  const kernel = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
   kernel.iio.device('bench-adc').buffer(0).dmaMode = dmaMode;
   await using ctx = await Context.open(new LocalBackend(kernel));
   await using server = await serve(ctx, { port: 0 });

@@ -1,5 +1,6 @@
 // Shared helpers for benchmarks: repeated timing, robust summaries and a description of the
 // machine, so that every figure is printed with its spread and its context.
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 
 export interface Summary {
@@ -64,4 +65,17 @@ export function spreadOf(s: Summary, digits = 2): string {
 /** Rounds to `digits` significant digits for the report. */
 export function sig(x: number, digits = 3): number {
   return Number(x.toPrecision(digits));
+}
+
+/** Runs a shell `command` under bash's `time`: its wall seconds and the CPU seconds it used. */
+export async function timed(command: string): Promise<{ seconds: number; cpuSeconds: number }> {
+  const t0 = process.hrtime.bigint();
+  const p = spawn('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(stderr);
+  if (code !== 0 || times === null) throw new Error(`${command} failed (${code}): ${stderr}`);
+  return { seconds, cpuSeconds: Number(times[1]) + Number(times[2]) };
 }

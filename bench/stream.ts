@@ -12,7 +12,7 @@ import { LocalBackend } from '../src/backends/local/backend.js';
 import { allocateDmabuf } from '../src/backends/local/dmabuf-alloc.js';
 import { DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
 import { Context } from '../src/core/context.js';
-import type { Scenario } from '../src/kernel/sim/scenario-types.js';
+import { benchAdcScenario } from './bench-adc.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { machine, sig, type Row } from './stats.js';
 
@@ -22,15 +22,6 @@ const LOOP_BLOCKS = 20_000;
 const GB_SCANS = [4096, 131072]; // 32 KiB and 1 MiB blocks
 const GB_BYTES = 256 << 20; // per mode and block size
 
-const scenario: Scenario = {
-  devices: [{
-    name: 'bench-adc',
-    samplingFrequency: 10_000_000,
-    buffers: [{ direction: 'in', kind: 'dma' }],
-    channels: [0, 1, 2, 3].map((i) => ({ type: 'voltage', index: i, scanIndex: i, format: 'le:s16/16>>0', waveform: { kind: 'ramp' as const } })),
-  }],
-};
-
 function percentiles(ns: number[]): { medianUs: number; p99Us: number } {
   const s = [...ns].sort((a, b) => a - b);
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]! / 1000;
@@ -38,7 +29,7 @@ function percentiles(ns: number[]): { medianUs: number; p99Us: number } {
 }
 
 async function boot(dmaMode: 'null' | 'pattern'): Promise<{ ctx: Context; sim: SimKernel }> {
-  const sim = new SimKernel({ scenario, timeMode: 'fast' });
+  const sim = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
   sim.iio.device('bench-adc').buffer(0).dmaMode = dmaMode;
   return { ctx: await Context.open(new LocalBackend(sim)), sim };
 }
@@ -96,7 +87,7 @@ async function streamLoop(mode: 'dmabuf' | 'fileio', blocks = LOOP_BLOCKS): Prom
 
 /** The baseline: the fd-level loop the stream is built on, same sim, same blocks. */
 async function queueLoop(): Promise<{ medianUs: number; p99Us: number }> {
-  const sim = new SimKernel({ scenario, timeMode: 'fast' });
+  const sim = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
   sim.iio.device('bench-adc').buffer(0).dmaMode = 'null';
   const sys = '/sys/bus/iio/devices/iio:device0';
   for (let i = 0; i < 4; i++) await sim.writeText(`${sys}/buffer0/in_voltage${i}_en`, '1');

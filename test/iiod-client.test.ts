@@ -6,9 +6,9 @@
 // file, which answers what a broken or hostile server would: the parser's defences (malformed
 // numbers, oversized lengths, truncated payloads, floods, lost connections) and the framing.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import type { Device } from '../src/core/device.js';
 import { openContext } from '../src/open.js';
 import { fnv1a } from './support/checksum.js';
 import { assertSettled, serveSim, type Served } from './support/iiod.js';
+import { waitForListening } from './support/listening.js';
 
 type Failure = Error & { code?: string; errno?: number; syscall?: string; path?: string };
 
@@ -315,7 +316,7 @@ describe('against libiio 0.24\'s iiod', () => {
       iiod.kill('SIGKILL');
       await exited;
     });
-    await waitForServer(iiod, port);
+    await waitForListening(port, 10_000, iiod);
     await using net = await openContext(`ip:127.0.0.1:${port}`);
     const shape = (d: Device) => [d.id, d.name, d.label, d.isTrigger, d.channels.map((c) => [c.id, c.output, c.position, c.scanElement?.index, c.scanElement && { ...c.scanElement.type }]),
       [...d.attrs.keys()], d.buffers.map((b) => [b.index, b.direction])];
@@ -595,20 +596,3 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Waits (bounded) until `child` accepts connections on `port`. */
-async function waitForServer(child: ChildProcess, port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`iiod exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`iiod did not listen on port ${port}`);
-    await sleep(50);
-  }
-}

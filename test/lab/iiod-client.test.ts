@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { LocalBackend } from '../../src/backends/local/backend.js';
@@ -14,6 +13,7 @@ import { Context } from '../../src/core/context.js';
 import type { Device } from '../../src/core/device.js';
 import { openContext } from '../../src/open.js';
 import { bootUnderTest, type Lab } from '../support/kernel-under-test.js';
+import { waitForListening } from '../support/listening.js';
 
 const IIOD = '/usr/sbin/iiod';
 const PORT = 30431;
@@ -24,30 +24,13 @@ let iiodLog = '';
 let local: Context;
 let net: Context;
 
-/** Resolves once something accepts connections on `port` (iiod has scanned the devices). */
-async function waitForPort(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`iiod did not listen on port ${port} within ${ms} ms; its output:\n${iiodLog}`);
-    await sleep(100);
-  }
-}
-
 before(async () => {
   assert.ok(existsSync(IIOD), `${IIOD} is missing: install Debian's iiod package (apt-get install iiod), as .ci/run does`);
   lab = bootUnderTest(); // the devices first: iiod describes what exists when it starts
   iiod = spawn(IIOD, [], { stdio: ['ignore', 'pipe', 'pipe'] });
   iiod.stdout!.on('data', (d: Buffer) => { iiodLog += d.toString(); });
   iiod.stderr!.on('data', (d: Buffer) => { iiodLog += d.toString(); });
-  await waitForPort(PORT, 20_000);
+  await waitForListening(PORT, 20_000, iiod, () => iiodLog); // iiod listens once it has scanned the devices
   local = await Context.open(new LocalBackend(lab.kernel));
   net = await openContext('ip:127.0.0.1', { timeoutMs: 10_000 });
 });
