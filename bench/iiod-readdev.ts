@@ -47,6 +47,73 @@ function runSource(): void {
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
 }
 
+/**
+ * The protocol's own ceiling, sending end: answers each request line with a 1 MiB READBUF reply
+ * from memory, as a server with no device work would.
+ */
+function runResponder(): void {
+  const block = Buffer.alloc(BLOCK, 0x5a);
+  const header = Buffer.from(`${BLOCK}\n0000000f\n`);
+  const server = createServer({ noDelay: true }, (socket) => {
+    let pending = '';
+    socket.on('data', (d: Buffer) => {
+      pending += d.toString('latin1');
+      for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+        const line = pending.slice(0, i);
+        pending = pending.slice(i + 1);
+        if (line.startsWith('READBUF')) {
+          socket.cork();
+          socket.write(header);
+          socket.write(block);
+          socket.uncork();
+        }
+      }
+    });
+    socket.on('close', () => server.close());
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
+}
+
+/** A minimal READBUF client (Python, one recv_into per chunk): the same reader for both ends. */
+const READBUF_CLIENT = `
+import socket, sys, time
+port, blocks, opens = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == 'open'
+s = socket.create_connection(('127.0.0.1', port))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+if opens:
+    s.sendall(b'OPEN iio:device0 ${BLOCK / 8} 0000000f\\r\\n')
+    assert s.recv(2) == b'0\\n'
+buf = bytearray(${BLOCK}); view = memoryview(buf)
+header = len(b'${BLOCK}\\n0000000f\\n')
+t0 = time.time()
+for _ in range(blocks):
+    s.sendall(b'READBUF iio:device0 ${BLOCK}\\r\\n')
+    assert len(s.recv(header, socket.MSG_WAITALL)) == header
+    got = 0
+    while got < len(buf):
+        got += s.recv_into(view[got:], len(buf) - got)
+print(blocks * len(buf) / (time.time() - t0) / 1e6)
+`;
+
+/** MB/s of the READBUF loop above against `port` (`open`: send OPEN first, as to our server). */
+async function readbufLoop(port: number, open: boolean): Promise<number> {
+  const reader = child('/usr/bin/python3', ['-c', READBUF_CLIENT, String(port), String(TOTAL / BLOCK), open ? 'open' : 'no']);
+  const MBps = Number(await next(reader));
+  await reader.exited;
+  return MBps;
+}
+
+async function ceilingRun(): Promise<{ responder: number; server: number }> {
+  const responder = child(process.execPath, [fileURLToPath(import.meta.url), 'responder']);
+  const staticMBps = await readbufLoop(Number(await next(responder)), false);
+  await responder.exited;
+  const kernel = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
+  kernel.iio.device('bench-adc').buffer(0).dmaMode = 'null';
+  await using ctx = await Context.open(new LocalBackend(kernel));
+  await using server = await serve(ctx, { port: 0 });
+  return { responder: staticMBps, server: await readbufLoop(server.port, true) };
+}
+
 interface Child {
   lines: AsyncIterator<string>;
   exited: Promise<number | null>;
@@ -109,11 +176,15 @@ async function main(): Promise<void> {
   const loopback: Array<Awaited<ReturnType<typeof loopbackRun>>> = [];
   const nullDma: Array<Awaited<ReturnType<typeof serverRun>>> = [];
   const patternDma: Array<Awaited<ReturnType<typeof serverRun>>> = [];
+  const ceiling: Array<Awaited<ReturnType<typeof ceilingRun>>> = [];
   for (let run = 0; run < RUNS; run++) {
     loopback.push(await loopbackRun());
     nullDma.push(await serverRun('null'));
     patternDma.push(await serverRun('pattern'));
+    ceiling.push(await ceilingRun());
   }
+  const responderMBps = summarize(ceiling.map((c) => c.responder));
+  const serverReadbufMBps = summarize(ceiling.map((c) => c.server));
   const median = (xs: number[]): number => Math.round(summarize(xs).median * 100) / 100;
   const loopbackMBps = summarize(loopback.map((r) => r.MBps));
   const report = (runs: typeof nullDma) => {
@@ -134,6 +205,10 @@ async function main(): Promise<void> {
     { figure: 'iiod server → libiio 0.24 iio_readdev -u ip: (null DMA, 1 MiB blocks)', value: sig(nullReport.MBps.median), unit: 'MB/s', spread: spreadOf(nullReport.MBps, 0),
       baseline: { name: 'raw loopback TCP, two processes', value: sig(loopbackMBps.median), unit: 'MB/s' }, ratio: nullReport.ofLoopback,
       goal: '≥ 0.8× of loopback', met: nullReport.ofLoopback >= 0.8 },
+    { figure: 'READBUF loop (one 1 MiB request at a time, same Python reader): our server', value: sig(serverReadbufMBps.median), unit: 'MB/s', spread: spreadOf(serverReadbufMBps, 0),
+      baseline: { name: 'a responder answering from memory (the protocol\'s ceiling)', value: sig(responderMBps.median), unit: 'MB/s' }, ratio: sig(serverReadbufMBps.median / responderMBps.median) },
+    { figure: 'READBUF protocol ceiling (responder from memory)', value: sig(responderMBps.median), unit: 'MB/s', spread: spreadOf(responderMBps, 0),
+      baseline: { name: 'raw loopback TCP, two processes', value: sig(loopbackMBps.median), unit: 'MB/s' }, ratio: sig(responderMBps.median / loopbackMBps.median) },
     { figure: 'iiod server → iio_readdev, CPU per GB (server + iio_readdev)', value: nullReport.cpuSecondsPerGB.total, unit: 's/GB',
       baseline: { name: 'raw loopback, both ends', value: Math.round((source + sink) * 100) / 100, unit: 's/GB' },
       ratio: sig(nullReport.cpuSecondsPerGB.total / (source + sink)) },
@@ -150,6 +225,7 @@ async function main(): Promise<void> {
     loopback: { MBps: loopbackMBps, cpuSecondsPerGB: { source, sink, total: Math.round((source + sink) * 100) / 100 } },
     server: nullReport,
     serverWithPatternDma: patternReport,
+    readbufLoop: { server: serverReadbufMBps, responderFromMemory: responderMBps },
     goal: 'server.ofLoopback >= 0.8',
     meetsGoal: nullReport.ofLoopback >= 0.8,
   }, null, 2) + '\n');
@@ -157,4 +233,5 @@ async function main(): Promise<void> {
 
 // One file, two roles: the benchmark, and the sending end of the loopback baseline.
 if (process.argv[2] === 'source') runSource();
+else if (process.argv[2] === 'responder') runResponder();
 else await main();
