@@ -137,6 +137,9 @@ for (const bench of selected) {
   }
   process.stderr.write(`bench: ${bench.name} ${failures.at(-1)?.startsWith(bench.name) ? 'FAILED' : 'done'} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 }
+// The table in BENCHES order, whichever ran now.
+const order = (r: { bench: string }): number => BENCHES.findIndex((b) => b.name === r.bench);
+rows.sort((a, b) => order(a) - order(b));
 writeFileSync(reportPath, JSON.stringify({ when, machine: machine(), rows, reports }, null, 2) + '\n');
 writeMarkdown(rows, failures, when);
 process.stdout.write(`${table(rows)}\n`);
