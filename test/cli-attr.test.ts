@@ -87,8 +87,8 @@ const bad: Array<[string, string[], number, RegExp]> = [
   ['a read-only attribute', ['-u', 'sim:', '-d', 'trx', 'ensm_mode_available', 'x'], 1, /^iio: EACCES: /],
   ['a context attribute write', ['-u', 'sim:', '-C', 'uri', 'x'], 2, /^iio: unexpected argument "x"/],
   ['a wildcard write', ['-u', 'sim:', '-d', 'adc*', 'sampling_frequency', '250000'], 2, /^iio: cannot write a value with a wildcard match/],
-  ['no attribute kind', ['-u', 'sim:', 'adc4'], 2, /^iio: give one of -d, -c, -B, -D or -C \(see 'iio attr --help'\)$/],
-  ['two attribute kinds', ['-u', 'sim:', '-d', '-c'], 2, /^iio: the options -d, -c, -B, -D and -C exclude each other/],
+  ['no attribute kind', ['-u', 'sim:', 'adc4'], 2, /^iio: give one of -d, -c, -B, -D, -C, -E or -e \(see 'iio attr --help'\)$/],
+  ['two attribute kinds', ['-u', 'sim:', '-d', '-c'], 2, /^iio: the options -d, -c, -B, -D, -C, -E and -e exclude each other/],
   ['a channel filter without -c', ['-u', 'sim:', '-d', '-i', 'adc4'], 2, /^iio: -i, -o and -s filter channels: use them with -c/],
   ['too many operands', ['-u', 'sim:', '-d', 'adc4', 'a', 'b', 'c'], 2, /^iio: unexpected argument "c"/],
   ['an unknown option', ['-u', 'sim:', '-d', '-z'], 2, /^iio: unknown option '-z'/],
@@ -102,3 +102,25 @@ for (const [what, args, status, message] of bad) {
     assert.equal(run.stdout.length, 0);
   });
 }
+
+test('-e: channel event attributes (listing, values, a write read back); -E: the device\'s own', async () => {
+  assert.deepEqual(ok(attr('-u', 'sim:', '-e', '-s', 'sensor')), [
+    "dev 'iiojs-sensor', channel temp (input, index: 0, format: le:S16/16>>0): 2 event attributes",
+    "dev 'iiojs-sensor', channel accel_x (input, index: 1, format: be:s12/16>>4): 0 event attributes",
+    "dev 'iiojs-sensor', channel accel_y (input, index: 2, format: be:s12/16>>4): 0 event attributes",
+    "dev 'iiojs-sensor', channel accel_z (input, index: 3, format: be:s12/16>>4): 0 event attributes",
+    "dev 'iiojs-sensor', channel timestamp (input, index: 4, format: le:S64/64>>0): 0 event attributes",
+  ]);
+  await using ctx = await openContext('sim:');
+  const temp = ctx.device('sensor').channel('temp');
+  const expected = await Promise.all([...temp.eventAttrs.values()].map(async (a) => `dev 'iiojs-sensor', channel 'temp' (input), event attr '${a.name}', value '${await a.read()}'`));
+  assert.deepEqual(ok(attr('-u', 'sim:', '-e', 'sensor', 'temp')), expected);
+  assert.deepEqual(ok(attr('-u', 'sim:', '-q', '-e', 'sensor', 'temp', 'thresh_rising_value', '2500')), ['2500']);
+  const bad = attr('-u', 'sim:', '-e', 'sensor', 'temp', 'thresh_rising_en', 'maybe');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr.toString(), /^iio: .*thresh_rising_en.*\n$/);
+  assert.deepEqual(ok(attr('-u', 'sim:', '-E')), ctx.allDevices.map((d) => `${d.id}: ${d.name}, ${d.eventAttrs.size} event attributes`));
+  const misuse = attr('-u', 'sim:', '-E', '-i', 'sensor');
+  assert.equal(misuse.status, 2);
+  assert.match(misuse.stderr.toString(), /-i, -o and -s filter channels: use them with -c or -e/);
+});

@@ -1,5 +1,6 @@
 // `iio attr`: read and write attributes of one kind per invocation, with libiio's iio_attr
-// selection: -d device, -c channel, -B buffer, -D debug, -C context; operands left out list what
+// selection: -d device, -c channel, -B buffer, -D debug, -C context, -E/-e device/channel event
+// attributes; operands left out list what
 // there is; `*` wildcards (and `.` for anything) match ids, labels and names.
 import type { Attr } from '../core/attr.js';
 import type { Channel } from '../core/channel.js';
@@ -14,6 +15,8 @@ export const attrHelp = `Usage: iio attr [options] -d [<device> [<attr> [<value>
                         -B [-b <index>] [<device> [<attr> [<value>]]]
                         -D [<device> [<attr> [<value>]]]
                         -C [<attr>]
+                        -E [<device> [<attr> [<value>]]]
+                        -e [<device> [<channel> [<attr> [<value>]]]]
 
 Reads an attribute, or writes <value> to it and reads it back, as libiio's iio_attr. One kind of
 attribute per invocation; leave operands out to list what there is. Devices match by id
@@ -26,6 +29,8 @@ Attribute kinds:
   -B, --buffer-attr       buffer attributes (length, enable, ...) of buffer -b (default 0)
   -D, --debug-attr        debugfs attributes (direct_reg_access, ...)
   -C, --context-attr      context attributes (read-only)
+  -E, --device-event-attr   event attributes of the device (events/, no channel)
+  -e, --channel-event-attr  event attributes of channels (thresh_rising_en, ..._value, ...)
 
 Options:
 ${CONTEXT_HELP}
@@ -44,9 +49,10 @@ Examples:
   iio attr -u sim: -c -o trx altvoltage0 frequency 2450000000
   iio attr -u sim: -B adc4 length
   iio attr -u sim: -C
+  iio attr -u sim: -e sensor temp thresh_rising_value 2500
 `;
 
-type Kind = 'device' | 'channel' | 'buffer' | 'debug' | 'context';
+type Kind = 'device' | 'channel' | 'buffer' | 'debug' | 'context' | 'device-event' | 'channel-event';
 
 /** What one attribute line shows: the attribute and the words before its value. */
 interface Target {
@@ -62,6 +68,8 @@ export async function attr(args: string[], env: CliEnv): Promise<number> {
     'buffer-attr': { type: 'boolean', short: 'B' },
     'debug-attr': { type: 'boolean', short: 'D' },
     'context-attr': { type: 'boolean', short: 'C' },
+    'device-event-attr': { type: 'boolean', short: 'E' },
+    'channel-event-attr': { type: 'boolean', short: 'e' },
     buffer: { type: 'string', short: 'b' },
     'input-channel': { type: 'boolean', short: 'i' },
     'output-channel': { type: 'boolean', short: 'o' },
@@ -70,13 +78,14 @@ export async function attr(args: string[], env: CliEnv): Promise<number> {
     'write-only': { type: 'boolean', short: 'w' },
     quiet: { type: 'boolean', short: 'q' },
   });
-  const kinds = (['device', 'channel', 'buffer', 'debug', 'context'] as const).filter((k) => values[`${k}-attr`] === true);
-  if (kinds.length !== 1) throw new UsageError(kinds.length === 0 ? 'give one of -d, -c, -B, -D or -C' : 'the options -d, -c, -B, -D and -C exclude each other');
+  const kinds = (['device', 'channel', 'buffer', 'debug', 'context', 'device-event', 'channel-event'] as const).filter((k) => values[`${k}-attr`] === true);
+  if (kinds.length !== 1) throw new UsageError(kinds.length === 0 ? 'give one of -d, -c, -B, -D, -C, -E or -e' : 'the options -d, -c, -B, -D, -C, -E and -e exclude each other');
   const kind: Kind = kinds[0]!;
+  const ofChannels = kind === 'channel' || kind === 'channel-event';
   const channelFilter = values['input-channel'] === true || values['output-channel'] === true || values['scan-channel'] === true;
-  if (channelFilter && kind !== 'channel') throw new UsageError('-i, -o and -s filter channels: use them with -c');
+  if (channelFilter && !ofChannels) throw new UsageError('-i, -o and -s filter channels: use them with -c or -e');
   if (values.buffer !== undefined && kind !== 'buffer') throw new UsageError('-b picks the buffer of -B');
-  const depth = { context: 0, device: 1, buffer: 1, debug: 1, channel: 2 }[kind];
+  const depth = ofChannels ? 2 : kind === 'context' ? 0 : 1;
   // Context attributes are static: no value operand.
   const given = operands(positionals, 0, kind === 'context' ? 1 : depth + 2, '');
   const [deviceKey, channelKey] = kind === 'context' ? [] : given;
@@ -97,16 +106,18 @@ export async function attr(args: string[], env: CliEnv): Promise<number> {
     targets = [];
   } else {
     const devices = find(ctx.allDevices, deviceKey, match, (d) => [d.id, d.label, d.name], () => 'no device', () => ctx.allDevices.map((d) => d.toString()));
-    if (kind === 'channel') {
+    if (ofChannels) {
+      const attrsOf = (c: Channel): ReadonlyMap<string, Attr> => kind === 'channel' ? c.attrs : c.eventAttrs;
       const channels = devices.flatMap((d) => d.channels.filter((c) =>
         !(values['input-channel'] && c.output) && !(values['output-channel'] && !c.output) && !(values['scan-channel'] && c.scanElement === undefined)));
       if (channelKey === undefined) {
-        for (const c of channels) print(`dev '${deviceName(c.device)}', channel ${channelLine(c)}: ${c.attrs.size} attributes`);
+        for (const c of channels) print(`dev '${deviceName(c.device)}', channel ${channelLine(c)}: ${attrsOf(c).size} ${kind === 'channel' ? '' : 'event '}attributes`);
         targets = [];
       } else {
         const matched = find(channels, channelKey, match, (c) => [c.id, c.name, c.label], () => `no channel of ${devices.map((d) => d.toString()).join(', ')}`,
           () => channels.map((c) => `${c.id} (${c.direction})`));
-        targets = matched.flatMap((c) => [...c.attrs.values()].map((a) => ({ attr: a, prefix: `${channelPrefix(c)}, attr '${a.name}', value ` })));
+        const label = kind === 'channel' ? 'attr' : 'event attr';
+        targets = matched.flatMap((c) => [...attrsOf(c).values()].map((a) => ({ attr: a, prefix: `${channelPrefix(c)}, ${label} '${a.name}', value ` })));
       }
     } else {
       targets = devices.flatMap((d) => deviceTargets(d, kind, values.buffer));
@@ -153,9 +164,10 @@ function channelPrefix(c: Channel): string {
   return `dev '${deviceName(c.device)}', channel '${c.id}' (${c.output ? 'output' : 'input'})${c.name === undefined ? '' : `, id '${c.name}'`}`;
 }
 
-function deviceTargets(d: Device, kind: 'device' | 'buffer' | 'debug', bufferIndex: string | undefined): Target[] {
+function deviceTargets(d: Device, kind: 'device' | 'buffer' | 'debug' | 'device-event', bufferIndex: string | undefined): Target[] {
   const dev = `dev '${deviceName(d)}'`;
   if (kind === 'device') return [...d.attrs.values()].map((a) => ({ attr: a, prefix: `${dev}, attr '${a.name}', value ` }));
+  if (kind === 'device-event') return [...d.eventAttrs.values()].map((a) => ({ attr: a, prefix: `${dev}, event attr '${a.name}', value ` }));
   if (kind === 'debug') return [...d.debugAttrs.values()].map((a) => ({ attr: a, prefix: `${dev}, debug attr '${a.name}', value ` }));
   const index = bufferIndex === undefined ? 0 : integerArg(bufferIndex, '-b/--buffer');
   const buffer = d.buffers.find((b) => b.index === index);
@@ -164,8 +176,9 @@ function deviceTargets(d: Device, kind: 'device' | 'buffer' | 'debug', bufferInd
 
 function listDevices(ctx: Context, kind: Exclude<Kind, 'context'>, print: (line: string) => void): void {
   for (const d of ctx.allDevices) {
-    const count = kind === 'channel' ? `${d.channels.length} channels`
+    const count = kind === 'channel' || kind === 'channel-event' ? `${d.channels.length} channels`
       : kind === 'device' ? `${d.attrs.size} device attributes`
+        : kind === 'device-event' ? `${d.eventAttrs.size} event attributes`
         : kind === 'debug' ? `${d.debugAttrs.size} debug attributes`
           : `${d.buffers.length} buffers, ${d.buffers[0]?.attrs.size ?? 0} buffer attributes`;
     print(`${d.id}${d.name === undefined ? '' : `: ${d.name}`}, ${count}`);
