@@ -104,7 +104,7 @@ test('iio serve prints a guide with this context\'s device and its own URI (what
   const uri = /clients: -u (ip:127\.0\.0\.1:\d+)\n/.exec(out)?.[1];
   assert.ok(uri !== undefined, out);
   assert.ok(out.includes(`  iio_info -u ${uri} `), out);
-  assert.ok(out.includes(`  iio read -u ${uri} iiojs-adc4 voltage0 -s 8 --format csv\n`), out);
+  assert.ok(out.includes(`  npx iio read -u ${uri} iiojs-adc4 voltage0 -s 8 --format csv\n`), out);
   assert.ok(out.includes(`  iio_readdev -u ${uri} -b 4096 -s 4096 iiojs-adc4 |`), out);
   assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0);
 });

@@ -50,11 +50,11 @@ function guide(ctx: Context, uri: string): string {
   const lines = [
     'Try, from another terminal:',
     `  iio_info -u ${uri}                       libiio's tools see every device`,
-    `  iio info -u ${uri}                       ours, through the ip: client`,
+    `  npx iio info -u ${uri}                   ours, through the ip: client`,
   ];
   if (capture !== undefined) {
     const channel = capture.buffers.find((b) => !b.output)!.channels[0]!;
-    lines.push(`  iio read -u ${uri} ${capture.name ?? capture.id} ${channel.id} -s 8 --format csv`);
+    lines.push(`  npx iio read -u ${uri} ${capture.name ?? capture.id} ${channel.id} -s 8 --format csv`);
     lines.push(`  iio_readdev -u ${uri} -b 4096 -s 4096 ${capture.name ?? capture.id} | od -A d -t d2 | head`);
   }
   lines.push('Ctrl-C stops the server.', '');
