@@ -6,13 +6,13 @@
 //     completes blocks without touching memory (goal: median under 10 µs).
 // Prints JSON.
 import {
-  DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, DMA_HEAP_IOCTL_ALLOC,
-  dmaBufSyncStruct, dmaHeapAllocationDataStruct, F_GETFL, F_SETFL, IIO_BUFFER_DMABUF_ATTACH_IOCTL,
-  IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, IIO_BUFFER_GET_FD_IOCTL, iioDmabufStruct, O_CLOEXEC, O_NONBLOCK,
-  O_RDWR, POLLOUT,
+  DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, dmaBufSyncStruct, F_GETFL, F_SETFL,
+  IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, iioDmabufStruct, O_NONBLOCK, POLLOUT,
 } from '../src/abi/index.js';
 import type { Scenario } from '../src/kernel/sim/scenario-types.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
+import { allocateDmabuf } from '../src/backends/local/dmabuf-alloc.js';
+import { BENCH_ADC_SYSFS, benchBufferFd } from './bench-adc.js';
 import { machine, summarize, sig, spreadOf, type Row } from './stats.js';
 
 const BLOCK = 1 << 20;
@@ -51,25 +51,13 @@ interface Capture {
 async function openCapture(dmaMode: 'pattern' | 'null'): Promise<Capture> {
   const kernel = new SimKernel({ scenario, timeMode: 'fast' });
   kernel.iio.device('bench-adc').buffer(0).dmaMode = dmaMode;
-  const sysfs = '/sys/bus/iio/devices/iio:device0';
-  for (let i = 0; i < 4; i++) await kernel.writeText(`${sysfs}/buffer0/in_voltage${i}_en`, '1');
-  const devfd = await kernel.open('/dev/iio:device0', O_RDWR);
-  const index = Int32Array.of(0);
-  kernel.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, index);
-  kernel.close(devfd);
-  const bufferFd = index[0]!;
+  const bufferFd = await benchBufferFd(kernel);
   kernel.fcntl(bufferFd, F_SETFL, kernel.fcntl(bufferFd, F_GETFL) | O_NONBLOCK);
-  const heap = await kernel.open('/dev/dma_heap/system', O_RDWR);
   const dmabufs: number[] = [];
-  for (let i = 0; i < IN_FLIGHT; i++) {
-    const alloc = dmaHeapAllocationDataStruct.encode({ len: BLOCK, fdFlags: O_RDWR | O_CLOEXEC });
-    kernel.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, alloc);
-    dmabufs.push(dmaHeapAllocationDataStruct.decode(alloc).fd);
-  }
-  kernel.close(heap);
+  for (let i = 0; i < IN_FLIGHT; i++) dmabufs.push((await allocateDmabuf(kernel, BLOCK)).fd);
   for (const fd of dmabufs) kernel.ioctl(bufferFd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, Int32Array.of(fd));
   for (const fd of dmabufs) enqueue(kernel, bufferFd, fd);
-  await kernel.writeText(`${sysfs}/buffer0/enable`, '1');
+  await kernel.writeText(`${BENCH_ADC_SYSFS}/buffer0/enable`, '1');
   return { kernel, bufferFd, dmabufs };
 }
 
@@ -98,7 +86,7 @@ async function runBlocks(capture: Capture, blocks: number, touch: (block: Uint8A
 }
 
 async function closeCapture({ kernel, bufferFd, dmabufs }: Capture): Promise<void> {
-  await kernel.writeText('/sys/bus/iio/devices/iio:device0/buffer0/enable', '0');
+  await kernel.writeText(`${BENCH_ADC_SYSFS}/buffer0/enable`, '0');
   kernel.close(bufferFd);
   dmabufs.forEach((fd) => kernel.close(fd));
 }

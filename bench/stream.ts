@@ -7,12 +7,12 @@
 //  3. CPU seconds per GB captured, DMABUF vs file I/O (process.cpuUsage; the sim's DMA memcpy is
 //     in both, file I/O adds the read() copy).
 // Prints JSON.
-import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, dmaBufSyncStruct, IIO_BUFFER_GET_FD_IOCTL, O_RDWR } from '../src/abi/index.js';
+import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, dmaBufSyncStruct } from '../src/abi/index.js';
 import { LocalBackend } from '../src/backends/local/backend.js';
 import { allocateDmabuf } from '../src/backends/local/dmabuf-alloc.js';
 import { DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
 import { Context } from '../src/core/context.js';
-import { benchAdcScenario } from './bench-adc.js';
+import { BENCH_ADC_SYSFS, benchAdcScenario, benchBufferFd } from './bench-adc.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { machine, sig, type Row } from './stats.js';
 
@@ -89,18 +89,12 @@ async function streamLoop(mode: 'dmabuf' | 'fileio', blocks = LOOP_BLOCKS): Prom
 async function queueLoop(): Promise<{ medianUs: number; p99Us: number }> {
   const sim = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
   sim.iio.device('bench-adc').buffer(0).dmaMode = 'null';
-  const sys = '/sys/bus/iio/devices/iio:device0';
-  for (let i = 0; i < 4; i++) await sim.writeText(`${sys}/buffer0/in_voltage${i}_en`, '1');
-  const devfd = await sim.open('/dev/iio:device0', O_RDWR);
-  const arg = Int32Array.of(0);
-  sim.ioctl(devfd, IIO_BUFFER_GET_FD_IOCTL, arg);
-  sim.close(devfd);
-  const q = new DmabufQueue(sim, arg[0]!, sys, 'bench');
+  const q = new DmabufQueue(sim, await benchBufferFd(sim), BENCH_ADC_SYSFS, 'bench');
   const bufs = [];
   for (let i = 0; i < BLOCKS; i++) bufs.push(await allocateDmabuf(sim, SCANS * 8));
   q.attach(bufs);
   for (const b of bufs) q.enqueue(b);
-  await sim.writeText(`${sys}/buffer0/enable`, '1');
+  await sim.writeText(`${BENCH_ADC_SYSFS}/buffer0/enable`, '1');
   const start = dmaBufSyncStruct.encode({ flags: DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ });
   const end = dmaBufSyncStruct.encode({ flags: DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ });
   const ns: number[] = [];
@@ -119,7 +113,7 @@ async function queueLoop(): Promise<{ medianUs: number; p99Us: number }> {
     if (n >= 1000) ns.push(Number(now - t));
     t = now;
   }
-  await sim.writeText(`${sys}/buffer0/enable`, '0');
+  await sim.writeText(`${BENCH_ADC_SYSFS}/buffer0/enable`, '0');
   return percentiles(ns);
 }
 
