@@ -49,7 +49,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     this.layout = layout;
     this.blockSize = blockSize;
     this.#settings = settings;
-    this.blocks = Object.freeze(handle.blocks.map((_, i) => new StreamBlock(handle, i, layout, buffer.output, settings.cpuAccess, (b) => this.#order.push(b))));
+    this.blocks = Object.freeze(handle.blocks.map((_, i) => new StreamBlock(handle, i, layout, buffer.output, settings.cpuAccess, (b) => this.#queued(b))));
     exitHook.add(this.#handle);
   }
 
@@ -161,6 +161,20 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
 
   toString(): string {
     return `${this.buffer.toString()} (${this.mode})`;
+  }
+
+  /**
+   * Records that `block` went to the hardware. Only the capture iterator takes entries out, so
+   * entries of blocks no longer queued (playback, blocks dequeued by hand) are dropped once
+   * there are more entries than blocks: at most that many can be queued.
+   */
+  #queued(block: StreamBlock): void {
+    if (this.#order.length >= this.blocks.length) {
+      const still = this.#order.filter((b) => b.queued);
+      this.#order.length = 0;
+      this.#order.push(...still);
+    }
+    this.#order.push(block);
   }
 
   /** The oldest block still with the hardware (blocks dequeued by hand drop out). */
