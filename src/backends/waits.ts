@@ -63,3 +63,9 @@ export async function bounded<T>(p: Promise<T>, options: { timeoutMs?: number; s
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/** A backend time limit (setTimeout, the timeoutMs option): ms ≥ 0, 0 for none. */
+export function checkTimeout(ms: number): number {
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`timeout must be a non-negative number of ms, got ${ms}`);
+  return ms;
+}

@@ -11,6 +11,7 @@ import { UnsupportedError, closedError, deviceLabel, withContext } from '../erro
 import { describeLocal, describeRef, refKey, type AttrFile, type LocalDescription, type LocalDevice, type LocalRoots } from './describe.js';
 import { trimNewline } from './sysfs.js';
 import { KeyedLock, checkU32, parseRegisterValue } from '../registers.js';
+import { checkTimeout } from '../waits.js';
 
 export interface LocalBackendOptions {
   /** The `uri` context attribute (default `local:` on the real kernel, `sim:` on the sim). */
@@ -181,8 +182,7 @@ export class LocalBackend implements Backend {
   }
 
   setTimeout(ms: number): void {
-    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`timeout must be a non-negative number of ms, got ${ms}`);
-    this.#timeoutMs = ms;
+    this.#timeoutMs = checkTimeout(ms);
   }
 
   async close(): Promise<void> {

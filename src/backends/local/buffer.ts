@@ -10,12 +10,11 @@ import {
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import type { BlockHandle, BufferHandle, DmabufSupport, OpenBufferOptions, TransferMode, WaitBlockOptions } from '../backend.js';
-import { UnsupportedError, withContext } from '../errors.js';
+import { UnsupportedError, closedError, withContext } from '../errors.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from './dmabuf-alloc.js';
 import { DmabufNotSupportedError, DmabufQueue } from './dmabuf-queue.js';
 import { FileIo } from './fileio.js';
 import { bounded, withResolvers, type Resolvers } from '../waits.js';
-import { trimNewline } from './sysfs.js';
 
 /** What the backend knows about the buffer's files. */
 export interface LocalBufferFiles {
@@ -111,7 +110,7 @@ async function configure(port: KernelPort, files: LocalBufferFiles, name: string
   for (const [p, path] of files.scanEnable) await write(path, wanted.has(p) ? '1' : '0');
   const effective: number[] = [];
   for (const [p, path] of files.scanEnable) {
-    if (trimNewline(await port.readText(path)).trim() === '1') effective.push(p);
+    if ((await port.readText(path)).trim() === '1') effective.push(p);
   }
   return effective.sort((a, b) => a - b);
 }
@@ -320,11 +319,7 @@ class LocalBuffer implements BufferHandle {
   }
 
   #check(): void {
-    if (this.#closed || this.#closing !== undefined) {
-      const error = new Error(`${this.name} is closed`) as Error & { code: string };
-      error.code = 'ERR_IIOJS_CLOSED';
-      throw error;
-    }
+    if (this.#closed || this.#closing !== undefined) throw closedError(this.name);
   }
 }
 

@@ -2,7 +2,7 @@
 // brackets (`ip:[::1]:30431`); a bare IPv6 literal without a port is accepted too, as libiio
 // does. An empty host would need DNS-SD discovery, which iiojs does not do.
 
-export const IIOD_PORT = 30431;
+import { IIOD_PORT } from '../../iiod/port.js';
 
 export interface IiodAddress {
   host: string;

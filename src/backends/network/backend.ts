@@ -11,6 +11,7 @@ import type {
 } from '../backend.js';
 import { UnsupportedError, attrLabel, closedError, deviceLabel } from '../errors.js';
 import { KeyedLock, checkU32, parseRegisterValue } from '../registers.js';
+import { checkTimeout } from '../waits.js';
 import { parseIpUri, type IiodAddress } from './address.js';
 import { NetworkBuffer } from './buffer.js';
 import { ATTR_VALUE_LIMIT, NAME_LIMIT, XML_LIMIT, attrBytes, attrPath, attrText, readPayload, token } from './commands.js';
@@ -284,9 +285,4 @@ export class NetworkBackend implements Backend {
     return { kind: 'debug', device, name: 'direct_reg_access' };
   }
 
-}
-
-function checkTimeout(ms: number): number {
-  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`timeout must be a non-negative number of ms, got ${ms}`);
-  return ms;
 }

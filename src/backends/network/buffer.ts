@@ -4,7 +4,7 @@
 // from the block's plain memory. Disabling with a transfer on the wire, or closing, shuts the
 // socket down (the only way to stop a READBUF); an idle buffer says `CLOSE` and `EXIT`.
 import { errnoOf, systemError } from '../../kernel/errors.js';
-import { formatMask, parseMask } from '../../iiod/mask.js';
+import { formatMask, maskLength, parseMask } from '../../iiod/mask.js';
 import type { BlockHandle, BufferHandle, OpOptions, WaitBlockOptions } from '../backend.js';
 import { UnsupportedError, closedError } from '../errors.js';
 import { bounded, withResolvers, type Resolvers } from '../waits.js';
@@ -236,7 +236,7 @@ export class NetworkBuffer implements BufferHandle {
       if (count === 0) break;
       if (count > want - got) throw wire.malformed(`a chunk of ${count} bytes, ${want - got} were left to read`);
       if (sentMask === undefined) {
-        const text = await wire.readLine(8 * Math.ceil(this.#spec.channelCount / 32) + 2);
+        const text = await wire.readLine(maskLength(this.#spec.channelCount) + 2);
         try {
           sentMask = parseMask(text.trim(), this.#spec.channelCount);
         } catch (e) {

@@ -38,8 +38,6 @@ export interface Wire {
   readLine(limit: number): Promise<string>;
   /** Reads exactly target.length bytes into `target`. */
   readInto(target: Uint8Array): Promise<void>;
-  /** Reads and drops `count` bytes. */
-  skip(count: number): Promise<void>;
   /** A malformed-reply error (EPROTO) for this command. */
   malformed(detail: string): SystemError;
   /**
@@ -261,7 +259,6 @@ export class IiodConnection {
       },
       readLine,
       readInto: (target) => reader.into(target),
-      skip: (count) => reader.skip(count),
       malformed,
       remote: (errno, detail) => {
         const error = systemError(errno, command, label, detail === undefined ? what : `${detail} (${what})`);

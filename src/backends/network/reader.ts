@@ -106,17 +106,6 @@ export class SocketReader {
     }
   }
 
-  /** Reads and drops `count` bytes. */
-  async skip(count: number): Promise<void> {
-    let left = count;
-    while (left > 0) {
-      if (this.#buffered === 0) await this.#next();
-      const n = Math.min(left, this.#chunks[0]?.length ?? 0);
-      this.#consume(n);
-      left -= n;
-    }
-  }
-
   #indexOfNewline(from: number): number {
     let base = 0;
     for (const chunk of this.#chunks) {

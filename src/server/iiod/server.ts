@@ -4,11 +4,11 @@
 // reaches: `local:`, `sim:`, or another server through `ip:`.
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Context } from '../../core/context.js';
+import { IIOD_PORT } from '../../iiod/port.js';
 import { DeviceBuffers } from './device-buffers.js';
 import { Session, type SessionShared } from './session.js';
 
-/** libiio's IIOD_PORT. */
-export const IIOD_PORT = 30431;
+export { IIOD_PORT };
 
 export interface ServeOptions {
   /** TCP port (default 30431; 0 picks a free one). */
