@@ -453,7 +453,7 @@ describe('against a raw peer: framing', () => {
     assert.equal(fake.lines.length, 1);
   });
 
-  test('buffers: OPEN with the wire mask and libiio\'s sample count, READBUF chunks and the mask line, CLOSE then EXIT', async () => {
+  test('buffers: OPEN with the wire mask and libiio\'s sample count, READBUF chunks and the mask line; nothing else on the buffer socket', async () => {
     const block = Buffer.alloc(8 * 4);
     for (let i = 0; i < 16; i++) block.writeUInt16LE(i, 2 * i);
     await using fake = await fakeIiod((line) => {
@@ -474,6 +474,9 @@ describe('against a raw peer: framing', () => {
     const bufferLines = fake.lines[1]!;
     assert.equal(bufferLines[0], 'TIMEOUT 2500');
     assert.equal(bufferLines[1], 'OPEN iio:device0 8 00000003');
+    // Closing with a READBUF still on the wire shuts the socket down (libiio's cancel) rather
+    // than sending CLOSE and EXIT, so those may or may not follow.
+    assert.ok(bufferLines.length > 2, `at least one READBUF: ${bufferLines.join('|')}`);
     assert.ok(bufferLines.slice(2).every((l) => l === 'READBUF iio:device0 32' || l.startsWith('CLOSE') || l === 'EXIT'), bufferLines.join('|'));
   });
 
