@@ -3,6 +3,7 @@
 // trailing newline, counted in the length (`1000` → `5\n1000\0\n`). "Read all" and "write all"
 // carry every attribute of a target in XML order, each as a 4-byte big-endian signed length
 // (or -errno) followed by the value padded to a multiple of 4 bytes.
+import { roundUp } from '../../format/scan-layout.js';
 
 /** The reply to READ of one attribute. */
 export function valueReply(text: string): Buffer {
@@ -24,7 +25,7 @@ export function encodeAll(entries: ReadonlyArray<string | number>): Buffer {
     }
     const value = Buffer.from(`${entry}\0`, 'utf8');
     head.writeInt32BE(value.length);
-    parts.push(head, value, Buffer.alloc(pad4(value.length) - value.length));
+    parts.push(head, value, Buffer.alloc(roundUp(value.length, 4) - value.length));
   }
   return Buffer.concat(parts);
 }
@@ -53,7 +54,7 @@ export function decodeAll(payload: Buffer, count: number): Array<string | undefi
     }
     if (at + length > payload.length) throw new RangeError(`write-all value ${i} (${length} bytes) runs past the payload`);
     values.push(valueText(payload.subarray(at, at + length)));
-    at += pad4(length);
+    at += roundUp(length, 4);
   }
   if (at < payload.length) throw new RangeError(`write-all payload has ${payload.length - at} bytes after its ${count} attributes`);
   return values;
@@ -64,8 +65,4 @@ export function valueText(bytes: Buffer): string {
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0) end--;
   return bytes.toString('utf8', 0, end);
-}
-
-function pad4(n: number): number {
-  return (n + 3) & ~3;
 }

@@ -9,7 +9,7 @@ import { neg, wireErrno } from './errno.js';
 import type { AttrTarget } from './parser.js';
 
 /** The attributes `target` names on `device`, in XML order; a negative errno if there is no such target. */
-export function targetAttrs(device: Device, target: AttrTarget): ReadonlyMap<string, Attr> | number {
+function targetAttrs(device: Device, target: AttrTarget): ReadonlyMap<string, Attr> | number {
   switch (target.kind) {
     case 'device':
       return device.attrs;

@@ -94,8 +94,9 @@ export class CaptureShare {
   async read(member: CaptureMember, bytes: number, send: Send, timeoutMs: number): Promise<void> {
     if (!this.#members.has(member)) throw new Error('READBUF from a client that left the share');
     try {
-      // A stream that failed was dropped: open it again for this request.
-      await this.#serial(() => this.#reconfigure());
+      // A stream that failed was dropped: open it again for this request. (Joins and leaves
+      // keep a running stream in step with the members, so otherwise there is nothing to do.)
+      if (this.#run === undefined) await this.#serial(() => this.#reconfigure());
     } catch (e) {
       await send([`${wireErrno(e)}\n`]);
       return;
