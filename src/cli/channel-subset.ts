@@ -4,7 +4,8 @@
 // do. The others are dropped on capture and played as zeros.
 import type { BufferStream } from '../core/buffer-stream.js';
 import type { Channel } from '../core/channel.js';
-import { BlockLayout } from '../samples/block-layout.js';
+import { layoutOf } from '../core/buffer.js';
+import type { BlockLayout } from '../samples/block-layout.js';
 import type { SampleArray } from '../samples/kinds.js';
 
 export class ChannelSubset {
@@ -12,7 +13,7 @@ export class ChannelSubset {
   readonly layout: BlockLayout;
 
   private constructor(private readonly stream: BufferStream, readonly channels: readonly Channel[]) {
-    this.layout = new BlockLayout(channels.map((c) => ({ id: c.id, ...c.scanElement! })));
+    this.layout = layoutOf(channels);
   }
 
   /** The subset of `keys` (channel keys), or undefined when the stream carries just those. */

@@ -147,7 +147,8 @@ export class IioBuffer {
   }
 }
 
-function layoutOf(channels: readonly Channel[]): BlockLayout {
+/** The block layout of scan elements `channels`, in their order. */
+export function layoutOf(channels: readonly Channel[]): BlockLayout {
   return new BlockLayout(channels.map((c) => {
     const scan = c.scanElement!;
     return { id: c.id, index: scan.index, type: scan.type, timestamp: scan.timestamp === true };
