@@ -14,7 +14,7 @@ import { LocalBackend } from '../src/backends/local/backend.js';
 import { Context } from '../src/core/context.js';
 import { CONTEXT_DTD } from '../src/core/xml.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
-import { IIOJS_VERSION } from '../src/version.js';
+import { IIOJS_VERSION, IIOJS_VERSION_TEXT } from '../src/version.js';
 import { childElements, parseXml, summarizeXml } from './support/library.js';
 import { LIBIIO_GENXML } from './support/libiio-recording.js';
 import { probeScenario } from './support/probe-scenario.js';
@@ -45,7 +45,7 @@ describe('structure (iiod-protocol.md §4c)', () => {
   test('the library version is the package\'s', async () => {
     const { readFileSync } = await import('node:fs');
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    assert.equal(`${IIOJS_VERSION.major}.${IIOJS_VERSION.minor}.${IIOJS_VERSION.patch}`, pkg.version);
+    assert.equal(IIOJS_VERSION_TEXT, pkg.version);
     assert.equal(IIOJS_VERSION.git, `v${pkg.version}`);
   });
 

@@ -4,7 +4,7 @@ import type { IioBuffer } from '../core/buffer.js';
 import type { Channel } from '../core/channel.js';
 import type { Device } from '../core/device.js';
 import { xmlScanFormat } from '../core/xml.js';
-import { IIOJS_VERSION } from '../version.js';
+import { IIOJS_VERSION_TEXT } from '../version.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, openFromArgs, parseCommand } from './args.js';
 import type { CliEnv } from './env.js';
 
@@ -37,7 +37,7 @@ export async function info(args: string[], env: CliEnv): Promise<number> {
   const read = values['no-read'] !== true;
   const out: string[] = [];
   if (positionals.length === 0) {
-    out.push(`iiojs ${IIOJS_VERSION.major}.${IIOJS_VERSION.minor}.${IIOJS_VERSION.patch}`);
+    out.push(`iiojs ${IIOJS_VERSION_TEXT}`);
     out.push(`Backend: ${ctx.name} ${ctx.version.major}.${ctx.version.minor} (git ${ctx.version.git}): ${ctx.description}`);
     out.push(`URI: ${ctx.uri}`);
     out.push(`Context attributes (${ctx.attrs.size}):`);

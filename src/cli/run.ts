@@ -1,7 +1,7 @@
 // The `iio` dispatcher: one module per subcommand, `--help` for each, and the exit status —
 // 0 done, 1 failed (one line on stderr naming what), 2 a command line it cannot run, 128 + n
 // stopped by signal n (130: Ctrl-C), 141 stdout's reader went away.
-import { readFileSync } from 'node:fs';
+import { IIOJS_VERSION_TEXT } from '../version.js';
 import { UsageError } from './args.js';
 import { attr, attrHelp } from './attr.js';
 import { bench, benchHelp } from './bench.js';
@@ -39,11 +39,6 @@ function usage(): string {
     "local: (this machine, the default), sim: (simulated devices) or sim:<scenario.json>.\n";
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** Runs `iio <argv>` and resolves with its exit status; errors are reported on env.stderr. */
 export async function runIio(argv: readonly string[], env: CliEnv): Promise<number> {
   const [name, ...args] = argv;
@@ -52,7 +47,7 @@ export async function runIio(argv: readonly string[], env: CliEnv): Promise<numb
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
-    env.stdout.write(`iiojs ${version()}\n`);
+    env.stdout.write(`iiojs ${IIOJS_VERSION_TEXT}\n`);
     return 0;
   }
   const command = commands[name];
