@@ -107,9 +107,9 @@ export function operands(positionals: readonly string[], min: number, max: numbe
 
 /** Opens the context of -u, with -T applied. */
 export async function openFromArgs(values: { uri?: string; timeout?: string }, env: CliEnv): Promise<Context> {
-  const timeout = values.timeout === undefined ? 0 : integerArg(values.timeout, '-T/--timeout (ms)');
+  const timeout = timeoutMs(values);
   const ctx = await env.openContext(values.uri ?? 'local:');
-  if (timeout > 0) ctx.setTimeout(timeout);
+  if (timeout !== undefined) ctx.setTimeout(timeout);
   return ctx;
 }
 
