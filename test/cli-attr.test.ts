@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { openContext } from '../src/open.js';
-import { iio, probeUri, ScenarioFiles } from './support/cli.js';
+import { iio, oneLineError, probeUri, ScenarioFiles } from './support/cli.js';
 
 const files = new ScenarioFiles();
 after(() => files.cleanup());
@@ -95,11 +95,7 @@ const bad: Array<[string, string[], number, RegExp]> = [
 ];
 for (const [what, args, status, message] of bad) {
   test(`bad input, ${what}: exit ${status} with one line on stderr`, () => {
-    const run = attr(...args);
-    assert.equal(run.status, status, run.stderr);
-    assert.match(run.stderr.trimEnd(), message);
-    assert.equal(run.stderr.split('\n').length, 2, run.stderr);
-    assert.equal(run.stdout.length, 0);
+    oneLineError(attr(...args), status, message);
   });
 }
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { exited, iio, IIO_BIN, probeUri, ScenarioFiles, session, spawnIio, u16le } from './support/cli.js';
+import { exited, iio, IIO_BIN, oneLineError, probeUri, ScenarioFiles, session, spawnIio, u16le } from './support/cli.js';
 
 const files = new ScenarioFiles();
 after(() => files.cleanup());
@@ -123,11 +123,7 @@ describe('bad input', () => {
   ];
   for (const [what, args, status, message] of cases) {
     test(`${what}: exit ${status}, one line on stderr, nothing on stdout`, () => {
-      const run = iio(args);
-      assert.equal(run.status, status, run.stderr);
-      assert.match(run.stderr.trimEnd(), message);
-      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
-      assert.equal(run.stdout.length, 0);
+      oneLineError(iio(args), status, message);
     });
   }
 

@@ -3,18 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { openContext } from '../src/open.js';
-import { iio, probeUri, ScenarioFiles, session } from './support/cli.js';
+import { iio, oneLineError, probeUri, ScenarioFiles, session } from './support/cli.js';
 
 const files = new ScenarioFiles();
 after(() => files.cleanup());
 const PROBE = probeUri(files);
-
-function oneLineError(run: ReturnType<typeof iio>, status: number, message: RegExp): void {
-  assert.equal(run.status, status, run.stderr);
-  assert.match(run.stderr.trimEnd(), message);
-  assert.equal(run.stderr.split('\n').length, 2, run.stderr);
-  assert.equal(run.stdout.length, 0);
-}
 
 test('reg: a register in hex, as the library reads it', async () => {
   await using ctx = await openContext('sim:');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { DeviceSpec } from '../src/kernel/sim/scenario-types.js';
-import { exited, iio, ScenarioFiles, session, spawnIio } from './support/cli.js';
+import { exited, iio, oneLineError, ScenarioFiles, session, spawnIio } from './support/cli.js';
 
 const files = new ScenarioFiles();
 after(() => files.cleanup());
@@ -119,10 +119,7 @@ const bad: Array<[string, string[], Buffer, number, RegExp]> = [
 ];
 for (const [what, args, input, status, message] of bad) {
   test(`bad input, ${what}: exit ${status} with one line on stderr`, () => {
-    const run = iio(['write', '-u', 'sim:', ...args], input);
-    assert.equal(run.status, status, run.stderr);
-    assert.match(run.stderr.trimEnd(), message);
-    assert.equal(run.stderr.split('\n').length, 2, run.stderr);
+    oneLineError(iio(['write', '-u', 'sim:', ...args], input), status, message);
   });
 }
 

@@ -1,4 +1,5 @@
 // Running the real `iio` binary as a subprocess, and scenario files for it to boot.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,4 +95,12 @@ export function parseTree(text: string): InfoNode[] {
     stack.push({ depth, node });
   }
   return root.children;
+}
+
+/** A failed run as iio must fail: exit `status`, one line on stderr matching `message`, nothing on stdout. */
+export function oneLineError(run: Run, status: number, message: RegExp): void {
+  assert.equal(run.status, status, run.stderr);
+  assert.match(run.stderr.trimEnd(), message);
+  assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+  assert.equal(run.stdout.length, 0);
 }
