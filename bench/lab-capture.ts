@@ -10,7 +10,7 @@
 // `--calibrate`, on the host: their ratio is what emulation costs JavaScript.
 // Prints one line `IIOJS-BENCH <json>` (the guest's console carries other lines too).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openContext } from '../src/open.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
@@ -18,6 +18,7 @@ import { LocalBackend } from '../src/backends/local/backend.js';
 import { Context } from '../src/core/context.js';
 import { LinuxKernel } from '../src/kernel/linux/index.js';
 import { resetLinuxLab } from '../test/support/linux-lab.js';
+import { VADC } from '../test/support/probe-scenario.js';
 import { machine, sig, spreadOf, summarize, type Row, type Summary } from './stats.js';
 
 const RUN_MS = 2000;
@@ -34,15 +35,8 @@ interface Run {
   cpuSeconds: number;
 }
 
-function vadc(): { sys: string; node: string } {
-  const entry = readdirSync('/sys/bus/iio/devices').find((e) =>
-    e.startsWith('iio:device') && readFileSync(`/sys/bus/iio/devices/${e}/name`, 'utf8').trim() === 'vadc-dma');
-  if (entry === undefined) throw new Error('vadc-dma is not there: is the lab module loaded?');
-  return { sys: `/sys/bus/iio/devices/${entry}`, node: `/dev/${entry}` };
-}
-
 function runC(blockBytes: number, variant: 'plain' | 'checked'): Run {
-  const { sys, node } = vadc();
+  const { sys, dev: node } = VADC; // resetLinuxLab makes the probe's devices, in its numbering
   for (const ch of ['in_voltage0_en', 'in_voltage1_en']) writeFileSync(`${sys}/buffer0/${ch}`, '1');
   const out = execFileSync(binary, [sys, node, String(blockBytes), String(BLOCKS), String(RUN_MS), variant], { encoding: 'utf8' });
   return JSON.parse(out) as Run;

@@ -119,12 +119,10 @@ const capture = await openCapture('null');
 await runBlocks(capture, 1000, checkOne); // warm-up
 const cycles = await runBlocks(capture, CYCLE_BLOCKS, checkOne);
 await closeCapture(capture);
-const cyclesUs = cycles.map((ns) => ns / 1000);
-const sorted = [...cyclesUs].sort((a, b) => a - b);
+const cycle = summarize(cycles.map((ns) => ns / 1000));
 
 const sim = summarize(simGBps);
 const memcpy = summarize(memcpyGBps);
-const cycle = { median: sorted[Math.floor(sorted.length / 2)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! };
 const rows: Row[] = [
   { figure: 'sim capture, fast mode, 1 MiB DMABUF blocks', value: sig(sim.median), unit: 'GB/s', spread: spreadOf(sim),
     baseline: { name: 'memcpy of the same bytes', value: sig(memcpy.median), unit: 'GB/s' },
@@ -151,9 +149,9 @@ process.stdout.write(
       nullDmaCycle: {
         unit: 'µs per block (poll → SYNC START/END → ENQUEUE, fence signalled by the null DMA)',
         blocks: CYCLE_BLOCKS,
-        median: sorted[Math.floor(sorted.length / 2)],
-        p99: sorted[Math.floor(sorted.length * 0.99)],
-        p10: sorted[Math.floor(sorted.length * 0.1)],
+        median: cycle.median,
+        p99: cycle.p99,
+        p10: cycle.p10,
         goal: 'median < 10',
       },
       sink,

@@ -7,13 +7,14 @@ export interface Summary {
   median: number;
   p10: number;
   p90: number;
+  p99: number;
   runs: number;
 }
 
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p10: at(0.1), p90: at(0.9), runs: sorted.length };
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9), p99: at(0.99), runs: sorted.length };
 }
 
 export function machine(): { cores: number; cpu: string; node: string; arch: string } {

@@ -14,7 +14,7 @@ import { DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
 import { Context } from '../src/core/context.js';
 import { BENCH_ADC_SYSFS, benchAdcScenario, benchBufferFd } from './bench-adc.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
-import { machine, sig, type Row } from './stats.js';
+import { machine, sig, summarize, type Row } from './stats.js';
 
 const SCANS = 4096; // 4 × s16: 32 KiB blocks
 const BLOCKS = 4;
@@ -23,9 +23,8 @@ const GB_SCANS = [4096, 131072]; // 32 KiB and 1 MiB blocks
 const GB_BYTES = 256 << 20; // per mode and block size
 
 function percentiles(ns: number[]): { medianUs: number; p99Us: number } {
-  const s = [...ns].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]! / 1000;
-  return { medianUs: at(0.5), p99Us: at(0.99) };
+  const s = summarize(ns);
+  return { medianUs: s.median / 1000, p99Us: s.p99 / 1000 };
 }
 
 async function boot(dmaMode: 'null' | 'pattern'): Promise<{ ctx: Context; sim: SimKernel }> {
