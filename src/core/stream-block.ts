@@ -17,6 +17,8 @@ export type DequeueOptions = WaitBlockOptions;
 export class StreamBlock {
   readonly index: number;
   #bytesUsed = 0;
+  /** data[0, bytesUsed), made once per transfer: the sample views cache themselves on it. */
+  #bytes: Uint8Array | undefined;
   #cpu: 'read' | 'write' | undefined;
   readonly #handle: BufferHandle;
   readonly #layout: BlockLayout;
@@ -43,7 +45,7 @@ export class StreamBlock {
 
   /** The bytes that hold data: what the hardware filled, or what was enqueued for playback. */
   get bytes(): Uint8Array {
-    return this.data.subarray(0, this.#bytesUsed);
+    return this.#bytes ??= this.data.subarray(0, this.#bytesUsed);
   }
 
   get bytesUsed(): number {
@@ -74,13 +76,13 @@ export class StreamBlock {
   async enqueue(bytesUsed = this.data.length, options: EnqueueOptions = {}): Promise<void> {
     this.#end();
     await this.#handle.enqueue(this.index, bytesUsed, options.cyclic === true);
-    this.#bytesUsed = bytesUsed;
+    this.#used(bytesUsed);
     this.#onEnqueue(this);
   }
 
   /** Waits until the hardware is done with the block; transfer errors reject here. */
   async dequeue(options: DequeueOptions = {}): Promise<void> {
-    this.#bytesUsed = await this.#handle.dequeue(this.index, options);
+    this.#used(await this.#handle.dequeue(this.index, options));
     this.#begin();
   }
 
@@ -105,5 +107,10 @@ export class StreamBlock {
     const access = this.#cpu;
     this.#cpu = undefined;
     this.#handle.cpuAccess(this.index, 'end', access);
+  }
+
+  #used(bytes: number): void {
+    this.#bytesUsed = bytes;
+    this.#bytes = undefined;
   }
 }
