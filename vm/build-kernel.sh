@@ -18,11 +18,14 @@ if ((${#missing[@]})); then
 fi
 
 # The newest linux-source-6.N package with N >= 12 that the archive has.
-pkg="$(apt-cache search --names-only '^linux-source-6\.[0-9]+$' | awk '{print $1}' |
-  awk -F. '$2 >= 12' | sort -t. -k2,2n | tail -1)"
+newest_source() {
+  apt-cache search --names-only '^linux-source-6\.[0-9]+$' | awk '{print $1}' |
+    awk -F. '$2 >= 12' | sort -t. -k2,2n | tail -1
+}
+pkg="$(newest_source)"
 if [[ -z "$pkg" ]]; then
   apt-get update -qq >&2
-  pkg="$(apt-cache search --names-only '^linux-source-6\.[0-9]+$' | awk '{print $1}' | awk -F. '$2 >= 12' | sort -t. -k2,2n | tail -1)"
+  pkg="$(newest_source)"
 fi
 [[ -n "$pkg" ]] || { echo "vm: no linux-source-6.x >= 6.12 in the archive" >&2; exit 1; }
 version="$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')"
