@@ -50,3 +50,16 @@ export function errorLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   return `iio: ${message.replace(/\s*\n\s*/g, ' ')}`;
 }
+
+/** Waits for the interrupt; a timer keeps the process alive meanwhile (nothing else may). */
+export function untilInterrupted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const done = (): void => {
+      clearInterval(keepAlive);
+      resolve();
+    };
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -4,7 +4,7 @@
 import type { Context } from '../core/context.js';
 import { IIOD_PORT, serve as serveContext } from '../server/iiod/index.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, operands, parseCommand } from './args.js';
-import type { CliEnv } from './env.js';
+import { untilInterrupted, type CliEnv } from './env.js';
 
 export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--read-only]
 
@@ -40,7 +40,7 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   const uri = `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
   env.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uri}\n`);
   env.stdout.write(guide(ctx, uri));
-  if (!env.interrupt.aborted) await new Promise((resolve) => env.interrupt.addEventListener('abort', resolve, { once: true }));
+  await untilInterrupted(env.interrupt);
   return 0; // stopping is what the user asked for
 }
 

@@ -4,7 +4,7 @@ import type { BufferStream, PlaybackData } from '../core/buffer-stream.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { runBench } from './bench.js';
 import { ChannelSubset } from './channel-subset.js';
-import { stopStatus, type CliEnv } from './env.js';
+import { stopStatus, untilInterrupted, type CliEnv } from './env.js';
 import { Progress } from './progress.js';
 import { openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
 
@@ -140,17 +140,4 @@ async function playCyclic(stream: BufferStream, subset: ChannelSubset | undefine
   await stream.writeCyclic(playback(subset, block.subarray(0, filled)), { signal: env.interrupt });
   if (env.stderr.isTTY === true) env.stderr.write(`${stream.toString()}: repeating ${filled / scanBytes} samples; Ctrl-C stops\n`);
   await untilInterrupted(env.interrupt);
-}
-
-/** Waits for the interrupt; a timer keeps the process alive meanwhile (nothing else may). */
-function untilInterrupted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    const done = (): void => {
-      clearInterval(keepAlive);
-      resolve();
-    };
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
 }
