@@ -8,7 +8,7 @@ export {
   parseScanType,
 } from './scan-type.js';
 export type { Endianness, ScanType } from './scan-type.js';
-export { ScanLayoutError, computeScanLayout, kernelAlign, roundUp } from './scan-layout.js';
+export { ScanLayoutError, compareScanOrder, computeScanLayout, kernelAlign, roundUp } from './scan-layout.js';
 export type {
   ScanElement,
   ScanLayout,

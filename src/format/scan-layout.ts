@@ -169,12 +169,16 @@ function kernelLayout(elements: readonly ScanElement[], sizes: number[], stamp: 
   return { scanBytes, largest, offsets, order, sharedWith: elements.map(() => null) };
 }
 
+/**
+ * libiio's order of scan elements, which is also the channel (mask) order: by index, ties
+ * broken by shift (iiod-protocol.md "Channel numbering and masks").
+ */
+export function compareScanOrder(a: Pick<ScanElement, 'index' | 'type'>, b: Pick<ScanElement, 'index' | 'type'>): number {
+  return a.index - b.index || a.type.shift - b.type.shift;
+}
+
 function libiioLayout(elements: readonly ScanElement[], sizes: number[], warnings: ScanLayoutWarning[]): Placement {
-  // The client re-sorts scan elements by index, ties broken by shift (iiod-protocol.md).
-  const order = elements.map((_e, i) => i).sort((a, b) =>
-    elements[a]!.index - elements[b]!.index ||
-    elements[a]!.type.shift - elements[b]!.type.shift ||
-    a - b);
+  const order = elements.map((_e, i) => i).sort((a, b) => compareScanOrder(elements[a]!, elements[b]!) || a - b);
 
   const offsets = new Array<number>(elements.length).fill(0);
   const sharedWith = elements.map((): number | null => null);

@@ -4,6 +4,7 @@
 // events/, trigger/current_trigger, and <debugfs>/iio/iio:deviceN/. Alongside it, the file
 // behind every attribute, so the backend can answer by name.
 import { parseScanType, type ScanType } from '../../format/scan-type.js';
+import { compareScanOrder } from '../../format/scan-layout.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { IIOJS_VERSION } from '../../version.js';
 import type {
@@ -202,7 +203,7 @@ async function orderChannels(port: KernelPort, channels: ChannelPlan[], device: 
     return { plan, scan: { index, type: parseScanType(typeText, files.type.path) } };
   }));
   return withScan.sort((a, b) => {
-    if (a.scan !== undefined && b.scan !== undefined) return a.scan.index - b.scan.index || a.scan.type.shift - b.scan.type.shift;
+    if (a.scan !== undefined && b.scan !== undefined) return compareScanOrder(a.scan, b.scan);
     if (a.scan !== undefined) return -1;
     if (b.scan !== undefined) return 1;
     return Number(a.plan.output) - Number(b.plan.output) || naturalCompare(a.plan.id, b.plan.id) || naturalCompare(a.plan.extend, b.plan.extend);

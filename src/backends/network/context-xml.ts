@@ -6,6 +6,7 @@
 // (ties by shift), then the others in XML order — whatever order the server sent them in.
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { parseScanType } from '../../format/scan-type.js';
+import { compareScanOrder } from '../../format/scan-layout.js';
 import type {
   AttrDescription, BufferDescription, ChannelDescription, ContextDescription, DeviceDescription,
 } from '../backend.js';
@@ -112,7 +113,7 @@ function channel(el: Element, deviceId: string): ChannelDescription {
 /** Mask order (iiod-protocol.md §4a "Channel numbering and masks"); Array.sort is stable. */
 function sortChannels(channels: ChannelDescription[]): ChannelDescription[] {
   const scans = channels.filter((c) => c.scan !== undefined)
-    .sort((a, b) => a.scan!.index - b.scan!.index || a.scan!.type.shift - b.scan!.type.shift);
+    .sort((a, b) => compareScanOrder(a.scan!, b.scan!));
   return [...scans, ...channels.filter((c) => c.scan === undefined)];
 }
 
