@@ -16,6 +16,8 @@ interface Bench {
   name: string;
   /** What the benchmark needs that is not Node: prepared before it runs. */
   prepare?: () => Promise<void>;
+  /** Rows measured after it, from its report (which it may annotate). */
+  after?: (report: Record<string, unknown>) => Promise<Row[]>;
   command: [string, ...string[]];
   timeoutS: number;
 }
@@ -38,6 +40,7 @@ const BENCHES: Bench[] = [
     },
     command: [`${repo}vm/run-guest.sh`, '--timeout', '900', '--', process.execPath, `${dist}lab-capture.js`],
     timeoutS: 1500,
+    after: async (report) => [await labCalibration(report)],
   },
 ];
 
@@ -128,7 +131,7 @@ for (const bench of selected) {
     await bench.prepare?.();
     const report = parse(await run(bench.command, bench.timeoutS));
     const benchRows = [...(report.rows ?? [])];
-    if (bench.name === 'lab-capture') benchRows.push(await labCalibration(report));
+    benchRows.push(...(await bench.after?.(report) ?? []));
     reports[bench.name] = report;
     rows.push(...benchRows.map((r) => ({ bench: bench.name, ...r })));
   } catch (e) {
