@@ -23,4 +23,4 @@ export { LocalBackend, type LocalBackendOptions } from './backends/local/backend
 export { NetworkBackend, type NetworkBackendOptions } from './backends/network/backend.js';
 export { IIOJS_VERSION } from './version.js';
 // The iiod server: any Context to libiio 0.2x clients over TCP.
-export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions } from './server/iiod/index.js';
+export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions, type ServerLog } from './server/iiod/index.js';

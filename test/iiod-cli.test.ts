@@ -1,10 +1,11 @@
-// `iio serve` as a subprocess: where it listens, serving libiio's tools, read-only mode, and a
-// clean exit 0 on SIGINT and SIGTERM.
+// `iio serve` as a subprocess: where it listens, serving libiio's tools, read-only mode, what it
+// logs, and a clean exit 0 on SIGINT and SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { RawClient } from './support/iiod.js';
 
 const bin = fileURLToPath(new URL('../src/cli/iio.js', import.meta.url));
 
@@ -13,6 +14,8 @@ interface Serving {
   banner: string;
   port: number;
   exited: Promise<{ code: number | null; stderr: string }>;
+  /** Resolves once the server's stderr has a line matching `pattern`; rejects after 10 s. */
+  logged(pattern: RegExp): Promise<void>;
 }
 
 /** Starts `iio serve …` and waits (bounded) for the line saying where it listens. */
@@ -34,7 +37,19 @@ async function startServe(...args: string[]): Promise<Serving> {
     child.on('close', () => reject(new Error(`iio serve exited: ${stderr}`)));
   });
   const port = Number(/ on 127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
-  return { child, banner, port, exited };
+  const logged = (pattern: RegExp): Promise<void> => new Promise((resolve, reject) => {
+    const check = (): boolean => stderr.split('\n').some((l) => pattern.test(l));
+    if (check()) return resolve();
+    const timer = setTimeout(() => reject(new Error(`no log line ${pattern} within 10 s; stderr:\n${stderr}`)), 10_000);
+    const onData = (): void => {
+      if (!check()) return;
+      clearTimeout(timer);
+      child.stderr.off('data', onData);
+      resolve();
+    };
+    child.stderr.on('data', onData);
+  });
+  return { child, banner, port, exited, logged };
 }
 
 function iioAttr(port: number, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -66,7 +81,38 @@ test('iio serve --read-only refuses writes (EACCES) and exits 0 on SIGTERM', asy
   } finally {
     s.child.kill('SIGTERM');
   }
-  assert.deepEqual(await s.exited, { code: 0, stderr: '' });
+  const { code, stderr } = await s.exited;
+  assert.equal(code, 0);
+  // The refusal is logged with its reason, which the client's errno alone does not carry.
+  assert.match(stderr, /^iio serve: 127\.0\.0\.1:\d+: WRITE iio:device0 sampling_frequency \d+: -13: EACCES: permission denied, WRITE: the server is read-only$/m);
+});
+
+test('iio serve -v logs connections, opens and closes; every error answered is logged with its reason, with or without -v', async () => {
+  for (const verbose of [true, false]) {
+    const s = await startServe('-u', 'sim:', '-p', '0', ...(verbose ? ['-v'] : []));
+    try {
+      const c = await RawClient.connect(s.port);
+      assert.equal(await c.command('READBUF iio:device0 16'), -9);
+      c.send('WRITE iio:device0 sampling_frequency 5\r\nfast\0');
+      assert.equal(await c.integer(), -22);
+      assert.equal(await c.command('OPEN iio:device0 256 00000004'), 0);
+      assert.equal(await c.command('CLOSE iio:device0'), 0);
+      c.destroy();
+      await s.logged(/: WRITE iio:device0 sampling_frequency 5: -22: EINVAL: .*sampling_frequency/);
+      await s.logged(/^iio serve: 127\.0\.0\.1:\d+: READBUF iio:device0 16: -9: EBADF: bad file descriptor, READBUF: this client has no input buffer of .*iiojs-adc4.* open$/);
+      if (verbose) {
+        await s.logged(/^iio serve: 127\.0\.0\.1:\d+: connected$/);
+        await s.logged(/^iio serve: 127\.0\.0\.1:\d+: OPEN iio:device0 256 00000004: opened$/);
+        await s.logged(/^iio serve: 127\.0\.0\.1:\d+: CLOSE iio:device0: closed$/);
+        await s.logged(/^iio serve: 127\.0\.0\.1:\d+: disconnected$/);
+      }
+    } finally {
+      s.child.kill('SIGINT');
+    }
+    const { code, stderr } = await s.exited;
+    assert.equal(code, 0);
+    if (!verbose) assert.doesNotMatch(stderr, /connected|opened|closed/, 'without -v: errors only');
+  }
 });
 
 test('iio serve: --help; a bad port is a usage error (exit 2), a busy one a failure (exit 1)', async () => {

@@ -480,7 +480,7 @@ describe('against a raw peer: framing', () => {
     assert.ok(bufferLines.slice(2).every((l) => l === 'READBUF iio:device0 32' || l.startsWith('CLOSE') || l === 'EXIT'), bufferLines.join('|'));
   });
 
-  test('READBUF defences: a chunk beyond what was asked, a bad mask line, another client\'s channels, a refused block', async () => {
+  test('READBUF defences: a chunk beyond what was asked, a bad mask line, data without this buffer\'s channels, a refused block', async () => {
     const replies: Record<string, string | Buffer> = {
       big: '64\n00000003\n',
       mask: '32\nzzzzzzzz\n',
@@ -494,7 +494,7 @@ describe('against a raw peer: framing', () => {
       const check = {
         big: systemFailure('EPROTO', 'READBUF', /a chunk of 64 bytes, 32 were left/),
         mask: systemFailure('EPROTO', 'READBUF', /bad mask line/),
-        other: systemFailure('EBUSY', 'READBUF', /iiod sent channels \[0\], this buffer enabled \[0, 1\]/),
+        other: systemFailure('EPROTO', 'READBUF', /the server sent channels \[0\] for a buffer of channels \[0, 1\]/),
         refused: systemFailure('EBUSY', 'READBUF', /iio:device0\/buffer0/),
       }[what]!;
       await assert.rejects((async () => {

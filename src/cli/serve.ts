@@ -6,16 +6,19 @@ import { IIOD_PORT, serve as serveContext } from '../server/iiod/index.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, operands, parseCommand } from './args.js';
 import { untilInterrupted, type CliEnv } from './env.js';
 
-export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--read-only]
+export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--read-only] [-v]
 
 Serves a context over the iiod network protocol that libiio 0.2x clients speak, until
 interrupted (Ctrl-C or SIGTERM). Only this machine can connect unless --listen says otherwise.
+Every error answered to a client is logged to stderr with its reason (clients see only the
+errno), and so is every client disconnected for not reading its data.
 
 Options:
 ${CONTEXT_HELP}
   --listen <address>      address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)
   -p, --port <port>       TCP port (default ${IIOD_PORT}, libiio's; 0 picks a free one)
   --read-only             refuse attribute writes, trigger changes and output buffers (EACCES)
+  -v, --verbose           also log connections, and buffer opens and closes
 
 Examples:
   iio serve -u sim:                        (then, elsewhere: iio_info -u ip:127.0.0.1)
@@ -28,12 +31,15 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
     listen: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', short: 'p', default: String(IIOD_PORT) },
     'read-only': { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
   });
   operands(positionals, 0, 0, '');
   const port = integerArg(values.port, '-p/--port', 0, 65535);
   await using ctx = await openFromArgs(values, env);
   const readOnly = values['read-only'] === true;
-  await using server = await serveContext(ctx, { host: values.listen, port, readOnly });
+  const line = (text: string): void => void env.stderr.write(`iio serve: ${text}\n`);
+  const log = { info: values.verbose === true ? line : () => undefined, error: line };
+  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, log });
   const { address, family } = server.address();
   const where = family === 'IPv6' ? `[${address}]:${server.port}` : `${address}:${server.port}`;
   const host = address === '0.0.0.0' || address === '::' ? '<this host>' : family === 'IPv6' ? `[${address}]` : address;

@@ -4,6 +4,7 @@
 // through the debug attribute `direct_reg_access`, and each open buffer has a socket of its own
 // (buffer.ts). Every reply is bounded by the timeout (libiio's network default, 5 s), and the
 // server is told half of it (TIMEOUT), so that its own refill gives up first, with a clean reply.
+import type { ScanElement } from '../../format/scan-layout.js';
 import { errnoOf, systemError } from '../../kernel/errors.js';
 import { libiioSampleSize } from '../../iiod/mask.js';
 import type {
@@ -175,18 +176,18 @@ export class NetworkBackend implements Backend {
     if (dev.buffers.find((b) => mask.every((p) => b.channels.includes(p))) !== buffer) {
       throw new UnsupportedError('buffer', label, `iiod's text protocol cannot pick buffer ${index}: an earlier buffer carries the same channels`);
     }
-    const elements = mask.map((p) => {
+    const element = (p: number): ScanElement => {
       const c = dev.channels[p]!;
       return { index: c.scan!.index, type: c.scan!.type, ...(c.type === 'timestamp' ? { timestamp: true } : {}) };
-    });
-    const sampleBytes = libiioSampleSize(elements);
+    };
+    const sampleBytes = libiioSampleSize(mask.map(element));
     if (sampleBytes !== options.scanBytes) {
       throw new UnsupportedError('layout', `${dev.id}/buffer${index}`, `iiod lays out ${sampleBytes}-byte samples (libiio's rule) where this scan takes ${options.scanBytes} bytes (the kernel's rule): enable other channels`);
     }
     if (options.blockBytes % sampleBytes !== 0) throw new RangeError(`${dev.id}/buffer${index}: ${options.blockBytes} bytes is not a whole number of ${sampleBytes}-byte samples`);
     const handle: NetworkBuffer = new NetworkBuffer({
       connection: new IiodConnection(this.address, { onConnect: (wire) => this.#sendTimeout(wire) }),
-      device: dev.id, index, output: buffer.direction === 'out', mask: [...mask].sort((a, b) => a - b), channelCount: dev.channels.length,
+      device: dev.id, index, output: buffer.direction === 'out', mask: [...mask].sort((a, b) => a - b), channelCount: dev.channels.length, element,
       sampleBytes, blockBytes: options.blockBytes, blocks: options.blocks, timeoutMs: () => this.#timeoutMs,
       onClose: () => this.#buffers.delete(handle),
     });

@@ -1,14 +1,18 @@
 // An IIO buffer streamed from an iiod server (iiod-protocol.md §4a): a connection of its own
 // (libiio's buffer socket), `OPEN <dev> <samples> <mask> [CYCLIC]` when the buffer is enabled,
 // then one READBUF (capture) or WRITEBUF (playback) per queued block, in queue order, into or
-// from the block's plain memory. Disabling with a transfer on the wire, or closing, shuts the
-// socket down (the only way to stop a READBUF); an idle buffer says `CLOSE` and `EXIT`.
+// from the block's plain memory. A server sharing the device with other clients may send more
+// channels than this buffer's: READBUFs then go on until the block holds its own samples.
+// Disabling with a transfer on the wire, or closing, shuts the socket down (the only way to
+// stop a READBUF); an idle buffer says `CLOSE` and `EXIT`.
+import type { ScanElement } from '../../format/scan-layout.js';
 import { errnoOf, systemError } from '../../kernel/errors.js';
 import { formatMask, maskLength, parseMask } from '../../iiod/mask.js';
 import type { BlockHandle, BufferHandle, OpOptions, WaitBlockOptions } from '../backend.js';
 import { UnsupportedError, closedError } from '../errors.js';
 import { bounded, withResolvers, type Resolvers } from '../waits.js';
 import { inStep, type IiodConnection, type Wire } from './connection.js';
+import { UnionDemux } from './union-demux.js';
 
 /** How long close() waits for CLOSE's answer when the context has no timeout. */
 const FAREWELL_MS = 5000;
@@ -22,6 +26,8 @@ export interface NetworkBufferSpec {
   /** Channel positions to enable, and how many channels the device has (mask width). */
   mask: readonly number[];
   channelCount: number;
+  /** The scan element at a channel position (to demux data with more channels than `mask`). */
+  element: (position: number) => ScanElement;
   /** libiio's sample size of the enabled channels: OPEN counts samples of it. */
   sampleBytes: number;
   blockBytes: number;
@@ -57,6 +63,9 @@ export class NetworkBuffer implements BufferHandle {
   #inFlight: Block | undefined;
   #pump: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** The last union the server sent (its demux) and the memory its READBUFs land in. */
+  #union: { key: string; demux: UnionDemux } | undefined;
+  #scratch: Uint8Array | undefined;
 
   constructor(spec: NetworkBufferSpec) {
     this.#spec = spec;
@@ -224,33 +233,67 @@ export class NetworkBuffer implements BufferHandle {
     }
   }
 
-  /** READBUF: chunks of `<len>\n` + bytes, the first with the mask line, until the block is full or `0\n`. */
+  /** READBUFs until the block is full or one ends early (`0\n`); resolves with the bytes it holds. */
   async #read(wire: Wire, b: Block): Promise<number> {
     const want = b.bytesUsed;
-    wire.line(`READBUF ${this.#spec.device} ${want}`);
     let got = 0;
-    let sentMask: number[] | undefined;
     while (got < want) {
-      const count = await wire.status();
-      if (count < 0) throw wire.remote(count);
-      if (count === 0) break;
-      if (count > want - got) throw wire.malformed(`a chunk of ${count} bytes, ${want - got} were left to read`);
-      if (sentMask === undefined) {
-        const text = await wire.readLine(maskLength(this.#spec.channelCount) + 2);
-        try {
-          sentMask = parseMask(text.trim(), this.#spec.channelCount);
-        } catch (e) {
-          throw wire.malformed(`bad mask line: ${(e as Error).message}`);
-        }
-      }
-      await wire.readInto(b.data.subarray(got, got + count));
-      got += count;
-    }
-    if (sentMask !== undefined && sentMask.join() !== this.mask.join()) {
-      // libiio 0.24 shares a device among its clients with the union of their channels.
-      throw wire.remote(-errnoOf('EBUSY'), `iiod sent channels [${sentMask.join(', ')}], this buffer enabled [${this.mask.join(', ')}]: another client streams the device with other channels`);
+      const { bytes, ended } = await this.#readOnce(wire, b.data.subarray(got, want));
+      got += bytes;
+      if (ended) break;
     }
     return got;
+  }
+
+  /**
+   * One READBUF of `into.length` bytes: chunks of `<len>\n` + bytes, the first with the mask
+   * line, until that many came or `0\n` ended it. Data of this buffer's own channels lands in
+   * `into`; data of more channels (a union) lands in scratch memory and is demuxed into it.
+   */
+  async #readOnce(wire: Wire, into: Uint8Array): Promise<{ bytes: number; ended: boolean }> {
+    const want = into.length;
+    wire.line(`READBUF ${this.#spec.device} ${want}`);
+    let got = 0;
+    let demux: UnionDemux | undefined;
+    let target = into;
+    for (let first = true; got < want; first = false) {
+      const count = await wire.status();
+      if (count < 0) throw wire.remote(count);
+      if (count === 0) return { bytes: this.#demuxed(demux, target, into, got), ended: true };
+      if (count > want - got) throw wire.malformed(`a chunk of ${count} bytes, ${want - got} were left to read`);
+      if (first) {
+        demux = this.#demuxFor(wire, await wire.readLine(maskLength(this.#spec.channelCount) + 2));
+        if (demux !== undefined) target = (this.#scratch ??= new Uint8Array(this.#spec.blockBytes)).subarray(0, want);
+      }
+      await wire.readInto(target.subarray(got, got + count));
+      got += count;
+    }
+    return { bytes: this.#demuxed(demux, target, into, got), ended: false };
+  }
+
+  /** The demux for a READBUF's mask line; undefined when it holds exactly this buffer's channels. */
+  #demuxFor(wire: Wire, line: string): UnionDemux | undefined {
+    let sent: number[];
+    try {
+      sent = parseMask(line.trim(), this.#spec.channelCount);
+    } catch (e) {
+      throw wire.malformed(`bad mask line: ${(e as Error).message}`);
+    }
+    const key = sent.join();
+    if (key === this.mask.join()) return undefined;
+    if (this.#union?.key !== key) {
+      try {
+        this.#union = { key, demux: new UnionDemux(this.mask, sent, this.#spec.element) };
+      } catch (e) {
+        throw wire.malformed(`the server sent channels [${key}] for a buffer of channels [${this.mask.join(', ')}]: ${(e as Error).message}`);
+      }
+    }
+    return this.#union.demux;
+  }
+
+  /** The bytes of own samples in `into` once `got` bytes of `target` arrived. */
+  #demuxed(demux: UnionDemux | undefined, target: Uint8Array, into: Uint8Array, got: number): number {
+    return demux === undefined ? got : demux.extract(target.subarray(0, got), into);
   }
 
   /** WRITEBUF: `0\n` (go ahead), the bytes, then the count the server took. */

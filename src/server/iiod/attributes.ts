@@ -5,64 +5,60 @@
 import type { Attr } from '../../core/attr.js';
 import type { Device } from '../../core/device.js';
 import { allReply, decodeAll, valueReply, valueText } from './attr-framing.js';
-import { neg, wireErrno } from './errno.js';
+import { refusal, wireErrno } from './errno.js';
 import type { AttrTarget } from './parser.js';
 
-/** The attributes `target` names on `device`, in XML order; a negative errno if there is no such target. */
-function targetAttrs(device: Device, target: AttrTarget): ReadonlyMap<string, Attr> | number {
+/** The attributes `target` names on `device`, in XML order; throws (ENOENT) if there is no such target. */
+function targetAttrs(device: Device, target: AttrTarget): ReadonlyMap<string, Attr> {
   switch (target.kind) {
     case 'device':
       return device.attrs;
     case 'debug':
       return device.debugAttrs;
     case 'buffer':
-      return device.buffers.length === 1 ? device.buffers[0]!.attrs : neg('ENOENT');
+      if (device.buffers.length === 1) return device.buffers[0]!.attrs;
+      throw refusal('ENOENT', 'READ', `${device.toString()} has ${device.buffers.length} buffers: the text protocol names buffer attributes of a device's only buffer`);
     case 'channel': {
       const channel = device.findChannel(target.channel, target.output ? 'out' : 'in');
-      return channel === undefined ? neg('ENOENT') : channel.attrs;
+      if (channel === undefined) throw refusal('ENOENT', 'READ', `${device.toString()} has no ${target.output ? 'output' : 'input'} channel ${target.channel}`);
+      return channel.attrs;
     }
   }
 }
 
-/** The reply to READ: one value, every value ("read all"), or `-errno\n`. */
+function attrOf(device: Device, attrs: ReadonlyMap<string, Attr>, name: string): Attr {
+  const attr = attrs.get(name);
+  if (attr === undefined) throw refusal('ENOENT', 'READ', `${device.toString()} has no attribute ${name} there`);
+  return attr;
+}
+
+/** The reply to READ: one value, or every value ("read all", each one's errno in its slot). Throws why not. */
 export async function readAttrs(device: Device, target: AttrTarget, name: string | undefined): Promise<Buffer | string> {
   const attrs = targetAttrs(device, target);
-  if (typeof attrs === 'number') return `${attrs}\n`;
   if (name === undefined) {
     const values = await Promise.all([...attrs.values()].map((a) => a.read().catch(wireErrno)));
     return allReply(values);
   }
-  const attr = attrs.get(name);
-  if (attr === undefined) return `${neg('ENOENT')}\n`;
-  try {
-    return valueReply(await attr.read());
-  } catch (e) {
-    return `${wireErrno(e)}\n`;
-  }
+  return valueReply(await attrOf(device, attrs, name).read());
 }
 
-/** WRITE: the payload's bytes written (one value, or every value), or a negative errno. */
+/** WRITE: the payload's bytes written (one value, or every value). Throws the first failure. */
 export async function writeAttrs(device: Device, target: AttrTarget, name: string | undefined, payload: Buffer): Promise<number> {
   const attrs = targetAttrs(device, target);
-  if (typeof attrs === 'number') return attrs;
-  try {
-    if (name !== undefined) {
-      const attr = attrs.get(name);
-      if (attr === undefined) return neg('ENOENT');
-      await attr.write(valueText(payload));
-      return payload.length;
-    }
-    const values = decodeAll(payload, attrs.size);
-    const list = [...attrs.values()];
-    let failure = 0;
-    for (const [i, value] of values.entries()) {
-      if (value === undefined) continue;
-      await list[i]!.write(value).catch((e: unknown) => {
-        failure ||= wireErrno(e);
-      });
-    }
-    return failure || payload.length;
-  } catch (e) {
-    return wireErrno(e);
+  if (name !== undefined) {
+    await attrOf(device, attrs, name).write(valueText(payload));
+    return payload.length;
   }
+  const values = decodeAll(payload, attrs.size);
+  const list = [...attrs.values()];
+  let failure: unknown;
+  for (const [i, value] of values.entries()) {
+    if (value === undefined) continue;
+    // Every value is written even when one fails, as iiod does.
+    await list[i]!.write(value).catch((e: unknown) => {
+      failure ??= e;
+    });
+  }
+  if (failure !== undefined) throw failure;
+  return payload.length;
 }

@@ -1,18 +1,26 @@
-// One input buffer shared by every client that opened it, as iiod does (iiod-protocol.md §3
-// "Legacy internals"): the buffer runs with the union of the clients' masks and the largest
-// samples count, re-opened whenever a client joins or leaves and the union changes; each block
-// goes to every client with a READBUF pending, behind the mask line that says which channels
-// the data holds (libiio's client demuxes its own channels out of it).
+// One input buffer shared by every client that opened it. The buffer runs with the union of the
+// clients' channels (each READBUF says so in its mask line; libiio's client demuxes its own
+// channels out of it, as ours does), and every client reads the same data at its own pace:
 //
-// Blocks are the stream's own memory: a READBUF is answered with a view of the block (the
-// mapped DMABUF in DMABUF mode), and the block goes back to the hardware only once every
-// socket write of it has completed, so the bytes are never copied here and never overwritten
-// while the kernel still sends them.
+// - Each member has a position in the stream of the run's data. A READBUF is answered from the
+//   blocks held at that position, across as many blocks as it needs, so block sizes and masks
+//   may differ freely and every reader gets contiguous samples.
+// - A dequeued block is held until every member's position is past it and no socket write of
+//   it is in flight (writes are views of the block: the mapped DMABUF in DMABUF mode, never
+//   copied here), then it goes back to the hardware.
+// - When a member needs data and every block is held, the members still holding the oldest
+//   block have LAG_DEADLINE_MS to move on. One that is sending but makes no progress is
+//   disconnected; one that is not reading loses its place (an overrun): its next READBUF is
+//   answered -EPIPE and it goes on from the newest data. A reader never gets a silent gap.
+// - The buffer is re-opened only when a joiner needs channels the run lacks; members that had
+//   data then get -EPIPE too (their stream has a gap). Nothing here holds a lock across a socket
+//   write: a client that stops reading stalls at most itself, and others for LAG_DEADLINE_MS.
 import type { BufferStream } from '../../core/buffer-stream.js';
 import type { IioBuffer } from '../../core/buffer.js';
 import type { StreamBlock } from '../../core/stream-block.js';
 import { formatMask } from '../../iiod/mask.js';
-import { neg, wireErrno } from './errno.js';
+import { errnoOf, systemError } from '../../kernel/errors.js';
+import { wireErrno } from './errno.js';
 
 /** Writes reply parts to the client in order; resolves once the socket has taken them all. */
 export type Send = (parts: ReadonlyArray<string | Uint8Array>) => Promise<void>;
@@ -24,90 +32,134 @@ export interface CaptureConfig {
   blocks: number;
 }
 
-/** One client of the share. */
-export class CaptureMember {
-  /** The READBUF being answered, if any. */
-  request: ReadRequest | undefined;
-  constructor(readonly config: CaptureConfig) {}
+/** The client behind a member: how to write to it, how to cut it off, how to tell the operator. */
+export interface CapturePeer {
+  send: Send;
+  /** Disconnects the client (its writes then settle with an error). */
+  drop(reason: string): void;
+  /** Logs an error answered to the client, with its reason. */
+  error(reason: string): void;
 }
+
+/** How long members holding the oldest block may keep everyone else waiting for a new one. */
+export const LAG_DEADLINE_MS = 500;
+/** Largest single socket write: each one completing is progress of a slow reader. */
+const PART_BYTES = 128 << 10;
 
 interface ReadRequest {
   /** Bytes still owed. */
   remaining: number;
   /** The mask line is still to be sent (it follows the first count of each READBUF). */
   first: boolean;
-  send: Send;
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Settles the session's READBUF once its last bytes are written. */
   done: () => void;
 }
 
-/** The stream in use, with its iterator and its pump's state. */
+/** One client of the share. */
+export class CaptureMember {
+  /** The READBUF being answered, if any. */
+  request: ReadRequest | undefined;
+  /** Byte position in the current run's data; undefined until the next READBUF places it. */
+  position: number | undefined;
+  /** Why data this member would have read was dropped: its next READBUF says so (-EPIPE). */
+  gap: string | undefined;
+  /** Socket writes in flight, the last one issued, and when one last completed. */
+  writing = 0;
+  lastWrite: Promise<void> = Promise.resolve();
+  progressAt = 0;
+  constructor(readonly config: CaptureConfig, readonly peer: CapturePeer) {}
+}
+
+/** A dequeued block and where its data sits in the run's stream. */
+interface Held {
+  block: StreamBlock;
+  start: number;
+  end: number;
+  /** Socket writes of its memory in flight, by member. */
+  writers: Map<CaptureMember, number>;
+}
+
+/** The stream in use and its blocks' whereabouts. */
 interface Run {
   stream: BufferStream;
-  blocks: AsyncIterator<StreamBlock>;
-  key: string;
+  positions: readonly number[];
   /** The mask line of its READBUFs: the channels the data holds. */
   mask: string;
-  pumping: boolean;
-  /** Socket writes of the current block; the block is recycled after them. */
-  inflight: Promise<unknown>;
+  scan: number;
+  /** Dequeued blocks, oldest first; `head` is where the next one's data starts. */
+  held: Held[];
+  head: number;
+  /** Blocks with the hardware, in the order they complete, each once its enqueue is done. */
+  queued: Array<Promise<StreamBlock>>;
+  fetching: boolean;
+  stopping: boolean;
+  lagTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Every socket write of the run's memory not yet settled. */
+  inflight: Set<Promise<void>>;
 }
 
 export class CaptureShare {
   readonly buffer: IioBuffer;
   readonly #members = new Set<CaptureMember>();
   #run: Run | undefined;
-  /** Joins, leaves and re-opens, one at a time. */
+  /** Opens and closes of the stream, one at a time (never held across a socket write). */
   #lock: Promise<unknown> = Promise.resolve();
 
   constructor(buffer: IioBuffer) {
     this.buffer = buffer;
   }
 
-  /** Adds a client; the buffer is (re-)opened for the new union. Rejects (and leaves nothing) if that fails. */
+  /** Adds a client, re-opening the buffer if the run lacks its channels. Rejects (and leaves nothing) if that fails. */
   join(member: CaptureMember): Promise<void> {
     return this.#serial(async () => {
       this.#members.add(member);
+      const run = this.#run;
+      if (run !== undefined && member.config.positions.every((p) => run.positions.includes(p))) return;
       try {
-        await this.#reconfigure();
+        await this.#reopen(`re-opened for the channels of a new reader`);
       } catch (e) {
         this.#members.delete(member);
-        await this.#reconfigure().catch(() => undefined);
+        if (this.#members.size > 0) await this.#reopen('re-opened after a failed join').catch(() => undefined);
         throw e;
       }
     });
   }
 
-  /** Removes a client (its READBUF, if any, is dropped unanswered); re-opens or closes the buffer. */
+  /** Removes a client (its READBUF, if any, is dropped unanswered); the last one closes the buffer. */
   leave(member: CaptureMember): Promise<void> {
     this.#finish(member, undefined);
     this.#members.delete(member);
-    return this.#serial(() => this.#reconfigure());
+    this.#kick(); // what it held may go back to the hardware
+    return this.#serial(async () => {
+      if (this.#members.size === 0) await this.#stop();
+    });
   }
 
   /**
-   * Answers READBUF of `bytes` for `member` through `send`: counts, the mask line, block data,
-   * `0\n` when less than one sample is left, or `-errno\n`. Resolves once the reply is written.
-   * `timeoutMs` (0: none) bounds the wait for data (-110 ETIMEDOUT).
+   * Answers READBUF of `bytes` for `member`: counts, the mask line, data from the member's
+   * position, `0\n` when less than one sample is left, or `-errno\n`. Resolves once the reply is
+   * written. `timeoutMs` (0: none) bounds the wait for data (-110 ETIMEDOUT).
    */
-  async read(member: CaptureMember, bytes: number, send: Send, timeoutMs: number): Promise<void> {
+  async read(member: CaptureMember, bytes: number, timeoutMs: number): Promise<void> {
     if (!this.#members.has(member)) throw new Error('READBUF from a client that left the share');
     try {
-      // A stream that failed was dropped: open it again for this request. (Joins and leaves
-      // keep a running stream in step with the members, so otherwise there is nothing to do.)
-      if (this.#run === undefined) await this.#serial(() => this.#reconfigure());
+      // A stream that failed is dropped: open it again for this request.
+      if (this.#run?.stopping !== false) await this.#serial(() => (this.#run?.stopping !== false ? this.#reopen('re-opened') : Promise.resolve()));
     } catch (e) {
-      await send([`${wireErrno(e)}\n`]);
+      member.peer.error((e as Error).message);
+      await member.peer.send([`${wireErrno(e)}\n`]);
       return;
     }
     if (!this.#members.has(member)) return; // the client left meanwhile
     await new Promise<void>((resolve) => {
-      const request: ReadRequest = { remaining: bytes, first: true, send, timer: undefined, done: resolve };
+      const request: ReadRequest = { remaining: bytes, first: true, timer: undefined, done: resolve };
       if (timeoutMs > 0) {
         request.timer = setTimeout(() => {
           if (member.request !== request) return;
-          this.#finish(member, `${neg('ETIMEDOUT')}\n`);
+          const error = systemError(errnoOf('ETIMEDOUT'), 'READBUF', this.buffer.toString(), `no data within ${timeoutMs} ms`);
+          member.peer.error(error.message);
+          this.#finish(member, `${error.errno}\n`);
         }, timeoutMs);
       }
       member.request = request;
@@ -121,9 +173,10 @@ export class CaptureShare {
     return result;
   }
 
-  /** What the buffer should run with: the union of masks, the largest samples and blocks counts. */
-  #wanted(): CaptureConfig | undefined {
-    if (this.#members.size === 0) return undefined;
+  /** Closes the run (if any) and opens one for the members' union. */
+  async #reopen(why: string): Promise<void> {
+    await this.#stop(why);
+    if (this.#members.size === 0) return;
     const positions = new Set<number>();
     let samples = 0;
     let blocks = 0;
@@ -132,106 +185,201 @@ export class CaptureShare {
       samples = Math.max(samples, m.config.samples);
       blocks = Math.max(blocks, m.config.blocks);
     }
-    return { positions: [...positions].sort((a, b) => a - b), samples, blocks };
-  }
-
-  async #reconfigure(): Promise<void> {
-    const wanted = this.#wanted();
-    const key = JSON.stringify(wanted);
-    if (this.#run?.key === key) return;
-    await this.#stop();
-    if (wanted === undefined) return;
+    const mask = [...positions].sort((a, b) => a - b);
     let stream: BufferStream | undefined;
     try {
-      stream = await this.buffer.open({ mask: wanted.positions, blockSize: wanted.samples, blocks: wanted.blocks });
+      stream = await this.buffer.open({ mask, blockSize: samples, blocks });
       // Started now, as libiio starts a buffer when it is created: what the kernel refuses
       // (a triggered device with no trigger, ...) is OPEN's error, and data is ready for READBUF.
       for (const block of stream.blocks) await block.enqueue();
       await stream.start();
     } catch (e) {
       await stream?.close().catch(() => undefined);
-      const reply = `${wireErrno(e)}\n`;
-      for (const m of this.#members) this.#finish(m, reply);
+      this.#failRequests(e);
       throw e;
     }
-    const mask = formatMask(stream.channels.map((c) => c.position), this.buffer.device.channels.length);
-    this.#run = { stream, blocks: stream[Symbol.asyncIterator](), key, mask, pumping: false, inflight: Promise.resolve() };
+    this.#run = {
+      stream, positions: mask, scan: stream.layout.scanBytes, held: [], head: 0, fetching: false, stopping: false,
+      mask: formatMask(stream.channels.map((c) => c.position), this.buffer.device.channels.length),
+      queued: stream.blocks.map((b) => Promise.resolve(b)), lagTimer: undefined, inflight: new Set(),
+    };
     this.#kick();
   }
 
-  /** Closes the stream once its block is written; READBUFs half answered end early (`0\n`). */
-  async #stop(): Promise<void> {
+  /**
+   * Closes the run. Its memory is unmapped, so writes of it must settle first: members whose
+   * writes make no progress for LAG_DEADLINE_MS are disconnected. Members that had data get a
+   * gap (`why`); READBUFs half answered end early (`0\n`).
+   */
+  async #stop(why = 'closed'): Promise<void> {
     const run = this.#run;
     if (run === undefined) return;
     this.#run = undefined;
-    await run.inflight;
-    for (const m of this.#members) if (m.request?.first === false) this.#finish(m, '0\n');
+    run.stopping = true;
+    clearTimeout(run.lagTimer);
+    for (const m of this.#members) {
+      if (m.position !== undefined) m.gap ??= `the buffer was ${why}`;
+      m.position = undefined;
+      if (m.request?.first === false) this.#finish(m, '0\n');
+    }
+    while (run.inflight.size > 0) {
+      const settled = Promise.allSettled([...run.inflight]);
+      const idle = await Promise.race([settled.then(() => false), delay(LAG_DEADLINE_MS).then(() => true)]);
+      if (!idle) continue;
+      for (const m of this.#members) if (m.writing > 0 && performance.now() - m.progressAt >= LAG_DEADLINE_MS) m.peer.drop(`it took no data for ${LAG_DEADLINE_MS} ms while ${this.buffer.toString()} closed`);
+    }
     await run.stream.close();
   }
 
+  /** Serves what can be served, recycles free blocks, and fetches or waits for the next one. */
   #kick(): void {
     const run = this.#run;
-    if (run !== undefined && !run.pumping && this.#pending()) void this.#pump(run);
+    if (run === undefined || run.stopping) return;
+    for (const m of this.#members) this.#serve(run, m);
+    this.#recycle(run);
+    const needed = this.#needsBlock(run);
+    if (needed && run.queued.length > 0) {
+      clearTimeout(run.lagTimer);
+      run.lagTimer = undefined;
+      if (!run.fetching) void this.#fetch(run);
+    } else if (needed && !run.fetching) {
+      run.lagTimer ??= unref(setTimeout(() => this.#lagged(run), LAG_DEADLINE_MS));
+    } else {
+      clearTimeout(run.lagTimer);
+      run.lagTimer = undefined;
+    }
   }
 
-  #pending(): boolean {
-    for (const m of this.#members) if (m.request !== undefined) return true;
+  /** Sends `m` as much of its READBUF as the held blocks have from its position. */
+  #serve(run: Run, m: CaptureMember): void {
+    const r = m.request;
+    if (r === undefined) return;
+    if (m.gap !== undefined && r.first) {
+      m.peer.error(`${this.buffer.toString()}: samples were dropped: ${m.gap}`);
+      m.gap = undefined;
+      m.position = undefined;
+      this.#finish(m, `${-errnoOf('EPIPE')}\n`);
+      return;
+    }
+    m.position ??= run.head; // a new reader starts with the next block
+    while (r.remaining >= run.scan && m.position < run.head) {
+      const h = run.held.find((x) => m.position! < x.end)!;
+      const take = Math.min(h.end - m.position, r.remaining - (r.remaining % run.scan));
+      const data = h.block.bytes.subarray(m.position - h.start, m.position - h.start + take);
+      this.#write(run, m, h, [r.first ? `${take}\n${run.mask}\n` : `${take}\n`], data);
+      r.first = false;
+      r.remaining -= take;
+      m.position += take;
+    }
+    if (r.remaining < run.scan) {
+      // Less than one sample left: `0\n` ends the READBUF early (the client keeps what it has).
+      const last = r.remaining > 0 ? m.peer.send(['0\n']) : m.lastWrite;
+      this.#detach(m);
+      last.then(r.done, r.done);
+    }
+  }
+
+  /** Writes `header` then `data` (a view of `h`'s memory) in parts; `h` stays held until they settle. */
+  #write(run: Run, m: CaptureMember, h: Held, header: string[], data: Uint8Array): void {
+    for (let at = 0; at < data.length; at += PART_BYTES) {
+      const part = data.subarray(at, at + PART_BYTES);
+      const written = m.peer.send(at === 0 ? [...header, part] : [part]);
+      m.lastWrite = written;
+      h.writers.set(m, (h.writers.get(m) ?? 0) + 1);
+      m.writing++;
+      const settled = written.then(() => {
+        m.progressAt = performance.now();
+      }, () => undefined).finally(() => {
+        const left = h.writers.get(m)! - 1;
+        if (left === 0) h.writers.delete(m);
+        else h.writers.set(m, left);
+        m.writing--;
+        run.inflight.delete(settled);
+        this.#kick();
+      });
+      run.inflight.add(settled);
+    }
+    m.progressAt = performance.now();
+  }
+
+  /** Gives back to the hardware, oldest first, the blocks nobody still needs. */
+  #recycle(run: Run): void {
+    while (run.held.length > 0) {
+      const h = run.held[0]!;
+      if (this.#holders(h).size > 0) return;
+      run.held.shift();
+      run.queued.push(h.block.enqueue().then(() => h.block));
+      run.queued.at(-1)!.catch((e: unknown) => this.#fail(run, e));
+    }
+  }
+
+  /** Members still reading `h` (their position is inside it) or writing it to their socket. */
+  #holders(h: Held): Set<CaptureMember> {
+    const holders = new Set(h.writers.keys());
+    for (const m of this.#members) if (m.position !== undefined && m.position < h.end) holders.add(m);
+    return holders;
+  }
+
+  /** A reader waits at the end of the held data for a new block. */
+  #needsBlock(run: Run): boolean {
+    for (const m of this.#members) {
+      if (m.request !== undefined && m.request.remaining >= run.scan && m.position === run.head) return true;
+    }
     return false;
   }
 
-  /** Hands blocks of `run` to the READBUFs pending, while there are any and `run` is current. */
-  async #pump(run: Run): Promise<void> {
-    run.pumping = true;
+  async #fetch(run: Run): Promise<void> {
+    run.fetching = true;
     try {
-      while (this.#run === run && this.#pending()) {
-        let next: IteratorResult<StreamBlock>;
-        try {
-          next = await run.blocks.next();
-        } catch (e) {
-          if (this.#run !== run) return; // closed under us for a re-open
-          const reply = `${wireErrno(e)}\n`;
-          for (const m of this.#members) this.#finish(m, reply);
-          // The iterator is finished: drop the stream; the next READBUF opens a new one.
-          void this.#serial(() => (this.#run === run ? this.#stop() : Promise.resolve())).catch(() => undefined);
-          return;
-        }
-        if (this.#run !== run || next.done === true) return;
-        this.#serve(run, next.value);
-        await run.inflight;
-      }
+      const block = await run.queued.shift()!;
+      await block.dequeue();
+      if (run.stopping) return;
+      const usable = block.bytesUsed - (block.bytesUsed % run.scan);
+      run.held.push({ block, start: run.head, end: run.head + usable, writers: new Map() });
+      run.head += usable;
+    } catch (e) {
+      this.#fail(run, e);
+      return;
     } finally {
-      run.pumping = false;
+      run.fetching = false;
     }
+    this.#kick();
   }
 
-  /** Sends `block` to every pending READBUF: whole samples only, the mask line first. */
-  #serve(run: Run, block: StreamBlock): void {
-    const data = block.bytes;
-    const scan = run.stream.layout.scanBytes;
-    const usable = data.length - (data.length % scan);
-    const writes: Array<Promise<void>> = [];
-    for (const m of this.#members) {
-      const r = m.request;
-      if (r === undefined) continue;
-      const take = Math.min(usable, r.remaining - (r.remaining % scan));
-      const parts: Array<string | Uint8Array> = [];
-      if (take > 0) {
-        parts.push(r.first ? `${take}\n${run.mask}\n` : `${take}\n`, data.subarray(0, take));
-        r.first = false;
-        r.remaining -= take;
-      }
-      const finished = r.remaining < scan;
-      // Less than one sample left: `0\n` ends the READBUF early (the client keeps what it has).
-      if (finished && r.remaining > 0) parts.push('0\n');
-      if (parts.length === 0) continue;
-      const written = r.send(parts);
-      writes.push(written);
-      if (finished) {
-        this.#detach(m);
-        written.then(r.done, r.done);
+  /** Every block is held and the oldest one's holders did not move on in time. */
+  #lagged(run: Run): void {
+    run.lagTimer = undefined;
+    const oldest = run.held[0];
+    if (run.stopping || oldest === undefined) return;
+    const now = performance.now();
+    for (const m of this.#holders(oldest)) {
+      if (oldest.writers.has(m)) {
+        if (now - m.progressAt >= LAG_DEADLINE_MS) m.peer.drop(`it took no data for ${LAG_DEADLINE_MS} ms while other readers of ${this.buffer.toString()} waited`);
+      } else {
+        m.gap = `the reader fell ${run.held.length} blocks behind the others and did not read for ${LAG_DEADLINE_MS} ms`;
+        m.position = undefined;
       }
     }
-    run.inflight = Promise.allSettled(writes);
+    this.#kick();
+  }
+
+  /** A transfer failed: READBUFs in progress get its errno, other readers a gap; the next READBUF re-opens. */
+  #fail(run: Run, e: unknown): void {
+    if (run.stopping || this.#run !== run) return;
+    run.stopping = true; // nothing more is served from it
+    for (const m of this.#members) if (m.request === undefined && m.position !== undefined) m.gap = (e as Error).message;
+    this.#failRequests(e);
+    void this.#serial(() => (this.#run === run ? this.#stop('stopped by an error') : Promise.resolve())).catch(() => undefined);
+  }
+
+  #failRequests(e: unknown): void {
+    const reply = `${wireErrno(e)}\n`;
+    for (const m of this.#members) {
+      if (m.request === undefined) continue;
+      m.peer.error((e as Error).message);
+      m.position = undefined; // told: no gap to report later
+      this.#finish(m, reply);
+    }
   }
 
   /** Ends `member`'s READBUF: with `reply` sent, or silently (the client is gone or closing). */
@@ -240,7 +388,7 @@ export class CaptureShare {
     if (r === undefined) return;
     this.#detach(member);
     if (reply === undefined) r.done();
-    else r.send([reply]).then(r.done, r.done);
+    else member.peer.send([reply]).then(r.done, r.done);
   }
 
   #detach(member: CaptureMember): void {
@@ -249,4 +397,13 @@ export class CaptureShare {
     clearTimeout(r.timer);
     member.request = undefined;
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => unref(setTimeout(resolve, ms)));
+}
+
+function unref<T extends { unref(): unknown }>(timer: T): T {
+  timer.unref();
+  return timer;
 }

@@ -1,10 +1,15 @@
 // Errors as the iiod wire carries them: a negative Linux errno. Kernel and lookup errors keep
 // their own; the library's typed errors map to the errno libiio would have returned.
-import { errnoOf } from '../../kernel/errors.js';
+import { errnoOf, systemError, type SystemError } from '../../kernel/errors.js';
 
 /** -errno for `code` ('EINVAL' → -22). */
-export function neg(code: string): number {
+function neg(code: string): number {
   return -errnoOf(code);
+}
+
+/** A refusal of the server's own: the errno the client gets, the reason the log gives. */
+export function refusal(code: string, op: string, reason: string): SystemError {
+  return systemError(errnoOf(code), op, undefined, reason);
 }
 
 const LIBRARY_CODES: Readonly<Record<string, string>> = {

@@ -9,7 +9,7 @@
 import type { BufferStream } from '../../core/buffer-stream.js';
 import type { IioBuffer } from '../../core/buffer.js';
 import type { CaptureConfig } from './capture-share.js';
-import { neg } from './errno.js';
+import { refusal } from './errno.js';
 
 export class Playback {
   readonly buffer: IioBuffer;
@@ -32,13 +32,15 @@ export class Playback {
     return new Playback(buffer, stream, cyclic);
   }
 
-  /** 0 if WRITEBUF of `bytes` can be taken, else the -errno to answer before any payload. */
-  check(bytes: number): number {
-    if (this.#cyclic && this.#written > 0) return neg('EBUSY'); // the cyclic block is playing
+  /** Why WRITEBUF of `bytes` cannot be taken (answered before any payload), or undefined. */
+  check(bytes: number): Error | undefined {
+    if (this.#cyclic && this.#written > 0) return refusal('EBUSY', 'WRITEBUF', `${this.buffer.toString()} plays its cyclic block until CLOSE`);
     // At most one block of whole samples.
     const scan = this.#stream.layout.scanBytes;
-    if (bytes === 0 || bytes > this.#stream.blockSize * scan || bytes % scan !== 0) return neg('EINVAL');
-    return 0;
+    if (bytes === 0 || bytes > this.#stream.blockSize * scan || bytes % scan !== 0) {
+      return refusal('EINVAL', 'WRITEBUF', `${bytes} bytes: a block takes 1 to ${this.#stream.blockSize} whole ${scan}-byte samples`);
+    }
+    return undefined;
   }
 
   /** Queues the payload (`chunks`, `bytes` in all) as one block; resolves once it is queued. */

@@ -6,9 +6,11 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Context } from '../../core/context.js';
 import { IIOD_PORT } from '../../iiod/port.js';
 import { DeviceBuffers } from './device-buffers.js';
+import { SILENT_LOG, type ServerLog } from './log.js';
 import { Session, type SessionShared } from './session.js';
 
 export { IIOD_PORT };
+export type { ServerLog };
 
 export interface ServeOptions {
   /** TCP port (default 30431; 0 picks a free one). */
@@ -21,6 +23,8 @@ export interface ServeOptions {
   maxClients?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
+  /** Where connections, opens, closes and every error answered (with its reason) are reported (default: nowhere). */
+  log?: ServerLog;
 }
 
 export interface IiodServer extends AsyncDisposable {
@@ -40,6 +44,7 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
     xml: Buffer.from(ctx.toXml(), 'utf8'),
     buffers: new DeviceBuffers(),
     readOnly: options.readOnly === true,
+    log: options.log ?? SILENT_LOG,
   };
   const sessions = new Set<Session>();
   // As iiod: no Nagle delay on replies, keepalive to notice peers that vanished.

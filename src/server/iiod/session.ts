@@ -2,17 +2,19 @@
 // lines one at a time, answers each, and on disconnect (or EXIT, or the server closing) frees
 // every buffer it opened. Replies are written in order; before reading the next command the
 // session waits for the socket to drain, so a client that does not read its replies stops
-// being read (TCP backpressure) instead of growing a queue here.
+// being read (TCP backpressure) instead of growing a queue here. Every error answered is
+// logged with its reason (the wire carries only the errno).
 import type { Socket } from 'node:net';
 import type { Context } from '../../core/context.js';
 import type { Device } from '../../core/device.js';
 import { libiioSampleSize, parseMask } from '../../iiod/mask.js';
 import { IIOJS_VERSION } from '../../version.js';
 import { readAttrs, writeAttrs } from './attributes.js';
-import { CaptureMember, type CaptureShare, type Send } from './capture-share.js';
+import { CaptureMember, type CapturePeer, type CaptureShare, type Send } from './capture-share.js';
 import { DeviceBuffers } from './device-buffers.js';
-import { neg, wireErrno } from './errno.js';
+import { refusal, wireErrno } from './errno.js';
 import { Inbox } from './inbox.js';
+import type { ServerLog } from './log.js';
 import { ParseError, parseLine, type Command } from './parser.js';
 import type { Playback } from './playback.js';
 
@@ -38,6 +40,7 @@ export interface SessionShared {
   xml: Buffer;
   buffers: DeviceBuffers;
   readOnly: boolean;
+  log: ServerLog;
 }
 
 type Opened =
@@ -68,13 +71,31 @@ export class Session {
   #closed = false;
   readonly #freeing: Array<Promise<unknown>> = [];
   #done: Promise<void> | undefined;
+  /** The peer's address, which starts every log line of the session. */
+  readonly #peer: string;
+  /** The command being answered, for log lines. */
+  #command = '';
+  /** What capture shares need of this client. */
+  readonly #capturePeer: CapturePeer;
 
   constructor(socket: Socket, shared: SessionShared) {
     this.#socket = socket;
     this.#shared = shared;
+    this.#peer = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
     this.#inbox = new Inbox(socket, { maxLine: LIMITS.line });
+    const command = (): string => this.#command;
+    this.#capturePeer = {
+      send: this.#send,
+      drop: (reason) => {
+        shared.log.error(`${this.#peer}: disconnected: ${reason}`);
+        socket.destroy();
+      },
+      error: (reason) => shared.log.error(`${this.#peer}: ${command()}: ${reason}`),
+    };
+    shared.log.info(`${this.#peer}: connected`);
     socket.once('close', () => {
       this.#closed = true;
+      shared.log.info(`${this.#peer}: disconnected`);
       this.#release();
     });
   }
@@ -104,15 +125,17 @@ export class Session {
         const event = await this.#inbox.line();
         if (event.kind === 'eof') return;
         if (event.kind === 'overflow') {
-          this.#reply(`${neg('EINVAL')}\n`);
+          this.#command = '(a line)';
+          this.#reply(this.#failure(refusal('EINVAL', 'line', `longer than ${LIMITS.line} bytes`)));
           continue;
         }
+        this.#command = event.text.length > 80 ? `${event.text.slice(0, 77)}...` : event.text;
         let command: Command | null;
         try {
           command = parseLine(event.text);
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
-          this.#reply(`${neg('EINVAL')}\n`);
+          this.#reply(this.#failure(e));
           continue;
         }
         if (command === null) continue;
@@ -121,7 +144,7 @@ export class Session {
           more = await this.#dispatch(command);
         } catch (e) {
           // A failure no handler turned into an errno still gets an answer; the session goes on.
-          this.#reply(`${wireErrno(e)}\n`);
+          this.#reply(this.#failure(e));
           more = true;
         }
         if (!more) return;
@@ -160,8 +183,10 @@ export class Session {
         this.#reply('\n');
         return true;
       case 'ZPRINT': // no zstd here: 0.2x clients fall back to PRINT
+        this.#reply(this.#failure(refusal('EINVAL', 'ZPRINT', 'this server sends no compressed XML (clients fall back to PRINT)'), 'info'));
+        return true;
       case 'BINARY': // a 0.2x server: a v1 client stays in the text protocol
-        this.#reply(`${neg('EINVAL')}\n`);
+        this.#reply(this.#failure(refusal('EINVAL', 'BINARY', 'this server speaks the 0.24 text protocol only'), 'info'));
         return true;
       case 'HELP':
         this.#reply(HELP);
@@ -185,18 +210,21 @@ export class Session {
   /** Commands whose whole answer is computed, then sent. */
   async #answer(c: Extract<Command, { device: string }>): Promise<string | Buffer> {
     const device = this.#shared.ctx.find(c.device);
-    if (device === undefined) return `${neg('ENODEV')}\n`;
     try {
+      if (device === undefined) throw refusal('ENODEV', c.op, `no device ${c.device}`);
       switch (c.op) {
         case 'READ':
           return await readAttrs(device, c.target, c.attr);
         case 'OPEN':
-          return `${await this.#open(device, c.samples, c.mask, c.cyclic)}\n`;
+          await this.#open(device, c.samples, c.mask, c.cyclic);
+          this.#shared.log.info(`${this.#peer}: ${this.#command}: opened`);
+          return '0\n';
         case 'CLOSE': {
           const o = this.#opened.get(device);
-          if (o === undefined) return `${neg('ENXIO')}\n`;
+          if (o === undefined) throw refusal('ENXIO', 'CLOSE', `${device.toString()} is not opened by this client`);
           this.#opened.delete(device);
           await this.#free(o, true);
+          this.#shared.log.info(`${this.#peer}: ${this.#command}: closed`);
           return '0\n';
         }
         case 'READBUF':
@@ -210,11 +238,11 @@ export class Session {
           return `${Buffer.byteLength(name)}\n${name}\n`;
         }
         case 'SETTRIG':
-          if (this.#shared.readOnly) return `${neg('EACCES')}\n`;
+          if (this.#shared.readOnly) throw refusal('EACCES', 'SETTRIG', 'the server is read-only');
           await device.setTrigger(c.trigger ?? null);
           return '0\n';
         case 'SET_BUFFERS_COUNT':
-          if (c.count < 1 || c.count > LIMITS.blocks) return `${neg('EINVAL')}\n`;
+          if (c.count < 1 || c.count > LIMITS.blocks) throw refusal('EINVAL', 'SET', `BUFFERS_COUNT must be 1 to ${LIMITS.blocks}`);
           this.#buffersCount.set(device, c.count);
           return '0\n';
         case 'WRITE':
@@ -223,38 +251,40 @@ export class Session {
       }
     } catch (e) {
       // A device that takes no trigger has no trigger to get or set (iiod answers ENOENT).
-      if ((c.op === 'GETTRIG' || c.op === 'SETTRIG') && (e as { code?: unknown }).code === 'ERR_IIOJS_UNSUPPORTED') return `${neg('ENOENT')}\n`;
-      return `${wireErrno(e)}\n`;
+      if ((c.op === 'GETTRIG' || c.op === 'SETTRIG') && (e as { code?: unknown }).code === 'ERR_IIOJS_UNSUPPORTED') {
+        return this.#failure(refusal('ENOENT', c.op, (e as Error).message), 'info');
+      }
+      return this.#failure(e);
     }
   }
 
-  /** OPEN: 0 or a negative errno. */
-  async #open(device: Device, samples: number, maskText: string, cyclic: boolean): Promise<number> {
-    if (this.#opened.has(device)) return neg('EBUSY');
+  /** OPEN: resolves once the buffer is open for this client; throws why not. */
+  async #open(device: Device, samples: number, maskText: string, cyclic: boolean): Promise<void> {
+    if (this.#opened.has(device)) throw refusal('EBUSY', 'OPEN', `this client has ${device.toString()} open already`);
     let positions: number[];
     try {
       positions = parseMask(maskText, device.channels.length);
-    } catch {
-      return neg('EINVAL');
+    } catch (e) {
+      throw refusal('EINVAL', 'OPEN', (e as Error).message);
     }
+    if (samples === 0 || positions.length === 0) throw refusal('EINVAL', 'OPEN', samples === 0 ? 'a samples count of 0' : 'an empty mask');
     const buffer = DeviceBuffers.carrying(device, positions);
-    if (samples === 0 || positions.length === 0 || buffer === undefined) return neg('EINVAL');
+    if (buffer === undefined) throw refusal('EINVAL', 'OPEN', `no buffer of ${device.toString()} carries every channel of mask ${maskText}`);
     const elements = positions.map((p) => device.channels[p]!.scanElement!);
     const bytes = samples * libiioSampleSize(elements);
-    if (bytes > LIMITS.blockBytes) return neg('EINVAL');
+    if (bytes > LIMITS.blockBytes) throw refusal('EINVAL', 'OPEN', `${bytes}-byte blocks are more than the ${LIMITS.blockBytes} this server allows`);
     const config = { positions, samples, blocks: this.#buffersCount.get(device) ?? DEFAULT_BLOCKS };
     if (buffer.output) {
-      if (this.#shared.readOnly) return neg('EACCES');
+      if (this.#shared.readOnly) throw refusal('EACCES', 'OPEN', 'the server is read-only');
       const playback = await this.#shared.buffers.openPlayback(buffer, config, cyclic);
       this.#keep(device, { kind: 'playback', playback });
     } else {
-      if (cyclic) return neg('EINVAL');
+      if (cyclic) throw refusal('EINVAL', 'OPEN', `${buffer.toString()} is an input buffer: CYCLIC is for output`);
       const share = this.#shared.buffers.capture(buffer);
-      const member = new CaptureMember(config);
+      const member = new CaptureMember(config, this.#capturePeer);
       await share.join(member);
       this.#keep(device, { kind: 'capture', share, member, bytes });
     }
-    return 0;
   }
 
   /** Records an opened buffer, or frees it at once if the client left during the OPEN. */
@@ -265,26 +295,28 @@ export class Session {
 
   async #readBuffer(device: Device, bytes: number): Promise<void> {
     const o = this.#opened.get(device);
-    if (o?.kind !== 'capture') return this.#reply(`${neg('EBADF')}\n`);
-    if (bytes === 0 || bytes > o.bytes) return this.#reply(`${neg('EINVAL')}\n`);
-    await o.share.read(o.member, bytes, this.#send, this.#timeoutMs);
+    if (o?.kind !== 'capture') throw refusal('EBADF', 'READBUF', `this client has no input buffer of ${device.toString()} open`);
+    if (bytes === 0 || bytes > o.bytes) throw refusal('EINVAL', 'READBUF', `${bytes} bytes: this client opened ${o.bytes}-byte blocks`);
+    await o.share.read(o.member, bytes, this.#timeoutMs);
   }
 
   /** WRITE: reads the payload (always, so the stream stays framed), then writes the value(s). */
   async #write(c: Extract<Command, { op: 'WRITE' }>): Promise<boolean> {
     if (c.bytes > LIMITS.attrPayload) {
       // The payload can be neither kept nor skipped in bounded time: refuse and hang up.
-      this.#reply(`${neg('EINVAL')}\n`);
+      this.#reply(this.#failure(refusal('EINVAL', 'WRITE', `a ${c.bytes}-byte value is more than ${LIMITS.attrPayload}: disconnecting`)));
       return false;
     }
     const chunks = await this.#inbox.bytes(c.bytes);
     if (chunks === null) return false;
     const device = this.#shared.ctx.find(c.device);
-    let result: number;
-    if (device === undefined) result = neg('ENODEV');
-    else if (this.#shared.readOnly) result = neg('EACCES');
-    else result = await writeAttrs(device, c.target, c.attr, Buffer.concat(chunks, c.bytes));
-    this.#reply(`${result}\n`);
+    try {
+      if (device === undefined) throw refusal('ENODEV', 'WRITE', `no device ${c.device}`);
+      if (this.#shared.readOnly) throw refusal('EACCES', 'WRITE', 'the server is read-only');
+      this.#reply(`${await writeAttrs(device, c.target, c.attr, Buffer.concat(chunks, c.bytes))}\n`);
+    } catch (e) {
+      this.#reply(this.#failure(e));
+    }
     return true;
   }
 
@@ -292,9 +324,12 @@ export class Session {
   async #writeBuffer(c: Extract<Command, { op: 'WRITEBUF' }>): Promise<boolean> {
     const device = this.#shared.ctx.find(c.device);
     const o = device === undefined ? undefined : this.#opened.get(device);
-    const refusal = device === undefined ? neg('ENODEV') : o?.kind !== 'playback' ? neg('EBADF') : o.playback.check(c.bytes);
-    if (refusal !== 0) {
-      this.#reply(`${refusal}\n`);
+    let refused: Error | undefined;
+    if (device === undefined) refused = refusal('ENODEV', 'WRITEBUF', `no device ${c.device}`);
+    else if (o?.kind !== 'playback') refused = refusal('EBADF', 'WRITEBUF', `this client has no output buffer of ${device.toString()} open`);
+    else refused = o.playback.check(c.bytes);
+    if (refused !== undefined) {
+      this.#reply(this.#failure(refused));
       return true;
     }
     const playback = (o as Extract<Opened, { kind: 'playback' }>).playback;
@@ -305,9 +340,16 @@ export class Session {
       await playback.write(chunks, c.bytes);
       this.#reply(`${c.bytes}\n`);
     } catch (e) {
-      this.#reply(`${wireErrno(e)}\n`);
+      this.#reply(this.#failure(e));
     }
     return true;
+  }
+
+  /** The `-errno\n` answer to a failed command, logged with its reason (`info` for expected refusals). */
+  #failure(e: unknown, level: 'error' | 'info' = 'error'): string {
+    const errno = wireErrno(e);
+    this.#shared.log[level](`${this.#peer}: ${this.#command}: ${errno}: ${(e as Error).message}`);
+    return `${errno}\n`;
   }
 
   #reply(data: string | Buffer): void {
@@ -341,3 +383,4 @@ export class Session {
     });
   }
 }
+

@@ -1,0 +1,11 @@
+// What the server tells its operator: one line per event, through whatever the caller gives.
+/** Where the server reports what happens. */
+export interface ServerLog {
+  /** Connections, buffer opens and closes (`iio serve -v`). */
+  info(line: string): void;
+  /** Every error answered to a client, with its reason; clients dropped and why. */
+  error(line: string): void;
+}
+
+/** The default of `serve()`: a library prints nothing unless asked. */
+export const SILENT_LOG: ServerLog = Object.freeze({ info: () => undefined, error: () => undefined });
