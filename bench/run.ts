@@ -32,6 +32,7 @@ const BENCHES: Bench[] = [
   { name: 'stream', ...node('stream', 600) },
   { name: 'iiod-readdev', ...node('iiod-readdev', 600) },
   { name: 'iiod-client', ...node('iiod-client', 600) },
+  { name: 'iiod-share', ...node('iiod-share', 600) },
   {
     name: 'lab-capture',
     prepare: async () => {

@@ -151,8 +151,9 @@ describe('input framing', () => {
     const pair = await socketPair();
     try {
       const inbox = new Inbox(pair.server, { highWater: 1024 });
+      const paused = new Promise((r) => pair.server.once('pause', r));
       pair.client.write(Buffer.alloc(4096, 'a'));
-      await new Promise((r) => setTimeout(r, 50));
+      await paused;
       assert.equal(pair.server.isPaused(), true);
       await inbox.bytes(4096);
       assert.equal(pair.server.isPaused(), false);

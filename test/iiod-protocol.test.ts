@@ -562,10 +562,10 @@ describe('clients that vanish', () => {
   test('a client disconnecting in the middle of a large block being sent frees the buffer', async () => {
     await using served = await serveSim();
     const c = await RawClient.connect(served.server.port);
-    c.socket.pause(); // reads nothing: the block cannot all be sent
     const samples = 1 << 20; // 4 MiB blocks of voltage0 and voltage1
+    const sending = new Promise((r) => c.socket.once('data', r));
     c.send(`OPEN ${ADC} ${samples} 00000003\r\nREADBUF ${ADC} ${samples * 4}\r\n`);
-    await new Promise((r) => setTimeout(r, 300));
+    await sending; // the first bytes of the reply, far from the block's 4 MiB
     c.destroy();
     await assertSettled(served);
   });
@@ -575,8 +575,9 @@ describe('clients that vanish', () => {
     const c = await RawClient.connect(served.server.port);
     assert.equal(await c.command(`OPEN ${TRX} 256 0000000c`), 0);
     assert.equal(await c.command(`WRITEBUF ${TRX} 1024`), 0);
+    // The server said go ahead and waits for 1024 bytes: it is mid-payload whether these 100
+    // reach it before the disconnect or not.
     c.send(Buffer.alloc(100));
-    await new Promise((r) => setTimeout(r, 50));
     c.destroy();
     await assertSettled(served);
     // The writer's place is free again.
