@@ -49,6 +49,9 @@ class RecordingBackend implements Backend {
   setTimeout(ms: number): void {
     this.calls.push(['setTimeout', ms]);
   }
+  get timeoutMs(): number {
+    return this.#inner.timeoutMs;
+  }
   async close(): Promise<void> {
     this.calls.push(['close']);
     await this.#inner.close();

@@ -246,6 +246,8 @@ export interface Backend {
 
   /** The time limit of blocking operations in ms (0: none), as libiio's set_timeout. */
   setTimeout(ms: number): void;
+  /** The limit setTimeout() set (or the backend's default). */
+  readonly timeoutMs: number;
 
   /** Releases the backend; later operations reject with ERR_IIOJS_CLOSED. Idempotent. */
   close(): Promise<void>;

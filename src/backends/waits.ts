@@ -46,6 +46,7 @@ export function withResolvers<T = void>(): Resolvers<T> {
 export async function bounded<T>(p: Promise<T>, options: { timeoutMs?: number; signal?: AbortSignal }, timedOut: (ms: number) => Error): Promise<T> {
   const { timeoutMs, signal } = options;
   if (timeoutMs === undefined && signal === undefined) return p;
+  if (timeoutMs !== undefined) checkTimeout(timeoutMs);
   if (signal?.aborted === true) throw abortError(signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
@@ -64,8 +65,16 @@ export async function bounded<T>(p: Promise<T>, options: { timeoutMs?: number; s
   }
 }
 
-/** A backend time limit (setTimeout, the timeoutMs option): ms ≥ 0, 0 for none. */
+/** The longest time limit a Node timer can count: longer delays would fire at once (after 1 ms). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * A time limit (setTimeout, a timeoutMs option): 0 (none) to MAX_TIMEOUT_MS ms, else a RangeError
+ * with code ERR_OUT_OF_RANGE.
+ */
 export function checkTimeout(ms: number): number {
-  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`timeout must be a non-negative number of ms, got ${ms}`);
+  if (!(Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMEOUT_MS)) {
+    throw Object.assign(new RangeError(`a timeout is 0 (none) to ${MAX_TIMEOUT_MS} ms (about 24.8 days), got ${ms}`), { code: 'ERR_OUT_OF_RANGE' });
+  }
   return ms;
 }

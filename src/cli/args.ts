@@ -2,6 +2,7 @@
 // an operand that looks like a negative number stays an operand (`iio attr -c dummy0 accel_x
 // calibbias -7`), and an option value may start with a dash (`-T -1`) — and the usage errors
 // (exit status 2), the common context options and number parsing.
+import { MAX_TIMEOUT_MS } from '../backends/waits.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Context } from '../core/context.js';
 import type { CliEnv } from './env.js';
@@ -105,16 +106,21 @@ export function operands(positionals: readonly string[], min: number, max: numbe
   return [...positionals];
 }
 
-/** Opens the context of -u, with -T applied. */
+/** Opens the context of -u, with -T applied (-T 0: no limit, whatever the context's default). */
 export async function openFromArgs(values: { uri?: string; timeout?: string }, env: CliEnv): Promise<Context> {
-  const timeout = timeoutMs(values);
+  const timeout = timeoutArg(values);
   const ctx = await env.openContext(values.uri ?? 'local:');
   if (timeout !== undefined) ctx.setTimeout(timeout);
   return ctx;
 }
 
+/** -T in ms (0: none), undefined when not given. */
+function timeoutArg(values: { timeout?: string }): number | undefined {
+  return values.timeout === undefined ? undefined : integerArg(values.timeout, '-T/--timeout (ms)', 0, MAX_TIMEOUT_MS);
+}
+
 /** -T as a wait bound for streams: undefined when there is none. */
 export function timeoutMs(values: { timeout?: string }): number | undefined {
-  const ms = values.timeout === undefined ? 0 : integerArg(values.timeout, '-T/--timeout (ms)');
+  const ms = timeoutArg(values);
   return ms === 0 ? undefined : ms;
 }

@@ -56,7 +56,7 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
 
   const sink = new DataSink(env.stdout, env.interrupt);
   await using ctx = await openFromArgs(values, env);
-  await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, signal: sink.signal });
+  await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, samples: limit, signal: sink.signal });
   const subset = ChannelSubset.of(stream, channelKeys);
   const text = format === 'raw' ? undefined : new ScanText(format, subset?.layout ?? stream.layout, subset?.channels ?? stream.channels, values.physical === true);
   const progress = new Progress(env.stderr, `${stream.toString()}`);

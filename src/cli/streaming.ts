@@ -1,8 +1,13 @@
 // What `iio read`, `iio write` and `iio bench` share: their buffer options, and opening a
 // device's buffer with them (trigger first, then the channels asked for, or all of the buffer's).
+// Without -b, a block holds no more than the samples asked for and what the device makes in
+// BLOCK_SECONDS, so a short read of a slow sensor does not wait for a whole default block; and
+// the context's time limit, when it has one, is raised to cover a block at the device's rate.
 import type { BufferStream } from '../core/buffer-stream.js';
 import type { IioBuffer } from '../core/buffer.js';
 import type { Context } from '../core/context.js';
+import type { Device } from '../core/device.js';
+import { MAX_TIMEOUT_MS } from '../backends/waits.js';
 import { integerArg, timeoutMs, UsageError } from './args.js';
 
 export const STREAM_OPTIONS = {
@@ -31,6 +36,20 @@ export function streamHelp(defaultBlockSize: number): string {
       --buffer <index>    which buffer of the device (default: its first of the direction)`;
 }
 
+/** The longest a block lasts at the device's rate when -b does not say. */
+const BLOCK_SECONDS = 0.1;
+/** What a time limit leaves beyond a block's duration (the context's limit is twice that: an ip: server is told half). */
+const BLOCK_MARGIN_MS = 1000;
+
+/** Samples per second of `device`: its sampling_frequency, or its trigger's; undefined if neither reads. */
+async function sampleRate(device: Device): Promise<number | undefined> {
+  const own = device.attrs.get('sampling_frequency');
+  const trigger = own === undefined ? await device.getTrigger().catch(() => null) : null;
+  const attr = own ?? trigger?.attrs.get('sampling_frequency');
+  const rate = await attr?.readNumber().catch(() => undefined);
+  return rate !== undefined && Number.isFinite(rate) && rate > 0 ? rate : undefined;
+}
+
 /** The buffer of `direction` that --buffer names, or the device's first. */
 function pickBuffer(ctx: Context, deviceKey: string, direction: 'in' | 'out', index: string | undefined): IioBuffer {
   const device = ctx.device(deviceKey);
@@ -48,17 +67,31 @@ function pickBuffer(ctx: Context, deviceKey: string, direction: 'in' | 'out', in
   return buffer;
 }
 
-/** Opens the buffer with the channels `keys` (all of the buffer's when none) and the options. */
+/**
+ * Opens the buffer with the channels `keys` (all of the buffer's when none) and the options;
+ * `samples` (0: until stopped) is how many the caller will take.
+ */
 export async function openStream(ctx: Context, deviceKey: string, keys: readonly string[], direction: 'in' | 'out', values: StreamArgs,
-  extra: { defaultBlockSize: number; cyclic?: boolean; cpuAccess?: boolean; blocks?: number; signal?: AbortSignal }): Promise<BufferStream> {
+  extra: { defaultBlockSize: number; samples?: number; cyclic?: boolean; cpuAccess?: boolean; blocks?: number; signal?: AbortSignal }): Promise<BufferStream> {
   const buffer = pickBuffer(ctx, deviceKey, direction, values.buffer);
   const mode = values.mode ?? 'auto';
   if (mode !== 'auto' && mode !== 'dmabuf' && mode !== 'fileio') throw new UsageError(`--mode must be auto, dmabuf or fileio, got ${JSON.stringify(mode)}`);
-  const blockSize = values['block-size'] === undefined ? extra.defaultBlockSize : integerArg(values['block-size'], '-b/--block-size', 1);
   const blocks = extra.blocks ?? (values.blocks === undefined ? 4 : integerArg(values.blocks, '--blocks', 1, 64));
   const channels = keys.map((k) => buffer.device.channel(k, direction));
   if (values.trigger !== undefined) await buffer.device.setTrigger(values.trigger, extra.signal === undefined ? {} : { signal: extra.signal });
-  const timeout = timeoutMs(values);
+  const rate = await sampleRate(buffer.device);
+  let blockSize: number;
+  if (values['block-size'] !== undefined) blockSize = integerArg(values['block-size'], '-b/--block-size', 1);
+  else {
+    blockSize = extra.defaultBlockSize;
+    if (extra.samples !== undefined && extra.samples > 0) blockSize = Math.min(blockSize, extra.samples);
+    if (rate !== undefined) blockSize = Math.min(blockSize, Math.max(1, Math.ceil(rate * BLOCK_SECONDS)));
+  }
+  // A block's wait, when bounded, is bounded by no less than the block takes to fill.
+  const blockMs = rate === undefined ? 0 : Math.min(Math.ceil((blockSize / rate) * 1000) + BLOCK_MARGIN_MS, MAX_TIMEOUT_MS);
+  if (ctx.timeout > 0 && 2 * blockMs > ctx.timeout) ctx.setTimeout(Math.min(2 * blockMs, MAX_TIMEOUT_MS));
+  const asked = timeoutMs(values);
+  const timeout = asked === undefined ? undefined : Math.max(asked, blockMs);
   return buffer.open({
     ...(channels.length === 0 ? {} : { channels }),
     blockSize,

@@ -3,6 +3,7 @@
 // called `Buffer`, which would shadow Node's.
 import type { BufferDescription, BufferHandle, DmabufSupport, OpOptions, TransferMode } from '../backends/backend.js';
 import { UnsupportedError } from '../backends/errors.js';
+import { checkTimeout } from '../backends/waits.js';
 import { errnoOf, systemError } from '../kernel/errors.js';
 import { BlockLayout } from '../samples/block-layout.js';
 import { Attr, attrMap } from './attr.js';
@@ -76,6 +77,7 @@ export class IioBuffer {
     if (backend.openBuffer === undefined) throw new UnsupportedError('buffer', this.toString(), `the ${backend.uri} backend cannot stream buffers`);
     if (!(Number.isSafeInteger(options.blockSize) && options.blockSize >= 1)) throw new RangeError(`${this.toString()}: blockSize must be a positive number of samples, got ${options.blockSize}`);
     if (options.cyclic === true && !this.output) throw new RangeError(`${this.toString()}: cyclic streams are for output buffers`);
+    if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
     const requested = this.#mask(options);
     let { handle, layout } = await this.#openHandle(requested, options);
     if (handle.mask.join() !== requested.join()) {

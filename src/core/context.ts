@@ -99,6 +99,11 @@ export class Context implements AsyncDisposable {
     return contextXml(this.#xmlContext(), values);
   }
 
+  /** The limit of blocking operations in ms (0: none): what setTimeout() set, or the backend's default. */
+  get timeout(): number {
+    return this.#session.backend.timeoutMs;
+  }
+
   /** The limit of blocking operations in ms (0: none). */
   setTimeout(ms: number): void {
     this.#session.check();

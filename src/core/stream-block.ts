@@ -4,6 +4,7 @@
 // hardware — READ for capture, WRITE for playback. `cpuAccess: false` skips it for data that is
 // only passed on (e.g. by `dmabufFd`).
 import type { BufferHandle, WaitBlockOptions } from '../backends/backend.js';
+import { checkTimeout } from '../backends/waits.js';
 import type { SampleArray } from '../samples/kinds.js';
 import type { BlockLayout } from '../samples/block-layout.js';
 
@@ -82,6 +83,7 @@ export class StreamBlock {
 
   /** Waits until the hardware is done with the block; transfer errors reject here. */
   async dequeue(options: DequeueOptions = {}): Promise<void> {
+    if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
     this.#used(await this.#handle.dequeue(this.index, options));
     this.#begin();
   }

@@ -3,6 +3,7 @@
 // fd does not always say so: kernel-abi §2.10).
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
+import { checkTimeout } from '../waits.js';
 
 const LIVENESS_MS = 250;
 
@@ -14,6 +15,7 @@ export interface BoundedWaitOptions {
 /** poll(fd, events) under the bounds above; `name` names the buffer in errors. */
 export async function boundedPoll(port: KernelPort, fd: number, events: number, deviceDir: string, name: string, options: BoundedWaitOptions = {}): Promise<number> {
   const signal = options.signal;
+  if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
   if (isAborted(signal)) throw abortError(signal);
   const stop = new AbortController();
   const signals = [stop.signal];

@@ -3,6 +3,8 @@
 // names matching `([alpha]+,|iio:)?[-_.alnum]+`. A line that does not parse is a ParseError,
 // which the session answers with -22.
 
+import { MAX_TIMEOUT_MS } from '../../backends/waits.js';
+
 /** Which attributes of a device a READ or WRITE names. */
 export type AttrTarget =
   | { kind: 'device' }
@@ -57,9 +59,13 @@ export function parseLine(line: string): Command | null {
     case 'QUIT':
       command = { op: 'EXIT' };
       break;
-    case 'TIMEOUT':
-      command = { op, ms: parser.number() };
+    case 'TIMEOUT': {
+      const ms = parser.number();
+      // Node timers count to 2^31 - 1 ms; a longer one would fire at once.
+      if (ms > MAX_TIMEOUT_MS) throw new ParseError(line, `a timeout is 0 (none) to ${MAX_TIMEOUT_MS} ms`);
+      command = { op, ms };
       break;
+    }
     case 'OPEN': {
       const device = parser.word();
       const samples = parser.number();
