@@ -33,9 +33,9 @@ test('-d <device>: every device attribute and its value, as the library reads th
 });
 
 test('-c: channels of a device, then one channel\'s attributes; -i/-o/-s filter, -I ignores case', () => {
-  assert.deepEqual(ok(attr('-u', 'sim:', '-c', '-s', '-o', 'trx')), [
-    "dev 'iiojs-trx', channel voltage0_i (output, index: 2, format: le:S16/16>>0): 3 attributes",
-    "dev 'iiojs-trx', channel voltage0_q (output, index: 3, format: le:S16/16>>0): 3 attributes",
+  assert.deepEqual(ok(attr('-u', 'sim:', '-c', '-s', '-o', 'tx')), [
+    "dev 'iiojs-trx-tx', channel voltage0_i (output, index: 0, format: le:S16/16>>0): 3 attributes",
+    "dev 'iiojs-trx-tx', channel voltage0_q (output, index: 1, format: le:S16/16>>0): 3 attributes",
   ]);
   assert.deepEqual(ok(attr('-u', 'sim:', '-c', '-o', 'trx', 'RX_LO')), [
     "dev 'iiojs-trx', channel 'altvoltage0' (output), id 'RX_LO', attr 'frequency', value '2400000000'",
@@ -66,9 +66,9 @@ test('a write is read back from the kernel; negative values are operands; -w ski
 
 test('-B (with -b), -D and -C', async () => {
   await using ctx = await openContext('sim:');
-  const tx = ctx.device('trx').buffer(1);
-  assert.deepEqual(ok(attr('-u', 'sim:', '-B', '-b', '1', 'trx')), await Promise.all([...tx.attrs.values()].map(async (a) => `dev 'iiojs-trx', buffer 1, attr '${a.name}', value '${await a.read()}'`)));
-  assert.deepEqual(ok(attr('-u', 'sim:', '-q', '-B', 'trx', 'direction')), ['in']);
+  const tx = ctx.device('tx').buffer(0);
+  assert.deepEqual(ok(attr('-u', 'sim:', '-B', '-b', '0', 'tx')), await Promise.all([...tx.attrs.values()].map(async (a) => `dev 'iiojs-trx-tx', buffer 0, attr '${a.name}', value '${await a.read()}'`)));
+  assert.deepEqual(ok(attr('-u', 'sim:', '-q', '-B', 'rx', 'direction')), ['in']);
   assert.deepEqual(ok(attr('-u', 'sim:', '-D', 'trx')), ["dev 'iiojs-trx', debug attr 'direct_reg_access', value '0x0'"]);
   assert.deepEqual(ok(attr('-u', 'sim:', '-C')), ['local,kernel: 6.12.0-iiojs-sim', 'uri: sim:']);
   assert.deepEqual(ok(attr('-u', 'sim:', '-q', '-C', 'uri')), ['sim:']);
@@ -83,7 +83,7 @@ const bad: Array<[string, string[], number, RegExp]> = [
   ['an unknown device', ['-u', 'sim:', '-d', 'nope'], 1, /^iio: no device matches "nope" \(there are: iio:device0 \(iiojs-adc4\), /],
   ['an unknown channel', ['-u', 'sim:', '-c', 'adc4', 'voltage9'], 1, /^iio: no channel of iio:device0 \(iiojs-adc4\) matches "voltage9" \(there are: voltage0 \(in\), /],
   ['a missing buffer', ['-u', 'sim:', '-B', '-b', '3', 'adc4'], 1, /^iio: iio:device0 \(iiojs-adc4\) has no buffer 3$/],
-  ['an ambiguous write', ['-u', 'sim:', '-c', 'trx', 'voltage0_i', 'raw', '5'], 1, /^iio: 2 attributes match, a write needs exactly one: .*\(narrow it with -i\/-o or the device id\)$/],
+  ['an ambiguous write', ['-u', PROBE, '-c', 'dummy0', 'voltage0', 'raw', '5'], 1, /^iio: 2 attributes match, a write needs exactly one: .*\(narrow it with -i\/-o or the device id\)$/],
   ['a read-only attribute', ['-u', 'sim:', '-d', 'trx', 'ensm_mode_available', 'x'], 1, /^iio: EACCES: /],
   ['a context attribute write', ['-u', 'sim:', '-C', 'uri', 'x'], 2, /^iio: unexpected argument "x"/],
   ['a wildcard write', ['-u', 'sim:', '-d', 'adc*', 'sampling_frequency', '250000'], 2, /^iio: cannot write a value with a wildcard match/],

@@ -108,7 +108,7 @@ describe('bad input', () => {
   const cases: Array<[string, string[], number, RegExp]> = [
     ['an unknown device', ['read', '-u', 'sim:', 'nope'], 1, /^iio: ENODEV: .*has no device "nope" \(there are: iio:device0 \(iiojs-adc4\), /],
     ['an unknown channel', ['read', '-u', 'sim:', 'adc4', 'voltage9'], 1, /^iio: ENOENT: .*has no input channel "voltage9" \(there are: voltage0 \(in\), /],
-    ['an output buffer', ['read', '-u', 'sim:', '--buffer', '1', 'trx'], 1, /^iio: buffer1 of iio:device1 \(iiojs-trx\) is an output buffer, not an input buffer$/],
+    ['an output buffer', ['read', '-u', 'sim:', '--buffer', '0', 'tx'], 1, /^iio: buffer0 of iio:device4 \(iiojs-trx-tx\) is an output buffer, not an input buffer$/],
     ['an unknown trigger', ['read', '-u', PROBE, '-t', 'nope', 'dummy0'], 1, /^iio: ENODEV: .*no trigger nope/],
     ['DMABUF forced on a kfifo buffer', ['read', '-u', PROBE, '-t', 't0', '--mode', 'dmabuf', 'dummy0'], 1, /^iio: .*does not support DMABUF blocks/],
     ['a triggered device without a trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], 1, /^iio: EINVAL: .*no trigger/],

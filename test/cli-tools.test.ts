@@ -83,18 +83,18 @@ test('bench: capture in DMABUF and file I/O mode, whole blocks after the first u
 });
 
 test('bench: playback (an output buffer), and write -B', () => {
-  const result = benchJson(['-u', 'sim:', '--buffer', '1', '-s', '8192', '-b', '2048', 'trx']);
+  const result = benchJson(['-u', 'sim:', '-s', '8192', '-b', '2048', 'tx']);
   assert.equal(result.direction, 'out');
   assert.equal(result.mode, 'dmabuf');
   assertPasses(result, 8192);
-  const viaWrite = iio(['write', '-u', 'sim:', '-B', '-s', '4096', '-b', '2048', 'trx']);
+  const viaWrite = iio(['write', '-u', 'sim:', '-B', '-s', '4096', '-b', '2048', 'tx']);
   assert.equal(viaWrite.status, 0, viaWrite.stderr);
-  assert.match(viaWrite.stdout.toString(), /^buffer1 of iio:device1 \(iiojs-trx\): voltage0_i, voltage0_q \(4 bytes per sample\), 4 blocks of 2048 samples, mode dmabuf\nuntouched .*\(4096 samples in [\d.]+ s\)\ntouched .*\(4096 samples in [\d.]+ s\)\n$/);
+  assert.match(viaWrite.stdout.toString(), /^buffer0 of iio:device4 \(iiojs-trx-tx\): voltage0_i, voltage0_q \(4 bytes per sample\), 4 blocks of 2048 samples, mode dmabuf\nuntouched .*\(4096 samples in [\d.]+ s\)\ntouched .*\(4096 samples in [\d.]+ s\)\n$/);
 });
 
 test('bench, bad input', () => {
   oneLineError(iio(['bench', '-u', 'sim:', '--duration', '0', 'adc4']), 2, /^iio: --duration must be a positive number of seconds, got "0"/);
   oneLineError(iio(['bench', '-u', 'sim:', 'nope']), 1, /^iio: ENODEV: .*has no device "nope"/);
-  oneLineError(iio(['bench', '-u', 'sim:', '--buffer', '2', 'trx']), 1, /^iio: ENOENT: .*has no buffer "2"/);
+  oneLineError(iio(['bench', '-u', 'sim:', '--buffer', '2', 'tx']), 1, /^iio: ENOENT: .*has no buffer "2"/);
   oneLineError(iio(['bench', '-u', 'sim:']), 2, /^iio: missing <device>/);
 });

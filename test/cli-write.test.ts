@@ -10,8 +10,8 @@ import { exited, iio, oneLineError, ScenarioFiles, session, spawnIio } from './s
 const files = new ScenarioFiles();
 after(() => files.cleanup());
 
-// A DAC wired to an ADC: the kernel runs one buffer per device in hardware mode, so iiojs-trx's
-// receiver can only hear its transmitter after it played; two devices play and capture at once.
+// A DAC wired to an ADC whose driver can force more channels on (alsoEnable), beside the built-in
+// transceiver's TX and RX devices.
 const s16 = 'le:s16/16>>0';
 const dac: DeviceSpec = {
   name: 'loop-dac', samplingFrequency: 1_000_000, buffers: [{ direction: 'out', kind: 'dma' }],
@@ -70,9 +70,18 @@ test('write -c: a wired ADC hears the cyclic block, round and round, until Ctrl-
   assertRepeats(run.captured, tone);
 });
 
-test('write: stdin cut into blocks of -b samples, all played; trx\'s receiver then hears the last block', () => {
+test('write -c on the built-in transceiver: its RX device hears the TX device\'s cyclic block while it plays', () => {
+  const tone = iq(1000, (k) => Math.round(8000 * Math.cos((2 * Math.PI * k) / 50)), (k) => Math.round(8000 * Math.sin((2 * Math.PI * k) / 50)));
+  const run = loopback('cyclic', ['sim:', 'tx', 'rx'], ['-c', '-b', '1000'], tone);
+  assert.equal(run.stderr, '');
+  assert.equal(run.read, 0);
+  assert.equal(run.write, 130);
+  assertRepeats(run.captured, tone);
+});
+
+test('write: stdin cut into blocks of -b samples, all played; the receiver then hears the last block', () => {
   const blocks = iq(1500, (k) => k, (k) => 20000 - k);
-  const run = loopback('after', ['sim:', 'trx', 'trx'], ['-b', '500'], blocks);
+  const run = loopback('after', ['sim:', 'tx', 'rx'], ['-b', '500'], blocks);
   assert.equal(run.stderr, '');
   assert.equal(run.write, 0);
   assert.equal(run.read, 0);
@@ -81,7 +90,7 @@ test('write: stdin cut into blocks of -b samples, all played; trx\'s receiver th
 
 test('write -s: stops after that many samples; the last block holds what was left of them', () => {
   const blocks = iq(1500, (k) => k, (k) => -k);
-  const run = loopback('after', ['sim:', 'trx', 'trx'], ['-b', '500', '-s', '1200'], blocks);
+  const run = loopback('after', ['sim:', 'tx', 'rx'], ['-b', '500', '-s', '1200'], blocks);
   assert.equal(run.stderr, '');
   assert.equal(run.write, 0);
   assertRepeats(run.captured, blocks.subarray(1000 * 4, 1200 * 4));
@@ -98,24 +107,24 @@ test('when the kernel enables more channels than asked, stdin carries the asked 
 });
 
 test('the binary: playback of whole blocks and a partial last one exits 0, nothing on stdout', () => {
-  const run = iio(['write', '-u', 'sim:', '-b', '256', 'trx', 'voltage0_i', 'voltage0_q'], iq(1000, (k) => k, (k) => k));
+  const run = iio(['write', '-u', 'sim:', '-b', '256', 'tx', 'voltage0_i', 'voltage0_q'], iq(1000, (k) => k, (k) => k));
   assert.equal(run.stderr, '');
   assert.equal(run.status, 0);
   assert.equal(run.stdout.length, 0);
 });
 
 const bad: Array<[string, string[], Buffer, number, RegExp]> = [
-  ['stdin ending inside a scan', ['trx'], Buffer.alloc(4 * 300 + 3), 1,
+  ['stdin ending inside a scan', ['tx'], Buffer.alloc(4 * 300 + 3), 1,
     /^iio: stdin ended inside a scan: its last 3 bytes are not a whole 4-byte scan of voltage0_i, voltage0_q and were not played$/],
-  ['an empty stdin', ['trx'], Buffer.alloc(0), 1, /^iio: nothing to play on buffer1 of iio:device1 \(iiojs-trx\): stdin was empty$/],
+  ['an empty stdin', ['tx'], Buffer.alloc(0), 1, /^iio: nothing to play on buffer0 of iio:device4 \(iiojs-trx-tx\): stdin was empty$/],
   ['a device without an output buffer', ['adc4'], Buffer.alloc(16), 1, /^iio: iio:device0 \(iiojs-adc4\) has no output buffer \(it has only buffer0 \(in\)\)$/],
-  ['an unknown channel', ['trx', 'voltage9'], Buffer.alloc(16), 1, /^iio: ENOENT: .*has no output channel "voltage9"/],
-  ['a cyclic block larger than -b', ['-c', '-b', '4', 'trx'], Buffer.alloc(4 * 5), 1,
+  ['an unknown channel', ['tx', 'voltage9'], Buffer.alloc(16), 1, /^iio: ENOENT: .*has no output channel "voltage9"/],
+  ['a cyclic block larger than -b', ['-c', '-b', '4', 'tx'], Buffer.alloc(4 * 5), 1,
     /^iio: stdin holds more than one cyclic block of 4 samples \(16 bytes\): give -b with the number of samples to repeat$/],
-  ['a cyclic block of part of a scan', ['-c', 'trx'], Buffer.alloc(6), 1, /^iio: a cyclic block is a whole, non-zero number of 4-byte scans of voltage0_i, voltage0_q; stdin held 6 bytes$/],
-  ['cyclic in file I/O mode', ['-c', '--mode', 'fileio', 'trx'], Buffer.alloc(16), 1, /^iio: .*cyclic blocks need DMABUF mode/],
-  ['-c with -s', ['-c', '-s', '5', 'trx'], Buffer.alloc(16), 2, /^iio: -s\/--samples and -c\/--cyclic exclude each other/],
-  ['an unknown option', ['--loop', 'trx'], Buffer.alloc(16), 2, /^iio: unknown option '--loop' \(see 'iio write --help'\)$/],
+  ['a cyclic block of part of a scan', ['-c', 'tx'], Buffer.alloc(6), 1, /^iio: a cyclic block is a whole, non-zero number of 4-byte scans of voltage0_i, voltage0_q; stdin held 6 bytes$/],
+  ['cyclic in file I/O mode', ['-c', '--mode', 'fileio', 'tx'], Buffer.alloc(16), 1, /^iio: .*cyclic blocks need DMABUF mode/],
+  ['-c with -s', ['-c', '-s', '5', 'tx'], Buffer.alloc(16), 2, /^iio: -s\/--samples and -c\/--cyclic exclude each other/],
+  ['an unknown option', ['--loop', 'tx'], Buffer.alloc(16), 2, /^iio: unknown option '--loop' \(see 'iio write --help'\)$/],
 ];
 for (const [what, args, input, status, message] of bad) {
   test(`bad input, ${what}: exit ${status} with one line on stderr`, () => {
@@ -124,7 +133,7 @@ for (const [what, args, input, status, message] of bad) {
 }
 
 test('the binary: Ctrl-C stops a cyclic playback, exit 130 on its own', async () => {
-  const child = spawnIio(['write', '-u', 'sim:', '-c', '-b', '64', 'trx']);
+  const child = spawnIio(['write', '-u', 'sim:', '-c', '-b', '64', 'tx']);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin.end(iq(64, (k) => k, (k) => k));

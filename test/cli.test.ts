@@ -68,11 +68,13 @@ test('doctor -u sim: lists the simulated devices and zero-copy support', () => {
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stdout.split('\n');
   assert.equal(lines[0], `sim: (simulated kernel), Node ${process.version}`);
-  assert.equal(lines[1], 'IIO             ok    3 device(s), 2 trigger(s)');
-  assert.deepEqual(lines.slice(2, 7).map((l) => l.trim()), [
+  assert.equal(lines[1], 'IIO             ok    5 device(s), 2 trigger(s)');
+  assert.deepEqual(lines.slice(2, 9).map((l) => l.trim()), [
     'iio:device0  iiojs-adc4',
     'iio:device1  iiojs-trx',
     'iio:device2  iiojs-sensor',
+    'iio:device3  iiojs-trx-rx',
+    'iio:device4  iiojs-trx-tx',
     'trigger0  iiojs-timer0',
     'trigger1  sysfstrig0',
   ]);

@@ -115,6 +115,50 @@ test('iio serve -v logs connections, opens and closes; every error answered is l
   }
 });
 
+/**
+ * `iio info` output as far as iiod's text protocol carries it: the backend's own lines (name,
+ * URI, context attributes) dropped, live raw values and DMABUF support (probed only locally)
+ * masked, event attribute values (no command for them) masked.
+ */
+function carried(info: string): string[] {
+  const out: string[] = [];
+  let events: string | undefined;
+  let context = false;
+  for (const line of info.split('\n')) {
+    if (/^(Backend|URI): /.test(line)) continue;
+    if (/^Context attributes/.test(line)) {
+      context = true;
+      continue;
+    }
+    if (context && line.startsWith('  ')) continue;
+    context = false;
+    const indent = /^ */.exec(line)![0];
+    if (events !== undefined && indent.length <= events.length) events = undefined;
+    if (/event attributes \(\d+\):$/.test(line)) events = indent;
+    let text = line.replace(/^(\s+raw): -?\d+$/, '$1: <live>').replace(/DMABUF zero-copy: [^)]*\)*\):$/, 'DMABUF zero-copy: <local only>):');
+    if (events !== undefined && indent.length > events.length) text = text.replace(/: .*$/, ': <not carried>');
+    out.push(text);
+  }
+  return out;
+}
+
+test('iio info -u ip: shows what -u sim: shows for the same context, as far as the protocol carries it: no ERROR lines', async () => {
+  const s = await startServe('-u', 'sim:', '-p', '0');
+  try {
+    const remote = spawnSync(process.execPath, [bin, 'info', '-u', `ip:127.0.0.1:${s.port}`], { encoding: 'utf8', timeout: 60_000 });
+    const local = spawnSync(process.execPath, [bin, 'info', '-u', 'sim:'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(remote.status, 0, remote.stderr);
+    assert.equal(local.status, 0, local.stderr);
+    assert.doesNotMatch(remote.stdout, /ERROR/);
+    assert.match(remote.stdout, /thresh_rising_en: \(not carried by this backend\)/);
+    assert.match(remote.stdout, /trigger_now: \(write-only\)/);
+    assert.deepEqual(carried(remote.stdout), carried(local.stdout));
+  } finally {
+    s.child.kill('SIGINT');
+  }
+  assert.equal((await s.exited).code, 0);
+});
+
 test('iio serve: --help; a bad port is a usage error (exit 2), a busy one a failure (exit 1)', async () => {
   const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);

@@ -16,7 +16,7 @@ const LINES_PER_CONNECTION = 50;
 const KEYWORDS = ['VERSION', 'PRINT', 'ZPRINT', 'HELP', 'TIMEOUT', 'OPEN', 'CLOSE', 'READ', 'WRITE', 'READBUF', 'WRITEBUF',
   'GETTRIG', 'SETTRIG', 'SET', 'BINARY', 'EXIT', 'QUIT'];
 const TOKENS = [
-  'iio:device0', 'iio:device1', 'iio:device2', 'trigger0', 'trigger1', 'adc4', 'iiojs-trx', 'iio:device9', 'x',
+  'iio:device0', 'iio:device1', 'iio:device2', 'iio:device3', 'iio:device4', 'trigger0', 'trigger1', 'adc4', 'iiojs-trx', 'iio:device9', 'x',
   'INPUT', 'OUTPUT', 'DEBUG', 'BUFFER', 'input', 'CYCLIC', 'BUFFERS_COUNT',
   'voltage0', 'voltage2', 'altvoltage0', 'timestamp', 'RX_LO', 'temp',
   'raw', 'scale', 'sampling_frequency', 'length', 'watermark', 'direct_reg_access', 'frequency', 'label', 'nope',
@@ -27,8 +27,8 @@ const TOKENS = [
 const VALID = [
   'VERSION', 'PRINT', 'TIMEOUT 2500', 'READ iio:device0 sampling_frequency', 'READ iio:device1 OUTPUT altvoltage0 frequency',
   'READ iio:device0', 'READ iio:device0 BUFFER', 'READ iio:device1 DEBUG direct_reg_access', 'GETTRIG iio:device2',
-  'OPEN iio:device0 256 00000004', 'READBUF iio:device0 512', 'CLOSE iio:device0', 'OPEN iio:device1 64 0000000c',
-  'WRITEBUF iio:device1 256', 'SET iio:device0 BUFFERS_COUNT 2', 'SETTRIG iio:device2 trigger0', 'WRITE iio:device0 raw 2',
+  'OPEN iio:device0 256 00000004', 'READBUF iio:device0 512', 'CLOSE iio:device0', 'OPEN iio:device4 64 00000003',
+  'WRITEBUF iio:device4 256', 'SET iio:device0 BUFFERS_COUNT 2', 'SETTRIG iio:device2 trigger0', 'WRITE iio:device0 raw 2',
 ];
 
 function generate(rand: () => number): { lines: Buffer[]; inputs: number } {

@@ -176,7 +176,7 @@ describe('libiio 0.24 clients against serve()', () => {
         assert.equal(value, before.get(key), key);
       }
     }
-    assert.equal([...seen.keys()].filter(live).length, 10, 'raw of adc4 voltage0-3, trx RX i and q, the sensor\'s temp and accel x/y/z');
+    assert.equal([...seen.keys()].filter(live).length, 10, 'raw of adc4 voltage0-3, the RX device\'s i and q, the sensor\'s temp and accel x/y/z');
     assert.equal(seen.get('trigger1/trigger_now'), -13, 'a write-only attribute: EACCES as iiod answers');
   });
 
@@ -237,9 +237,9 @@ describe('libiio 0.24 clients against serve()', () => {
   test('iio_writedev delivers its samples to the DAC (bytes and checksum at the sim)', async () => {
     await using served = await serveSim();
     const data = Buffer.from(Uint8Array.from({ length: 4 * 1024 }, (_, i) => (i * 31 + 7) & 0xff));
-    const r = await run('iio_writedev', ['-u', uri(served), '-b', '256', '-s', '1024', 'iiojs-trx', 'voltage0_i', 'voltage0_q'], { input: data });
+    const r = await run('iio_writedev', ['-u', uri(served), '-b', '256', '-s', '1024', 'iiojs-trx-tx', 'voltage0_i', 'voltage0_q'], { input: data });
     assert.equal(r.code, 0, r.stderr);
-    const stats = served.kernel.iio.device('iiojs-trx').buffer(1).stats;
+    const stats = served.kernel.iio.device('iiojs-trx-tx').buffer(0).stats;
     assert.equal(stats.bytes, data.length);
     assert.equal(stats.checksum, fnv1a(data));
     await assertSettled(served);
@@ -248,8 +248,8 @@ describe('libiio 0.24 clients against serve()', () => {
   test('iio_writedev -c plays its one buffer again and again until stopped', async () => {
     await using served = await serveSim();
     const data = Buffer.from(Uint8Array.from({ length: 256 * 4 }, (_, i) => (i * 5 + 1) & 0xff));
-    const tx = served.kernel.iio.device('iiojs-trx').buffer(1);
-    const child = spawn('iio_writedev', ['-u', uri(served), '-c', '-b', '256', 'iiojs-trx', 'voltage0_i', 'voltage0_q'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const tx = served.kernel.iio.device('iiojs-trx-tx').buffer(0);
+    const child = spawn('iio_writedev', ['-u', uri(served), '-c', '-b', '256', 'iiojs-trx-tx', 'voltage0_i', 'voltage0_q'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -262,6 +262,38 @@ describe('libiio 0.24 clients against serve()', () => {
       assert.deepEqual(Buffer.from(tx.stats.last!), data);
     } finally {
       child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr);
+    await assertSettled(served);
+  });
+
+  test('the transceiver live: iio_readdev on the RX device hears iio_writedev -c on the TX device while it plays', async () => {
+    await using served = await serveSim();
+    // A complex tone, 256 scans of (i, q).
+    const tone = Buffer.alloc(256 * 4);
+    for (let k = 0; k < 256; k++) {
+      tone.writeInt16LE(Math.round(8000 * Math.cos((2 * Math.PI * k) / 32)), 4 * k);
+      tone.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * k) / 32)), 4 * k + 2);
+    }
+    const tx = served.kernel.iio.device('iiojs-trx-tx').buffer(0);
+    const writer = spawn('iio_writedev', ['-u', uri(served), '-c', '-b', '256', 'iiojs-trx-tx', 'voltage0_i', 'voltage0_q'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    writer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => writer.on('close', resolve));
+    writer.stdin.end(tone);
+    try {
+      // Playing: the DAC took the tone at least once.
+      const deadline = Date.now() + 10_000;
+      while (tx.stats.bytes < tone.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(tx.stats.bytes >= tone.length, `played ${tx.stats.bytes} bytes (${stderr})`);
+      const r = await run('iio_readdev', ['-u', uri(served), '-b', '1024', '-s', '4096', 'iiojs-trx-rx', 'voltage0_i', 'voltage0_q']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.length, 4096 * 4);
+      const start = [...Array(256).keys()].find((k) => r.stdout.readUInt32LE(0) === tone.readUInt32LE(4 * k));
+      assert.ok(start !== undefined, 'the first scan heard is one of the tone');
+      for (let n = 0; n < 4096; n++) assert.equal(r.stdout.readUInt32LE(4 * n), tone.readUInt32LE(4 * ((start + n) % 256)), `scan ${n}`);
+    } finally {
+      writer.kill('SIGTERM');
     }
     assert.equal(await exited, 0, stderr);
     await assertSettled(served);

@@ -2,7 +2,8 @@
 // errors and limits, buffers shared between readers, the single writer, clean-up after clients
 // that vanish, many clients at once, read-only mode and the default listen address. The server
 // serves the default sim scenario: iio:device0 iiojs-adc4 (voltage0..3, timestamp),
-// iio:device1 iiojs-trx (RX i/q, TX i/q, two LOs), iio:device2 iiojs-sensor, trigger0/1.
+// iio:device1 iiojs-trx (the transceiver's PHY: two LOs, registers), iio:device2 iiojs-sensor,
+// iio:device3 iiojs-trx-rx (RX i/q), iio:device4 iiojs-trx-tx (TX i/q), trigger0/1.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LocalBackend } from '../src/backends/local/backend.js';
@@ -14,6 +15,8 @@ import { fnv1a } from './support/checksum.js';
 
 const ADC = 'iio:device0';
 const TRX = 'iio:device1';
+const RX = 'iio:device3';
+const TX = 'iio:device4';
 const SENSOR = 'iio:device2';
 const RAMP_START = -32000;
 const RAMP_LAST = -32000 + 16 * 3999;
@@ -173,7 +176,7 @@ describe('attributes', () => {
       assert.equal(await c.value(`READ ${ADC} INPUT voltage9 raw`), -2);
       assert.equal(await c.value(`READ ${ADC} OUTPUT voltage0 raw`), -2, 'channels are looked up within their direction');
       assert.equal(await c.value('READ trigger1 trigger_now'), -13, 'a write-only attribute');
-      assert.equal(await c.value(`READ ${TRX} BUFFER length`), -2, 'trx has two buffers: 0.2x sees no buffer attributes');
+      assert.equal(await c.value(`READ ${TRX} BUFFER length`), -2, 'the PHY has no buffer');
     });
   });
 
@@ -352,10 +355,10 @@ describe('malformed input', () => {
       await c.closedByServer();
     });
     await withClient(served, async (c) => {
-      assert.equal(await c.command(`OPEN ${TRX} 256 0000000c`), 0);
-      assert.equal(await c.command(`WRITEBUF ${TRX} ${2 ** 40}`), -22);
-      assert.equal(await c.command(`WRITEBUF ${TRX} 1026`), -22, 'not a whole number of samples');
-      assert.equal(await c.command(`CLOSE ${TRX}`), 0);
+      assert.equal(await c.command(`OPEN ${TX} 256 00000003`), 0);
+      assert.equal(await c.command(`WRITEBUF ${TX} ${2 ** 40}`), -22);
+      assert.equal(await c.command(`WRITEBUF ${TX} 1026`), -22, 'not a whole number of samples');
+      assert.equal(await c.command(`CLOSE ${TX}`), 0);
     });
     await assertSettled(served);
   });
@@ -371,8 +374,8 @@ describe('buffers', () => {
       assert.equal(await c.command(`OPEN ${ADC} 256 0000000g`), -22);
       assert.equal(await c.command(`OPEN ${ADC} 256 00000020`), -22, 'bit 5: adc4 has 5 channels');
       assert.equal(await c.command(`OPEN ${ADC} 256 00000000`), -22, 'no channel');
-      assert.equal(await c.command(`OPEN ${TRX} 256 00000005`), -22, 'an RX and a TX channel');
-      assert.equal(await c.command(`OPEN ${TRX} 256 00000010`), -22, 'an LO: not a scan element');
+      assert.equal(await c.command(`OPEN ${TX} 256 00000004`), -22, 'a channel the device does not have');
+      assert.equal(await c.command(`OPEN ${TRX} 256 00000001`), -22, 'an LO: not a scan element');
       assert.equal(await c.command(`OPEN ${ADC} 256 00000004 CYCLIC`), -22, 'cyclic capture');
       assert.equal(await c.command('OPEN trigger0 256 00000000'), -22, 'a trigger has no channels');
       assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
@@ -452,13 +455,13 @@ describe('buffers', () => {
     const a = await RawClient.connect(served.server.port);
     const b = await RawClient.connect(served.server.port);
     try {
-      assert.equal(await a.command(`OPEN ${TRX} 256 0000000c`), 0);
-      assert.equal(await b.command(`OPEN ${TRX} 256 0000000c`), -16);
-      assert.equal(await b.command(`OPEN ${TRX} 256 00000003`), 0, 'the RX buffer is another buffer');
-      assert.equal(await a.command(`READBUF ${TRX} 1024`), -9, 'a writer does not read');
-      assert.equal(await a.command(`CLOSE ${TRX}`), 0);
-      assert.equal(await b.command(`CLOSE ${TRX}`), 0);
-      assert.equal(await b.command(`OPEN ${TRX} 256 0000000c`), 0);
+      assert.equal(await a.command(`OPEN ${TX} 256 00000003`), 0);
+      assert.equal(await b.command(`OPEN ${TX} 256 00000003`), -16);
+      assert.equal(await b.command(`OPEN ${RX} 256 00000003`), 0, 'the RX device streams beside it');
+      assert.equal(await a.command(`READBUF ${TX} 1024`), -9, 'a writer does not read');
+      assert.equal(await a.command(`CLOSE ${TX}`), 0);
+      assert.equal(await b.command(`CLOSE ${RX}`), 0);
+      assert.equal(await b.command(`OPEN ${TX} 256 00000003`), 0);
     } finally {
       a.destroy();
       b.destroy();
@@ -468,31 +471,31 @@ describe('buffers', () => {
 
   test('WRITEBUF: 0 (go ahead), the samples, their count; CLOSE plays what is queued; cyclic repeats one block', async () => {
     await using served = await serveSim();
-    const tx = served.kernel.iio.device('iiojs-trx').buffer(1);
+    const tx = served.kernel.iio.device('iiojs-trx-tx').buffer(0);
     const blocks = [0, 1, 2].map((k) => Buffer.from(Uint8Array.from({ length: 1024 }, (_, i) => (i * 7 + k * 13) & 0xff)));
     await withClient(served, async (c) => {
-      assert.equal(await c.command(`OPEN ${TRX} 256 0000000c`), 0);
+      assert.equal(await c.command(`OPEN ${TX} 256 00000003`), 0);
       for (const block of blocks) {
-        assert.equal(await c.command(`WRITEBUF ${TRX} 1024`), 0);
+        assert.equal(await c.command(`WRITEBUF ${TX} 1024`), 0);
         c.send(block);
         assert.equal(await c.integer(), 1024);
       }
-      assert.equal(await c.command(`CLOSE ${TRX}`), 0);
+      assert.equal(await c.command(`CLOSE ${TX}`), 0);
     });
     assert.equal(tx.stats.bytes, 3072);
     assert.equal(tx.stats.checksum, fnv1a(Buffer.concat(blocks)));
     await withClient(served, async (c) => {
-      assert.equal(await c.command(`OPEN ${TRX} 256 0000000c CYCLIC`), 0);
-      assert.equal(await c.command(`WRITEBUF ${TRX} 1024`), 0);
+      assert.equal(await c.command(`OPEN ${TX} 256 00000003 CYCLIC`), 0);
+      assert.equal(await c.command(`WRITEBUF ${TX} 1024`), 0);
       c.send(blocks[1]!);
       assert.equal(await c.integer(), 1024);
-      assert.equal(await c.command(`WRITEBUF ${TRX} 1024`), -16, 'the cyclic block is playing');
+      assert.equal(await c.command(`WRITEBUF ${TX} 1024`), -16, 'the cyclic block is playing');
       const start = tx.stats.bytes;
       const deadline = Date.now() + 5000;
       while (tx.stats.bytes < start + 4 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       assert.ok(tx.stats.bytes >= start + 4 * 1024, 'the block is played again and again');
       assert.deepEqual(Buffer.from(tx.stats.last!), blocks[1]);
-      assert.equal(await c.command(`CLOSE ${TRX}`), 0);
+      assert.equal(await c.command(`CLOSE ${TX}`), 0);
     });
     await assertSettled(served);
   });
@@ -573,8 +576,8 @@ describe('clients that vanish', () => {
   test('a client disconnecting in the middle of a WRITEBUF payload frees the buffer', async () => {
     await using served = await serveSim();
     const c = await RawClient.connect(served.server.port);
-    assert.equal(await c.command(`OPEN ${TRX} 256 0000000c`), 0);
-    assert.equal(await c.command(`WRITEBUF ${TRX} 1024`), 0);
+    assert.equal(await c.command(`OPEN ${TX} 256 00000003`), 0);
+    assert.equal(await c.command(`WRITEBUF ${TX} 1024`), 0);
     // The server said go ahead and waits for 1024 bytes: it is mid-payload whether these 100
     // reach it before the disconnect or not.
     c.send(Buffer.alloc(100));
@@ -582,7 +585,7 @@ describe('clients that vanish', () => {
     await assertSettled(served);
     // The writer's place is free again.
     await withClient(served, async (d) => {
-      assert.equal(await d.command(`OPEN ${TRX} 256 0000000c`), 0);
+      assert.equal(await d.command(`OPEN ${TX} 256 00000003`), 0);
     });
     await assertSettled(served);
   });
@@ -592,7 +595,7 @@ describe('clients that vanish', () => {
     const clients = await Promise.all([0, 1, 2].map(() => RawClient.connect(served.server.port)));
     assert.equal(await clients[0]!.command(`OPEN ${ADC} 256 00000004`), 0);
     assert.equal(await clients[1]!.command(`OPEN ${ADC} 512 00000001`), 0);
-    assert.equal(await clients[2]!.command(`OPEN ${TRX} 256 0000000c`), 0);
+    assert.equal(await clients[2]!.command(`OPEN ${TX} 256 00000003`), 0);
     clients[0]!.send(`READBUF ${ADC} 512\r\n`);
     await served.server.close();
     for (const c of clients) await c.closedByServer();
@@ -663,7 +666,7 @@ describe('read-only mode', () => {
       assert.equal(await adc.attr('sampling_frequency').read(), '1000000');
       assert.equal(await c.command(`SETTRIG ${SENSOR}`), -13);
       assert.equal((await served.ctx.device('iiojs-sensor').getTrigger())?.name, 'iiojs-timer0');
-      assert.equal(await c.command(`OPEN ${TRX} 256 0000000c`), -13);
+      assert.equal(await c.command(`OPEN ${TX} 256 00000003`), -13);
       assert.equal(await c.value(`READ ${ADC} sampling_frequency`), '1000000');
       assert.equal(await c.command(`OPEN ${ADC} 256 00000004`), 0);
       assertRamp(column((await readBuffer(c, ADC, 512)).data, 1, 0), 'read-only capture');

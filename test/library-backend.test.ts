@@ -73,8 +73,8 @@ describe('the core over any Backend', () => {
     const backend = new RecordingBackend();
     const ctx = await Context.open(backend);
     const trx = ctx.device('trx');
-    await trx.channel('voltage0_i', 'out').attr('raw').read();
-    await trx.buffer(1).attr('length').write(1024);
+    await trx.channel('RX_LO', 'out').attr('frequency').read();
+    await ctx.device('tx').buffer(0).attr('length').write(1024);
     await trx.attr('ensm_mode').write('fdd');
     await trx.debugAttr('direct_reg_access').read();
     await ctx.device('sensor').channel('temp').eventAttr('thresh_rising_en').read();
@@ -86,8 +86,8 @@ describe('the core over any Backend', () => {
     ctx.setTimeout(250);
     await ctx.close();
     assert.deepEqual(backend.calls, [
-      ['readAttr', { kind: 'channel', device: 'iio:device1', channel: 'voltage0_i', output: true, name: 'raw' }],
-      ['writeAttr', { kind: 'buffer', device: 'iio:device1', buffer: 1, name: 'length' }, '1024'],
+      ['readAttr', { kind: 'channel', device: 'iio:device1', channel: 'altvoltage0', output: true, name: 'frequency' }],
+      ['writeAttr', { kind: 'buffer', device: 'iio:device4', buffer: 0, name: 'length' }, '1024'],
       ['writeAttr', { kind: 'device', device: 'iio:device1', name: 'ensm_mode' }, 'fdd'],
       ['readAttr', { kind: 'debug', device: 'iio:device1', name: 'direct_reg_access' }],
       ['readAttr', { kind: 'event', device: 'iio:device2', channel: { id: 'temp', output: false }, name: 'thresh_rising_en' }],

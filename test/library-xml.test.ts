@@ -38,7 +38,7 @@ describe('structure (iiod-protocol.md §4c)', () => {
     assert.deepEqual(childElements(root, 'context-attribute').map((a) => [a.getAttribute('name'), a.getAttribute('value')]),
       [['local,kernel', '6.12.0-iiojs-sim'], ['uri', 'sim:']]);
     assert.deepEqual(childElements(root).map((e) => e.tagName === 'device' ? e.getAttribute('id') : e.tagName), [
-      'context-attribute', 'context-attribute', 'iio:device0', 'iio:device1', 'iio:device2', 'trigger0', 'trigger1',
+      'context-attribute', 'context-attribute', 'iio:device0', 'iio:device1', 'iio:device2', 'iio:device3', 'iio:device4', 'trigger0', 'trigger1',
     ]);
   });
 
@@ -65,11 +65,11 @@ describe('structure (iiod-protocol.md §4c)', () => {
       const ours = ctx.find(device.id)!;
       assert.deepEqual(device.channels.map((c) => `${c.type} ${c.id}`), ours.channels.map((c) => `${c.output ? 'output' : 'input'} ${c.id}`));
     }
-    // §4a: a mask has ceil(channels/32) words over all channels; the trx has 6 → 1 word.
-    assert.equal(Math.ceil(devices.find((d) => d.id === 'iio:device1')!.channels.length / 32), 1);
+    // §4a: a mask has ceil(channels/32) words over all channels; adc4 has 5 → 1 word.
+    assert.equal(Math.ceil(devices.find((d) => d.id === 'iio:device0')!.channels.length / 32), 1);
   });
 
-  test('attributes: channel ones with their file, device, debug, buffer (one buffer only) and v1 elements', () => {
+  test('attributes: channel ones with their file, device, debug, buffer (one buffer only) and v1 elements', async () => {
     const root = parseXml(xml);
     const device = (id: string) => childElements(root, 'device').find((d) => d.getAttribute('id') === id)!;
     const adc = device('iio:device0');
@@ -90,14 +90,23 @@ describe('structure (iiod-protocol.md §4c)', () => {
     assert.deepEqual(childElements(buffer!, 'channel').map((c) => [c.getAttribute('id'), c.getAttribute('type'), c.childNodes.length]), [
       ['voltage0', 'input', 0], ['voltage1', 'input', 0], ['voltage2', 'input', 0], ['voltage3', 'input', 0], ['timestamp', 'input', 0],
     ]);
-    // Two buffers: no buffer-attribute (a v0.24 client could not tell them apart).
     const trx = device('iio:device1');
-    assert.equal(childElements(trx, 'buffer-attribute').length, 0);
-    assert.deepEqual(childElements(trx, 'buffer').map((b) => [b.getAttribute('index'), b.getAttribute('direction'),
-      childElements(b, 'attribute').length, childElements(b, 'channel').map((c) => `${c.getAttribute('type')} ${c.getAttribute('id')}`)]), [
-      ['0', 'in', 6, ['input voltage0_i', 'input voltage0_q']], ['1', 'out', 6, ['output voltage0_i', 'output voltage0_q']],
-    ]);
+    assert.equal(childElements(trx, 'buffer').length, 0);
     assert.deepEqual(childElements(trx, 'debug-attribute').map((a) => a.getAttribute('name')), ['direct_reg_access']);
+    const tx = device('iio:device4');
+    assert.deepEqual(childElements(tx, 'buffer-attribute').map((a) => a.getAttribute('name')), ['data_available', 'direction', 'enable', 'length', 'length_align_bytes', 'watermark']);
+    // Two buffers: no buffer-attribute (a v0.24 client could not tell them apart).
+    const two = await Context.open(new LocalBackend(new SimKernel({ scenario: { devices: [{ name: 'two', buffers: [{ direction: 'in', kind: 'dma' }, { direction: 'out', kind: 'dma' }], channels: [
+      { type: 'voltage', index: 0, scanIndex: 0, format: 'le:s16/16>>0' },
+      { type: 'voltage', direction: 'out', index: 0, scanIndex: 1, format: 'le:s16/16>>0' },
+    ] }] } })));
+    const twoXml = childElements(parseXml(two.toXml()), 'device')[0]!;
+    await two.close();
+    assert.equal(childElements(twoXml, 'buffer-attribute').length, 0);
+    assert.deepEqual(childElements(twoXml, 'buffer').map((b) => [b.getAttribute('index'), b.getAttribute('direction'),
+      childElements(b, 'attribute').length, childElements(b, 'channel').map((c) => `${c.getAttribute('type')} ${c.getAttribute('id')}`)]), [
+      ['0', 'in', 5, ['input voltage0']], ['1', 'out', 5, ['output voltage0']],
+    ]);
     assert.deepEqual(childElements(trx, 'channel').filter((c) => c.hasAttribute('name')).map((c) => [c.getAttribute('id'), c.getAttribute('name')]),
       [['altvoltage0', 'RX_LO'], ['altvoltage1', 'TX_LO']]);
     const temp = childElements(device('iio:device2'), 'channel')[0]!;
@@ -161,7 +170,7 @@ describe('read by libiio 0.24 (iio_info -x)', () => {
       const run = spawnSync('iio_info', ['-x', file], { encoding: 'utf8' });
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stderr, '', 'libxml2 validity errors go to stderr');
-      assert.match(run.stdout, /IIO context has 5 devices:/);
+      assert.match(run.stdout, /IIO context has 7 devices:/);
       // "\t\t\tvoltage0:  (input, index: 0, format: le:S16/16>>0)", "altvoltage0: RX_LO (output)"
       const listed = [...run.stdout.matchAll(/^\t\t\t(\S+): (\S*) ?\((input|output)(?:, index: (\d+), format: (\S+))?\)$/gm)]
         .map((m) => [m[1], m[2] === '' ? undefined : m[2], m[3], m[4] === undefined ? undefined : Number(m[4]), m[5]]);

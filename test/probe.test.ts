@@ -55,7 +55,7 @@ test('a missing subsystem is reported with its error, not thrown', async () => {
 
 test('the simulated kernel offers its scenario\'s devices and both DMABUF allocators', async () => {
   const report = await probeKernel(new SimKernel());
-  assert.deepEqual(report.iio.devices.map((d) => d.name), ['iiojs-adc4', 'iiojs-trx', 'iiojs-sensor']);
+  assert.deepEqual(report.iio.devices.map((d) => d.name), ['iiojs-adc4', 'iiojs-trx', 'iiojs-sensor', 'iiojs-trx-rx', 'iiojs-trx-tx']);
   assert.deepEqual(report.iio.triggers.map((t) => t.name), ['iiojs-timer0', 'sysfstrig0']);
   assert.deepEqual(report.dmaHeaps.heaps, [{ name: 'system', alloc: { ok: true, detail: '4096-byte DMABUF allocated and mapped' } }]);
   assert.deepEqual(report.udmabuf, { ok: true, detail: '4096-byte DMABUF allocated and mapped' });

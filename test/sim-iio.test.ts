@@ -247,12 +247,12 @@ describe('the DMA engine', () => {
   });
 
   test('playback: the device receives what was enqueued, and the receiver hears it (loopback)', async () => {
-    const k = new SimKernel(); // default scenario: the transceiver iio:device1, RX buffer0, TX buffer1
-    const sys = '/sys/bus/iio/devices/iio:device1';
-    const dev = await k.open('/dev/iio:device1', O_RDWR);
-    const tx = getBufferFd(k, dev, 1);
-    assert.equal(await k.readText(`${sys}/buffer1/direction`), 'out\n');
-    await setup(k, `${sys}/buffer1`, { out_voltage0_i_en: '1', out_voltage0_q_en: '1' });
+    const k = new SimKernel(); // default scenario: the transceiver's RX iio:device3 and TX iio:device4
+    const sys = '/sys/bus/iio/devices/iio:device4';
+    const dev = await k.open('/dev/iio:device4', O_RDWR);
+    const tx = getBufferFd(k, dev, 0);
+    assert.equal(await k.readText(`${sys}/buffer0/direction`), 'out\n');
+    await setup(k, `${sys}/buffer0`, { out_voltage0_i_en: '1', out_voltage0_q_en: '1' });
     const size = 4096;
     const buf = await heapBuffer(k, size);
     attach(k, tx, buf);
@@ -261,21 +261,23 @@ describe('the DMA engine', () => {
     const samples = new Int16Array(map.buffer, map.byteOffset, size / 2);
     for (let i = 0; i < samples.length; i++) samples[i] = i % 2 === 0 ? i : -i;
     dmabufSync(k, buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-    await k.writeText(`${sys}/buffer1/enable`, '1');
+    await k.writeText(`${sys}/buffer0/enable`, '1');
     enqueue(k, tx, buf, size);
     assert.equal(await pollFor(k, buf, POLLOUT, 1000), POLLOUT);
-    const stats = k.iio.device('iiojs-trx').buffer(1).stats;
+    const stats = k.iio.device('iiojs-trx-tx').buffer(0).stats;
     assert.equal(stats.bytes, size);
     assert.deepEqual(stats.last, map.slice());
     k.munmap(map);
-    await k.writeText(`${sys}/buffer1/enable`, '0');
+    await k.writeText(`${sys}/buffer0/enable`, '0');
 
     // RX: channel i hears out_voltage0_i
-    const rx = getBufferFd(k, dev, 0);
-    await setup(k, `${sys}/buffer0`, { in_voltage0_i_en: '1', in_voltage0_q_en: '1' });
+    const rxSys = '/sys/bus/iio/devices/iio:device3';
+    const rxDev = await k.open('/dev/iio:device3', O_RDWR);
+    const rx = getBufferFd(k, rxDev, 0);
+    await setup(k, `${rxSys}/buffer0`, { in_voltage0_i_en: '1', in_voltage0_q_en: '1' });
     const cap = await heapBuffer(k, size);
     attach(k, rx, cap);
-    await k.writeText(`${sys}/buffer0/enable`, '1');
+    await k.writeText(`${rxSys}/buffer0/enable`, '1');
     enqueue(k, rx, cap, size);
     assert.equal(await pollFor(k, cap, POLLIN, 1000), POLLIN);
     dmabufSync(k, cap, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
@@ -287,16 +289,16 @@ describe('the DMA engine', () => {
 
   test('file I/O playback: write() fills blocks the DMA consumes', async () => {
     const k = new SimKernel();
-    const sys = '/sys/bus/iio/devices/iio:device1';
-    const dev = await k.open('/dev/iio:device1', O_RDWR);
-    const tx = getBufferFd(k, dev, 1);
-    await setup(k, `${sys}/buffer1`, { out_voltage0_i_en: '1', out_voltage0_q_en: '1', length: '256' });
-    await k.writeText(`${sys}/buffer1/enable`, '1');
-    assert.equal(await k.readText(`${sys}/buffer1/data_available`), '1024\n'); // free space, bytes
+    const sys = '/sys/bus/iio/devices/iio:device4';
+    const dev = await k.open('/dev/iio:device4', O_RDWR);
+    const tx = getBufferFd(k, dev, 0);
+    await setup(k, `${sys}/buffer0`, { out_voltage0_i_en: '1', out_voltage0_q_en: '1', length: '256' });
+    await k.writeText(`${sys}/buffer0/enable`, '1');
+    assert.equal(await k.readText(`${sys}/buffer0/data_available`), '1024\n'); // free space, bytes
     const data = new Uint8Array(2048).map((_, i) => i & 0xff);
     assert.equal(await k.write(tx, data), 2048);
     assert.equal(await k.write(tx, data), 2048); // blocks until a block was played
-    assert.ok(k.iio.device('iiojs-trx').buffer(1).stats.bytes >= 512);
+    assert.ok(k.iio.device('iiojs-trx-tx').buffer(0).stats.bytes >= 512);
   });
 });
 

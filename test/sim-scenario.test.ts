@@ -38,12 +38,12 @@ const samples = (s: ChannelSignal, from: number, count: number): (number | bigin
 test('the default scenario validates and has the demo devices', () => {
   const s = defaultScenario();
   assert.deepEqual(parseScenario(s, 'copy'), s, 'a parsed scenario parses to itself');
-  assert.deepEqual(s.devices.map((d) => d.name), ['iiojs-adc4', 'iiojs-trx', 'iiojs-sensor']);
-  assert.deepEqual(deviceIds(s), [0, 1, 2]);
+  assert.deepEqual(s.devices.map((d) => d.name), ['iiojs-adc4', 'iiojs-trx', 'iiojs-sensor', 'iiojs-trx-rx', 'iiojs-trx-tx']);
+  assert.deepEqual(deviceIds(s), [0, 1, 2, 3, 4]);
   assert.equal(s.sysfsTrigger, true);
   assert.deepEqual(s.triggers?.map((t) => [t.name, t.kind]), [['iiojs-timer0', 'hrtimer'], ['sysfstrig0', 'sysfs']]);
 
-  const [adc, trx, sensor] = s.devices as [Scenario['devices'][0], Scenario['devices'][0], Scenario['devices'][0]];
+  const [adc, trx, sensor, rx, tx] = s.devices as [Scenario['devices'][0], Scenario['devices'][0], Scenario['devices'][0], Scenario['devices'][0], Scenario['devices'][0]];
   // 4-channel 16-bit ADC plus a timestamp with the highest scan index, on a DMA input buffer.
   assert.deepEqual(adc.buffers, [{ direction: 'in', kind: 'dma' }]);
   assert.deepEqual(adc.channels.map(channelPrefix), ['in_voltage0', 'in_voltage1', 'in_voltage2', 'in_voltage3', 'in_timestamp']);
@@ -55,14 +55,18 @@ test('the default scenario validates and has the demo devices', () => {
   assert.ok(adc.channels.slice(0, 4).every((c) => c.scale !== undefined && c.offset !== undefined));
   assert.ok(Array.isArray(adc.samplingFrequencyAvailable) && adc.samplingFrequencyAvailable.includes(adc.samplingFrequency!));
 
-  // I/Q transceiver: one DMA input, one DMA output, the input looping back the output.
-  assert.deepEqual(trx.buffers?.map((b) => [b.direction, b.kind]), [['in', 'dma'], ['out', 'dma']]);
-  const iq = trx.channels.filter((c) => c.scanIndex !== undefined).map(channelPrefix);
-  assert.deepEqual(iq, ['in_voltage0_i', 'in_voltage0_q', 'out_voltage0_i', 'out_voltage0_q']);
-  for (const c of trx.channels.slice(0, 2)) {
+  // I/Q transceiver as an AD9361: a PHY without buffers (LOs, registers), an RX device with a DMA
+  // input and a TX device with a DMA output, the input looping back the output.
+  assert.equal(trx.buffers, undefined);
+  assert.deepEqual(trx.channels.map(channelPrefix), ['out_altvoltage0_RX_LO', 'out_altvoltage1_TX_LO']);
+  assert.deepEqual(rx.buffers?.map((b) => [b.direction, b.kind]), [['in', 'dma']]);
+  assert.deepEqual(tx.buffers?.map((b) => [b.direction, b.kind]), [['out', 'dma']]);
+  assert.deepEqual(rx.channels.map(channelPrefix), ['in_voltage0_i', 'in_voltage0_q']);
+  assert.deepEqual(tx.channels.map(channelPrefix), ['out_voltage0_i', 'out_voltage0_q']);
+  for (const c of rx.channels) {
     assert.ok(isLoopback(c.waveform));
     const w = c.waveform;
-    if (w?.kind === 'loopback') assert.equal(trx.channels[w.channel]!.direction, 'out');
+    if (w?.kind === 'loopback') assert.equal(w.device, 'iiojs-trx-tx');
   }
 
   // Slow triggered sensor: temp + accel x/y/z on a kfifo, with an hrtimer trigger.
@@ -79,6 +83,7 @@ test('the default scenario validates and has the demo devices', () => {
 test('the default devices capture with a seamless pattern (their periods have a small LCM)', () => {
   for (const device of defaultScenario().devices) {
     const scan = device.channels.filter((c) => c.scanIndex !== undefined && (c.direction ?? 'in') === 'in');
+    if (scan.length === 0) continue; // the transceiver's PHY and TX capture nothing
     const types = scan.map((c) => parseScanType(c.format!));
     const layout = computeScanLayout(scan.map((c, i) => ({ index: c.scanIndex!, type: types[i]!, timestamp: c.type === 'timestamp' })), 'kernel');
     const elements = scan.flatMap((c, i) => {

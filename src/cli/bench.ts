@@ -30,7 +30,7 @@ ${streamHelp(DEFAULT_BLOCK)}
 Examples:
   iio bench -u sim: adc4
   iio bench -u sim: --mode fileio -b 4096 adc4 voltage0
-  iio bench -u sim: --buffer 1 --json trx
+  iio bench -u sim: --json tx
 `;
 
 export const BENCH_OPTIONS = {

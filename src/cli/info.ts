@@ -1,4 +1,5 @@
 // `iio info`: everything a context holds, with the attributes' values (libiio's iio_info).
+import { UnsupportedError } from '../backends/errors.js';
 import type { Attr } from '../core/attr.js';
 import type { IioBuffer } from '../core/buffer.js';
 import type { Channel } from '../core/channel.js';
@@ -85,7 +86,9 @@ async function deviceLines(device: Device, read: boolean): Promise<string[]> {
     out.push(...await attrLines(b.attrs, 3, read));
   }
   if (device.triggerSupport === true || (device.triggerSupport === undefined && !device.isTrigger)) {
-    out.push(`${pad}trigger: ${read ? await triggerText(device) : '(not read)'}`);
+    // A backend that could not tell learns it here: a device that takes no trigger has no line.
+    const text = read ? await triggerText(device) : '(not read)';
+    if (text !== undefined) out.push(`${pad}trigger: ${text}`);
   }
   return out;
 }
@@ -104,20 +107,29 @@ async function attrLines(attrs: ReadonlyMap<string, Attr>, depth: number, read: 
   return [...attrs.values()].map((a, i) => `${pad}${a.name}${read ? `: ${texts[i]!.replace(/\n/g, `\n${pad}${INDENT}`)}` : ''}`);
 }
 
+/** What the backend cannot carry, as a value: the same words whatever the attribute. */
+const NOT_CARRIED = '(not carried by this backend)';
+
 async function attrText(attr: Attr): Promise<string> {
   if (attr.readable === false) return '(write-only)';
   try {
     return await attr.read();
   } catch (e) {
+    // Reading a write-only sysfs file is EACCES: a backend that does not know the file's mode
+    // (iiod's XML has none) learns it so.
+    if ((e as { code?: unknown }).code === 'EACCES') return '(write-only)';
+    if (e instanceof UnsupportedError) return NOT_CARRIED;
     return `ERROR: ${(e as Error).message}`;
   }
 }
 
-async function triggerText(device: Device): Promise<string> {
+/** The trigger line's text; undefined for a device that takes no trigger. */
+async function triggerText(device: Device): Promise<string | undefined> {
   try {
     const trigger = await device.getTrigger();
     return trigger === null ? 'none' : `${trigger.name ?? trigger.id} (${trigger.id})`;
   } catch (e) {
+    if (e instanceof UnsupportedError && e.feature === 'trigger') return undefined;
     return `ERROR: ${(e as Error).message}`;
   }
 }

@@ -26,9 +26,9 @@ ${streamHelp(DEFAULT_BLOCK)}
   -B, --benchmark         measure the playback throughput instead (iio bench's two passes)
 
 Examples:
-  iio write -u sim: trx voltage0_i voltage0_q < iq.bin
-  iio read -u sim: -s 4096 adc4 voltage0 voltage1 | iio write -u sim: -b 4096 trx
-  iio write -c -b 1000 trx < tone.bin
+  iio write -u sim: tx voltage0_i voltage0_q < iq.bin
+  iio read -u sim: -s 4096 adc4 voltage0 voltage1 | iio write -u sim: -b 4096 tx
+  iio write -c -b 1000 tx < tone.bin
 `;
 
 export async function write(args: string[], env: CliEnv): Promise<number> {

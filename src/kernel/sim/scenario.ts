@@ -774,7 +774,8 @@ class Validator {
 
 /**
  * The built-in demo (`sim:` with no file): a fast 4-channel DMA ADC with a timestamp, an I/Q
- * transceiver whose receiver hears what its transmitter plays, and a slow triggered sensor.
+ * transceiver (a PHY, an RX and a TX device, as an AD9361) whose receiver hears what its
+ * transmitter plays, and a slow triggered sensor.
  * A fresh, validated copy on every call.
  */
 export function defaultScenario(): Scenario {
@@ -784,7 +785,7 @@ export function defaultScenario(): Scenario {
 // Chosen so each device's channel periods have a small common multiple (the capture pattern
 // then repeats exactly): adc4 at 1 MS/s has periods 1000, 4000, 4000 and 2000 samples.
 const DEFAULT_SCENARIO: Scenario = {
-  description: 'iiojs demo: a 4-channel DMA ADC, an I/Q transceiver in loopback and a triggered sensor',
+  description: 'iiojs demo: a 4-channel DMA ADC, an I/Q transceiver (PHY, RX, TX) in loopback and a triggered sensor',
   devices: [
     {
       name: 'iiojs-adc4',
@@ -802,20 +803,15 @@ const DEFAULT_SCENARIO: Scenario = {
       ],
     },
     {
+      // An AD9361-like transceiver is three devices: the PHY (ad9361-phy: LOs, state machine,
+      // registers), the RX data path (cf-ad9361-lpc) and the TX data path
+      // (cf-ad9361-dds-core-lpc), each data path with a buffer of its own, so RX and TX stream
+      // at once.
       name: 'iiojs-trx',
       label: 'trx',
       samplingFrequency: 2_000_000,
       samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000],
-      buffers: [
-        { direction: 'in', kind: 'dma', lengthAlignBytes: 4, availableScanMasks: [[0, 1]] },
-        { direction: 'out', kind: 'dma', lengthAlignBytes: 4, availableScanMasks: [[2, 3]] },
-      ],
       channels: [
-        // The receiver hears the transmitter (channels 2 and 3) through a loopback.
-        { type: 'voltage', index: 0, modifier: 'i', scanIndex: 0, format: 'le:s16/16>>0', waveform: { kind: 'loopback', device: 'iiojs-trx', channel: 2 } },
-        { type: 'voltage', index: 0, modifier: 'q', scanIndex: 1, format: 'le:s16/16>>0', waveform: { kind: 'loopback', device: 'iiojs-trx', channel: 3 } },
-        { type: 'voltage', direction: 'out', index: 0, modifier: 'i', scanIndex: 2, format: 'le:s16/16>>0' },
-        { type: 'voltage', direction: 'out', index: 0, modifier: 'q', scanIndex: 3, format: 'le:s16/16>>0' },
         { type: 'altvoltage', direction: 'out', index: 0, extendName: 'RX_LO', attributes: { frequency: 2_400_000_000, powerdown: 0 } },
         { type: 'altvoltage', direction: 'out', index: 1, extendName: 'TX_LO', attributes: { frequency: 2_400_000_000, powerdown: 0 } },
       ],
@@ -844,6 +840,29 @@ const DEFAULT_SCENARIO: Scenario = {
         { type: 'timestamp', scanIndex: 4, format: 'le:s64/64>>0' },
       ],
       events: [{ channel: 0, type: 'thresh', direction: 'rising', value: 2450, enabled: false }],
+    },
+    {
+      name: 'iiojs-trx-rx',
+      label: 'rx',
+      samplingFrequency: 2_000_000,
+      samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000],
+      buffers: [{ direction: 'in', kind: 'dma', lengthAlignBytes: 4, availableScanMasks: [[0, 1]] }],
+      channels: [
+        // The receiver hears the transmitter through a loopback.
+        { type: 'voltage', index: 0, modifier: 'i', scanIndex: 0, format: 'le:s16/16>>0', waveform: { kind: 'loopback', device: 'iiojs-trx-tx', channel: 0 } },
+        { type: 'voltage', index: 0, modifier: 'q', scanIndex: 1, format: 'le:s16/16>>0', waveform: { kind: 'loopback', device: 'iiojs-trx-tx', channel: 1 } },
+      ],
+    },
+    {
+      name: 'iiojs-trx-tx',
+      label: 'tx',
+      samplingFrequency: 2_000_000,
+      samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000],
+      buffers: [{ direction: 'out', kind: 'dma', lengthAlignBytes: 4, availableScanMasks: [[0, 1]] }],
+      channels: [
+        { type: 'voltage', direction: 'out', index: 0, modifier: 'i', scanIndex: 0, format: 'le:s16/16>>0' },
+        { type: 'voltage', direction: 'out', index: 0, modifier: 'q', scanIndex: 1, format: 'le:s16/16>>0' },
+      ],
     },
   ],
   triggers: [
