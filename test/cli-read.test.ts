@@ -170,16 +170,22 @@ describe('stopping', () => {
   });
 
   test('Ctrl-C while waiting for a block that never comes (a sysfs trigger nobody fires): exit 130 at once', async () => {
-    const child = spawnIio(['read', '-u', PROBE, '-t', 'sysfstrig0', '-f', 'csv', 'dummy0']);
+    const child = spawnIio(['read', '-v', '-u', PROBE, '-t', 'sysfstrig0', '-f', 'csv', 'dummy0']);
     let output = '';
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(child.exitCode, null, `still waiting: ${output}`);
+    // -v says when the buffer is open: from then on the read waits for a block.
+    const open = new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('\n')) resolve();
+    }));
+    await open;
+    assert.equal(child.exitCode, null, `still waiting: ${output}${stderr}`);
     child.kill('SIGINT');
     const { status } = await exited(child);
     assert.equal(status, 130);
     assert.equal(output, '');
+    assert.match(stderr, /^iio: buffer0 of iio:device0 \(dummy0\): .*mode fileio\n$/);
   });
 
   test('a broken pipe on stdout (iio read | head -c 100): exit 141 like SIGPIPE, quietly', () => {

@@ -5,7 +5,7 @@ import { allocateSamples, type SampleArray } from '../samples/kinds.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { stopStatus, type CliEnv } from './env.js';
 import { Progress, si } from './progress.js';
-import { openStream, STREAM_OPTIONS, streamHelp, type StreamArgs } from './streaming.js';
+import { describeStream, openStream, STREAM_OPTIONS, streamHelp, type StreamArgs } from './streaming.js';
 
 const DEFAULT_BLOCK = 16384;
 const DEFAULT_SECONDS = 2;
@@ -102,8 +102,7 @@ export async function runBench(values: BenchArgs, positionals: readonly string[]
   };
   if (values.json) env.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
-    env.stdout.write(`${s.buffer.toString()}: ${result.channels.join(', ')} (${result.scanBytes} bytes per sample), ` +
-      `${result.blocks} blocks of ${result.blockSize} samples, mode ${result.mode}\n`);
+    env.stdout.write(`${describeStream(s)}\n`);
     for (const p of passes) {
       env.stdout.write(`${p.name.padEnd(10)} ${si(p.bytesPerSecond)}B/s  ${si(p.samplesPerSecond)}samples/s  (${p.samples} samples in ${p.seconds.toFixed(3)} s)\n`);
     }

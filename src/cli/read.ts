@@ -6,7 +6,7 @@ import { stopStatus, type CliEnv } from './env.js';
 import { DataSink } from './output.js';
 import { Progress } from './progress.js';
 import { ScanText } from './sample-text.js';
-import { openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
+import { announce, openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
 
 const DEFAULT_BLOCK = 256;
 
@@ -57,6 +57,7 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   const sink = new DataSink(env.stdout, env.interrupt);
   await using ctx = await openFromArgs(values, env);
   await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, samples: limit, signal: sink.signal });
+  announce(stream, values, env.stderr);
   const subset = ChannelSubset.of(stream, channelKeys);
   const text = format === 'raw' ? undefined : new ScanText(format, subset?.layout ?? stream.layout, subset?.channels ?? stream.channels, values.physical === true);
   const progress = new Progress(env.stderr, `${stream.toString()}`);

@@ -16,6 +16,7 @@ export const STREAM_OPTIONS = {
   mode: { type: 'string' },
   trigger: { type: 'string', short: 't' },
   buffer: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 export interface StreamArgs {
@@ -25,6 +26,7 @@ export interface StreamArgs {
   trigger?: string;
   buffer?: string;
   timeout?: string;
+  verbose?: boolean;
 }
 
 export function streamHelp(defaultBlockSize: number): string {
@@ -33,7 +35,19 @@ export function streamHelp(defaultBlockSize: number): string {
       --mode <mode>       auto (DMABUF zero-copy when the buffer takes it, else file I/O; the
                           default), dmabuf or fileio
   -t, --trigger <name>    attach this trigger (name or triggerN) first
-      --buffer <index>    which buffer of the device (default: its first of the direction)`;
+      --buffer <index>    which buffer of the device (default: its first of the direction)
+  -v, --verbose           say on stderr what streams, once the buffer is open`;
+}
+
+/** `buffer0 of iio:device0 (adc4): voltage0, voltage1 (4 bytes per sample), 4 blocks of 4096 samples, mode dmabuf`. */
+export function describeStream(s: BufferStream): string {
+  return `${s.buffer.toString()}: ${s.channels.map((c) => c.id).join(', ')} (${s.layout.scanBytes} bytes per sample), ` +
+    `${s.blocks.length} blocks of ${s.blockSize} samples, mode ${s.mode}`;
+}
+
+/** -v: the stream's description on stderr (the moment it is open: scripts and tests wait for it). */
+export function announce(s: BufferStream, values: StreamArgs, stderr: NodeJS.WritableStream): void {
+  if (values.verbose === true) stderr.write(`iio: ${describeStream(s)}\n`);
 }
 
 /** The longest a block lasts at the device's rate when -b does not say. */

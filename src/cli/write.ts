@@ -6,7 +6,7 @@ import { runBench } from './bench.js';
 import { ChannelSubset } from './channel-subset.js';
 import { stopStatus, untilInterrupted, type CliEnv } from './env.js';
 import { Progress } from './progress.js';
-import { openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
+import { announce, openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
 
 const DEFAULT_BLOCK = 256;
 
@@ -51,6 +51,7 @@ export async function write(args: string[], env: CliEnv): Promise<number> {
   await using stream = await openStream(ctx, deviceKey, channelKeys, 'out', values, {
     defaultBlockSize: DEFAULT_BLOCK, cyclic, signal, ...(cyclic ? { blocks: 1 } : {}),
   });
+  announce(stream, values, env.stderr);
   const stop = (): void => void stream.close();
   signal.addEventListener('abort', stop, { once: true });
   try {
