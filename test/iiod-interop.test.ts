@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 import type { Context } from '../src/core/context.js';
+import type { DmaStats } from '../src/kernel/sim/iio/dma-engine.js';
 import { xmlScanFormat } from '../src/core/xml.js';
 import { fnv1a } from './support/checksum.js';
 import { assertSettled, serveSim, type Served } from './support/iiod.js';
@@ -38,6 +39,34 @@ function run(command: string, args: string[], options: { input?: Buffer; timeout
 }
 
 const uri = (served: Served): string => `ip:127.0.0.1:${served.server.port}`;
+
+/**
+ * `iio_writedev -c -b 256` of `data` on the transceiver's TX device: `played(n)` resolves with
+ * the DAC's stats once it took n bytes (bounded); `kill()` sends SIGTERM, after which
+ * `exitedCleanly()` asserts the exit status 0.
+ */
+function cyclicWriter(served: Served, data: Buffer): { played(bytes: number): Promise<DmaStats>; kill(): void; exitedCleanly(): Promise<void> } {
+  const tx = served.kernel.iio.device('iiojs-trx-tx').buffer(0);
+  const child = spawn('iio_writedev', ['-u', uri(served), '-c', '-b', '256', 'iiojs-trx-tx', 'voltage0_i', 'voltage0_q'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stdin.end(data);
+  return {
+    async played(bytes) {
+      const deadline = Date.now() + 10_000;
+      while (tx.stats.bytes < bytes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(tx.stats.bytes >= bytes, `played ${tx.stats.bytes} bytes (${stderr})`);
+      return tx.stats;
+    },
+    kill() {
+      child.kill('SIGTERM');
+    },
+    async exitedCleanly() {
+      assert.equal(await exited, 0, stderr);
+    },
+  };
+}
 
 /** iio_attr's answer (it prints the value read, or read back after a write). */
 async function iioAttr(served: Served, ...args: string[]): Promise<string> {
@@ -248,22 +277,15 @@ describe('libiio 0.24 clients against serve()', () => {
   test('iio_writedev -c plays its one buffer again and again until stopped', async () => {
     await using served = await serveSim();
     const data = Buffer.from(Uint8Array.from({ length: 256 * 4 }, (_, i) => (i * 5 + 1) & 0xff));
-    const tx = served.kernel.iio.device('iiojs-trx-tx').buffer(0);
-    const child = spawn('iio_writedev', ['-u', uri(served), '-c', '-b', '256', 'iiojs-trx-tx', 'voltage0_i', 'voltage0_q'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.stdin.end(data);
+    const writer = cyclicWriter(served, data);
     try {
-      const deadline = Date.now() + 10_000;
-      while (tx.stats.bytes < 8 * data.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      assert.ok(tx.stats.bytes >= 8 * data.length, `played ${tx.stats.bytes} bytes (${stderr})`);
-      assert.equal(tx.stats.bytes % data.length, 0);
-      assert.deepEqual(Buffer.from(tx.stats.last!), data);
+      const stats = await writer.played(8 * data.length);
+      assert.equal(stats.bytes % data.length, 0);
+      assert.deepEqual(Buffer.from(stats.last!), data);
     } finally {
-      child.kill('SIGTERM');
+      writer.kill();
     }
-    assert.equal(await exited, 0, stderr);
+    await writer.exitedCleanly();
     await assertSettled(served);
   });
 
@@ -275,17 +297,9 @@ describe('libiio 0.24 clients against serve()', () => {
       tone.writeInt16LE(Math.round(8000 * Math.cos((2 * Math.PI * k) / 32)), 4 * k);
       tone.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * k) / 32)), 4 * k + 2);
     }
-    const tx = served.kernel.iio.device('iiojs-trx-tx').buffer(0);
-    const writer = spawn('iio_writedev', ['-u', uri(served), '-c', '-b', '256', 'iiojs-trx-tx', 'voltage0_i', 'voltage0_q'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    writer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => writer.on('close', resolve));
-    writer.stdin.end(tone);
+    const writer = cyclicWriter(served, tone);
     try {
-      // Playing: the DAC took the tone at least once.
-      const deadline = Date.now() + 10_000;
-      while (tx.stats.bytes < tone.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      assert.ok(tx.stats.bytes >= tone.length, `played ${tx.stats.bytes} bytes (${stderr})`);
+      await writer.played(tone.length); // playing: the DAC took the tone at least once
       const r = await run('iio_readdev', ['-u', uri(served), '-b', '1024', '-s', '4096', 'iiojs-trx-rx', 'voltage0_i', 'voltage0_q']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.length, 4096 * 4);
@@ -293,9 +307,9 @@ describe('libiio 0.24 clients against serve()', () => {
       assert.ok(start !== undefined, 'the first scan heard is one of the tone');
       for (let n = 0; n < 4096; n++) assert.equal(r.stdout.readUInt32LE(4 * n), tone.readUInt32LE(4 * ((start + n) % 256)), `scan ${n}`);
     } finally {
-      writer.kill('SIGTERM');
+      writer.kill();
     }
-    assert.equal(await exited, 0, stderr);
+    await writer.exitedCleanly();
     await assertSettled(served);
   });
 

@@ -784,6 +784,9 @@ export function defaultScenario(): Scenario {
 
 // Chosen so each device's channel periods have a small common multiple (the capture pattern
 // then repeats exactly): adc4 at 1 MS/s has periods 1000, 4000, 4000 and 2000 samples.
+/** The rates the transceiver's PHY, RX and TX devices each offer (each set on its own: the sim does not tie them). */
+const TRX_CLOCK = { samplingFrequency: 2_000_000, samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000] };
+
 const DEFAULT_SCENARIO: Scenario = {
   description: 'iiojs demo: a 4-channel DMA ADC, an I/Q transceiver (PHY, RX, TX) in loopback and a triggered sensor',
   devices: [
@@ -809,8 +812,7 @@ const DEFAULT_SCENARIO: Scenario = {
       // at once.
       name: 'iiojs-trx',
       label: 'trx',
-      samplingFrequency: 2_000_000,
-      samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000],
+      ...TRX_CLOCK,
       channels: [
         { type: 'altvoltage', direction: 'out', index: 0, extendName: 'RX_LO', attributes: { frequency: 2_400_000_000, powerdown: 0 } },
         { type: 'altvoltage', direction: 'out', index: 1, extendName: 'TX_LO', attributes: { frequency: 2_400_000_000, powerdown: 0 } },
@@ -844,8 +846,7 @@ const DEFAULT_SCENARIO: Scenario = {
     {
       name: 'iiojs-trx-rx',
       label: 'rx',
-      samplingFrequency: 2_000_000,
-      samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000],
+      ...TRX_CLOCK,
       buffers: [{ direction: 'in', kind: 'dma', lengthAlignBytes: 4, availableScanMasks: [[0, 1]] }],
       channels: [
         // The receiver hears the transmitter through a loopback.
@@ -856,8 +857,7 @@ const DEFAULT_SCENARIO: Scenario = {
     {
       name: 'iiojs-trx-tx',
       label: 'tx',
-      samplingFrequency: 2_000_000,
-      samplingFrequencyAvailable: [500_000, 1_000_000, 2_000_000, 4_000_000],
+      ...TRX_CLOCK,
       buffers: [{ direction: 'out', kind: 'dma', lengthAlignBytes: 4, availableScanMasks: [[0, 1]] }],
       channels: [
         { type: 'voltage', direction: 'out', index: 0, modifier: 'i', scanIndex: 0, format: 'le:s16/16>>0' },

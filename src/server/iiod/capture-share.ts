@@ -15,6 +15,7 @@
 // - The buffer is re-opened only when a joiner needs channels the run lacks; members that had
 //   data then get -EPIPE too (their stream has a gap). Nothing here holds a lock across a socket
 //   write: a client that stops reading stalls at most itself, and others for LAG_DEADLINE_MS.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BufferStream } from '../../core/buffer-stream.js';
 import type { IioBuffer } from '../../core/buffer.js';
 import type { StreamBlock } from '../../core/stream-block.js';
@@ -224,7 +225,7 @@ export class CaptureShare {
     }
     while (run.inflight.size > 0) {
       const settled = Promise.allSettled([...run.inflight]);
-      const idle = await Promise.race([settled.then(() => false), delay(LAG_DEADLINE_MS).then(() => true)]);
+      const idle = await Promise.race([settled.then(() => false), sleep(LAG_DEADLINE_MS, true, { ref: false })]);
       if (!idle) continue;
       for (const m of this.#members) if (m.writing > 0 && performance.now() - m.progressAt >= LAG_DEADLINE_MS) m.peer.drop(`it took no data for ${LAG_DEADLINE_MS} ms while ${this.buffer.toString()} closed`);
     }
@@ -243,7 +244,7 @@ export class CaptureShare {
       run.lagTimer = undefined;
       if (!run.fetching) void this.#fetch(run);
     } else if (needed && !run.fetching) {
-      run.lagTimer ??= unref(setTimeout(() => this.#lagged(run), LAG_DEADLINE_MS));
+      run.lagTimer ??= setTimeout(() => this.#lagged(run), LAG_DEADLINE_MS).unref();
     } else {
       clearTimeout(run.lagTimer);
       run.lagTimer = undefined;
@@ -397,13 +398,4 @@ export class CaptureShare {
     clearTimeout(r.timer);
     member.request = undefined;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => unref(setTimeout(resolve, ms)));
-}
-
-function unref<T extends { unref(): unknown }>(timer: T): T {
-  timer.unref();
-  return timer;
 }

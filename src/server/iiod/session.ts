@@ -83,14 +83,13 @@ export class Session {
     this.#shared = shared;
     this.#peer = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
     this.#inbox = new Inbox(socket, { maxLine: LIMITS.line });
-    const command = (): string => this.#command;
     this.#capturePeer = {
       send: this.#send,
       drop: (reason) => {
         shared.log.error(`${this.#peer}: disconnected: ${reason}`);
         socket.destroy();
       },
-      error: (reason) => shared.log.error(`${this.#peer}: ${command()}: ${reason}`),
+      error: (reason) => shared.log.error(`${this.#peer}: ${this.#command}: ${reason}`),
     };
     shared.log.info(`${this.#peer}: connected`);
     socket.once('close', () => {
