@@ -10,6 +10,7 @@
 import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, dmaBufSyncStruct } from '../src/abi/index.js';
 import { LocalBackend } from '../src/backends/local/backend.js';
 import { allocateDmabuf } from '../src/backends/local/dmabuf-alloc.js';
+import { DeviceWatch } from '../src/backends/local/device-watch.js';
 import { DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
 import { Context } from '../src/core/context.js';
 import { BENCH_ADC_SYSFS, benchAdcScenario, benchBufferFd } from './bench-adc.js';
@@ -88,11 +89,11 @@ async function streamLoop(mode: 'dmabuf' | 'fileio', blocks = LOOP_BLOCKS): Prom
 async function queueLoop(): Promise<{ medianUs: number; p99Us: number }> {
   const sim = new SimKernel({ scenario: benchAdcScenario, timeMode: 'fast' });
   sim.iio.device('bench-adc').buffer(0).dmaMode = 'null';
-  const q = new DmabufQueue(sim, await benchBufferFd(sim), BENCH_ADC_SYSFS, 'bench');
+  const q = new DmabufQueue(sim, await benchBufferFd(sim), await DeviceWatch.open(sim, BENCH_ADC_SYSFS, 'bench'), 'bench');
   const bufs = [];
   for (let i = 0; i < BLOCKS; i++) bufs.push(await allocateDmabuf(sim, SCANS * 8));
   q.attach(bufs);
-  for (const b of bufs) q.enqueue(b);
+  for (const b of bufs) await q.enqueue(b);
   await sim.writeText(`${BENCH_ADC_SYSFS}/buffer0/enable`, '1');
   const start = dmaBufSyncStruct.encode({ flags: DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ });
   const end = dmaBufSyncStruct.encode({ flags: DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ });
@@ -102,7 +103,7 @@ async function queueLoop(): Promise<{ medianUs: number; p99Us: number }> {
   for (let n = 0; n < LOOP_BLOCKS + 1000; n++) {
     if (previous !== undefined) {
       sim.ioctl(previous.fd, DMA_BUF_IOCTL_SYNC, end);
-      q.enqueue(previous);
+      await q.enqueue(previous);
     }
     const b = bufs[n % BLOCKS]!;
     await q.wait(b);

@@ -520,6 +520,22 @@ static napi_value watcher_close(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+/* watcherRef(w, referenced) -> 0: whether the handle keeps the loop alive (uv_ref/uv_unref). */
+static napi_value watcher_ref(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  bool referenced;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  watcher *w = get_watcher(env, argv[0]);
+  if (w == NULL) return NULL;
+  if (!is_type(env, argv[1], napi_boolean) || napi_get_value_bool(env, argv[1], &referenced) != napi_ok)
+    return throw_type(env, "referenced must be a boolean");
+  if (!w->closing) {
+    if (referenced) uv_ref((uv_handle_t *)&w->handle);
+    else uv_unref((uv_handle_t *)&w->handle);
+  }
+  return make_int(env, 0);
+}
+
 /* Environment teardown (process exit, worker termination): close every handle. */
 static void on_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   addon_state *s = arg;
@@ -592,6 +608,7 @@ NAPI_MODULE_INIT() {
       FUNCTION("watcherStart", watcher_start),
       FUNCTION("watcherStop", watcher_stop),
       FUNCTION("watcherClose", watcher_close),
+      FUNCTION("watcherRef", watcher_ref),
   };
   CHECK(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
   napi_value constants = make_constants(env);

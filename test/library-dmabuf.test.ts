@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, MAP_SHARED, O_RDWR, PROT_READ } from '../src/abi/index.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from '../src/backends/local/dmabuf-alloc.js';
+import { DeviceWatch } from '../src/backends/local/device-watch.js';
 import { DmabufNotSupportedError, DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
 import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
@@ -21,7 +22,8 @@ async function openQueue(lab: Lab, dev: { dev: string; sys: string }, blocks: nu
   const devfd = await k.open(dev.dev, O_RDWR);
   const bfd = getBufferFd(k, devfd, 0);
   k.close(devfd);
-  const q = new DmabufQueue(k, bfd, dev.sys, `${dev.sys.split('/').pop()}/buffer0`);
+  const name = `${dev.sys.split('/').pop()}/buffer0`;
+  const q = new DmabufQueue(k, bfd, await DeviceWatch.open(k, dev.sys, name), name);
   const bufs: Dmabuf[] = [];
   for (let i = 0; i < blocks; i++) bufs.push(await allocateDmabuf(k, SIZE));
   return { q, bufs, k };
@@ -64,7 +66,7 @@ describe('the block queue', () => {
     const lab = fresh();
     const { q, bufs, k } = await openQueue(lab, VADC, 2);
     q.attach(bufs);
-    for (const b of bufs) q.enqueue(b);
+    for (const b of bufs) await q.enqueue(b);
     await k.writeText(`${VADC.sys}/buffer0/enable`, '1');
     let last = -1;
     for (let round = 0; round < 3; round++) {
@@ -78,7 +80,7 @@ describe('the block queue', () => {
         assert.equal(c.mismatches, 0);
         if (last >= 0) assert.equal(c.first, (last + 1) & 0xffff, 'the stream runs on from block to block');
         last = c.last;
-        q.enqueue(b);
+        await q.enqueue(b);
       }
     }
     await k.writeText(`${VADC.sys}/buffer0/enable`, '0');
@@ -87,10 +89,10 @@ describe('the block queue', () => {
   test('attaching after an enqueue is refused (a later ATTACH drops queued blocks, §2.4)', async () => {
     const { q, bufs } = await openQueue(fresh(), VADC, 2);
     q.attach([bufs[0]!]);
-    q.enqueue(bufs[0]!);
+    await q.enqueue(bufs[0]!);
     assert.throws(() => q.attach([bufs[1]!]), /attach every DMABUF before enqueueing any/);
-    assert.throws(() => q.enqueue(bufs[0]!), /already queued/);
-    assert.throws(() => q.enqueue(bufs[1]!), /not attached/);
+    await assert.rejects(q.enqueue(bufs[0]!), /already queued/);
+    await assert.rejects(q.enqueue(bufs[1]!), /not attached/);
   });
 
   test('a kfifo buffer answers EPERM: DmabufNotSupportedError, the cue to fall back to file I/O (§2.3)', async () => {
@@ -103,7 +105,7 @@ describe('the block queue', () => {
     lab.iio.device(VADC.name).buffer(0).delayMs = 2000;
     const { q, bufs, k } = await openQueue(lab, VADC, 1);
     q.attach(bufs);
-    q.enqueue(bufs[0]!);
+    await q.enqueue(bufs[0]!);
     await k.writeText(`${VADC.sys}/buffer0/enable`, '1');
     const aborted = assert.rejects(q.wait(bufs[0]!, { timeoutMs: 5000 }), { code: 'EINTR', syscall: 'transfer' });
     await new Promise((r) => setTimeout(r, 50));
@@ -115,19 +117,19 @@ describe('the block queue', () => {
     const lab = fresh();
     const { q, bufs, k } = await openQueue(lab, VADC, 1);
     q.attach(bufs);
-    q.enqueue(bufs[0]!);
+    await q.enqueue(bufs[0]!);
     lab.iio.device(VADC.name).buffer(0).failNext('EIO');
     await k.writeText(`${VADC.sys}/buffer0/enable`, '1');
     await assert.rejects(q.wait(bufs[0]!, { timeoutMs: 5000 }), { code: 'EIO' });
     // 6.12 keeps the refused block ACTIVE: queueing it again is reported as the error it is
-    assert.throws(() => q.enqueue(bufs[0]!), { code: 'EIO', message: /refused by the driver/ });
+    await assert.rejects(q.enqueue(bufs[0]!), { code: 'EIO', message: /refused by the driver/ });
   });
 
   test('bounded waits: a timeout, an abort, and a removed device never hang', async () => {
     const lab = fresh();
     const { q, bufs, k } = await openQueue(lab, VADC, 1);
     q.attach(bufs);
-    q.enqueue(bufs[0]!); // the buffer stays disabled: nothing will complete
+    await q.enqueue(bufs[0]!); // the buffer stays disabled: nothing will complete
     await assert.rejects(q.wait(bufs[0]!, { timeoutMs: 100 }), { code: 'ETIMEDOUT' });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);

@@ -67,8 +67,8 @@ export type DecodedStruct<T> = T extends Struct<infer S> ? StructValue<S> : neve
 export type EncodableStruct<T> = T extends Struct<infer S> ? StructInput<S> : never;
 
 const INT_RANGES = {
-  u32: [0n, 0xffff_ffffn],
-  s32: [-(2n ** 31n), 2n ** 31n - 1n],
+  u32: [0, 0xffff_ffff],
+  s32: [-(2 ** 31), 2 ** 31 - 1],
   u64: [0n, 2n ** 64n - 1n],
   s64: [-(2n ** 63n), 2n ** 63n - 1n],
 } as const;
@@ -76,8 +76,47 @@ const INT_RANGES = {
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8');
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Integers are read and written byte by byte in host order: no DataView per call (ioctl
+// arguments are encoded and decoded on every block, and a DataView costs more than the bytes).
+const u32At = LITTLE_ENDIAN
+  ? (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+  : (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
+function putU32(b: Uint8Array, o: number, v: number): void {
+  if (LITTLE_ENDIAN) {
+    b[o] = v;
+    b[o + 1] = v >>> 8;
+    b[o + 2] = v >>> 16;
+    b[o + 3] = v >>> 24;
+  } else {
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+  }
+}
+
+/** The low and high 32-bit words of a 64-bit field, in host order. */
+const [LOW, HIGH] = LITTLE_ENDIAN ? [0, 4] : [4, 0];
+
+function put64(b: Uint8Array, o: number, v: bigint | number): void {
+  if (typeof v === 'number' && v >= 0) {
+    // safe integers split exactly into two words without a bigint
+    putU32(b, o + LOW, v % 2 ** 32);
+    putU32(b, o + HIGH, Math.floor(v / 2 ** 32));
+    return;
+  }
+  const u = BigInt.asUintN(64, BigInt(v));
+  putU32(b, o + LOW, Number(u & 0xffff_ffffn));
+  putU32(b, o + HIGH, Number(u >> 32n));
+}
+
+function get64(b: Uint8Array, o: number, signed: boolean): bigint {
+  const lo = u32At(b, o + LOW);
+  const hi = u32At(b, o + HIGH);
+  if (hi === 0) return BigInt(lo);
+  const u = (BigInt(hi) << 32n) | BigInt(lo);
+  return signed ? BigInt.asIntN(64, u) : u;
 }
 
 export function defineStruct<const S extends Fields>(name: string, size: number, fields: S): Struct<S> {
@@ -98,7 +137,8 @@ export function defineStruct<const S extends Fields>(name: string, size: number,
     throw new RangeError(`struct ${name}: field ${field}: ${why}`);
   }
 
-  function encodeField(view: DataView, bytes: Uint8Array, field: string, f: Field, value: unknown): void {
+  /** The value as it will be stored (UTF-8 bytes for chars), or a thrown TypeError/RangeError. */
+  function checked(field: string, f: Field, value: unknown): number | bigint | Uint8Array {
     if (f.kind === 'chars') {
       if (typeof value !== 'string') throw new TypeError(`struct ${name}: field ${field} must be a string`);
       const text = utf8Encoder.encode(value);
@@ -106,35 +146,33 @@ export function defineStruct<const S extends Fields>(name: string, size: number,
       if (text.length > f.size - 1) {
         fail(field, `string of ${text.length} bytes does not fit char[${f.size}] (at most ${f.size - 1} bytes plus NUL)`);
       }
-      bytes.set(text, f.offset);
-      return;
+      return text;
     }
-    let big: bigint;
+    const wide = f.kind === 'u64' || f.kind === 's64';
     if (typeof value === 'bigint') {
-      if (f.kind === 'u32' || f.kind === 's32') throw new TypeError(`struct ${name}: field ${field} must be a number`);
-      big = value;
+      if (!wide) throw new TypeError(`struct ${name}: field ${field} must be a number`);
     } else if (typeof value === 'number') {
       if (!Number.isSafeInteger(value)) fail(field, `value ${value} is not a safe integer`);
-      big = BigInt(value);
     } else {
-      throw new TypeError(`struct ${name}: field ${field} must be a number${f.kind.endsWith('64') ? ' or bigint' : ''}`);
+      throw new TypeError(`struct ${name}: field ${field} must be a number${wide ? ' or bigint' : ''}`);
     }
     const [lo, hi] = INT_RANGES[f.kind];
-    if (big < lo || big > hi) fail(field, `value ${value} is out of range for ${f.kind} (${lo}..${hi})`);
-    switch (f.kind) {
-      case 'u32': view.setUint32(f.offset, Number(big), LITTLE_ENDIAN); break;
-      case 's32': view.setInt32(f.offset, Number(big), LITTLE_ENDIAN); break;
-      case 'u64': view.setBigUint64(f.offset, big, LITTLE_ENDIAN); break;
-      case 's64': view.setBigInt64(f.offset, big, LITTLE_ENDIAN); break;
-    }
+    if (value < lo || value > hi) fail(field, `value ${value} is out of range for ${f.kind} (${lo}..${hi})`);
+    return value;
   }
 
-  function decodeField(view: DataView, bytes: Uint8Array, f: Field): number | bigint | string {
+  function store(bytes: Uint8Array, f: Field, value: number | bigint | Uint8Array): void {
+    if (value instanceof Uint8Array) bytes.set(value, f.offset);
+    else if (f.kind === 'u32' || f.kind === 's32') putU32(bytes, f.offset, value as number);
+    else put64(bytes, f.offset, value);
+  }
+
+  function decodeField(bytes: Uint8Array, f: Field): number | bigint | string {
     switch (f.kind) {
-      case 'u32': return view.getUint32(f.offset, LITTLE_ENDIAN);
-      case 's32': return view.getInt32(f.offset, LITTLE_ENDIAN);
-      case 'u64': return view.getBigUint64(f.offset, LITTLE_ENDIAN);
-      case 's64': return view.getBigInt64(f.offset, LITTLE_ENDIAN);
+      case 'u32': return u32At(bytes, f.offset);
+      case 's32': return u32At(bytes, f.offset) | 0;
+      case 'u64': return get64(bytes, f.offset, false);
+      case 's64': return get64(bytes, f.offset, true);
       case 'chars': {
         const raw = bytes.subarray(f.offset, f.offset + f.size);
         const nul = raw.indexOf(0);
@@ -156,22 +194,21 @@ export function defineStruct<const S extends Fields>(name: string, size: number,
       for (const key of Object.keys(given)) {
         if (!Object.hasOwn(fields, key)) throw new TypeError(`struct ${name} has no field ${key}`);
       }
-      // Build in a scratch array so a RangeError never leaves `into` half written.
-      const bytes = new Uint8Array(size);
-      const view = viewOf(bytes);
+      // Every value is checked before the first byte is written: a RangeError never leaves `into` half written.
+      const stored: Array<[Field, number | bigint | Uint8Array]> = [];
       for (const [field, f] of entries) {
         const value = given[field];
-        if (value !== undefined) encodeField(view, bytes, field, f, value);
+        if (value !== undefined) stored.push([f, checked(field, f, value)]);
       }
-      if (into === undefined) return bytes;
-      into.set(bytes);
-      return into;
+      const bytes = into ?? new Uint8Array(size);
+      bytes.fill(0, 0, size);
+      for (const [f, value] of stored) store(bytes, f, value);
+      return bytes;
     },
     decode(bytes: Uint8Array): StructValue<S> {
       if (bytes.length < size) throw new RangeError(`struct ${name}: need ${size} bytes to decode, got ${bytes.length}`);
-      const view = viewOf(bytes);
       const out: Record<string, number | bigint | string> = {};
-      for (const [field, f] of entries) out[field] = decodeField(view, bytes, f);
+      for (const [field, f] of entries) out[field] = decodeField(bytes, f);
       return out as StructValue<S>;
     },
   };

@@ -151,6 +151,8 @@ export interface OpenBufferOptions extends OpOptions {
   blocks: number;
   /** Bytes per scan for the effective mask, for the kernel buffer's `length` in file I/O. */
   scanBytes: number;
+  /** DMABUF mode: read each transfer's fence status (default true; see OpenStreamOptions). */
+  checkTransfers?: boolean;
 }
 
 /** Cancels and bounds one wait. */
@@ -177,8 +179,12 @@ export interface BufferHandle {
   readonly name: string;
   enable(options?: OpOptions): Promise<void>;
   disable(options?: OpOptions): Promise<void>;
-  /** Hands block `i` to the hardware: `bytesUsed` of it (cyclic: repeated, output only). */
-  enqueue(i: number, bytesUsed: number, cyclic: boolean): Promise<void>;
+  /**
+   * Hands block `i` to the hardware: `bytesUsed` of it (cyclic: repeated, output only). Resolves
+   * once the kernel took it; `options` bound the only wait there may be (a DMABUF another
+   * importer still holds).
+   */
+  enqueue(i: number, bytesUsed: number, cyclic: boolean, options?: WaitBlockOptions): Promise<void>;
   /** Waits until the hardware is done with block `i`; resolves with the bytes it holds. */
   dequeue(i: number, options?: WaitBlockOptions): Promise<number>;
   /** Whether block `i` is with the hardware. */

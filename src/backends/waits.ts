@@ -1,5 +1,5 @@
 // Promise helpers the backends share: resolvers for a promise settled elsewhere (Node 20 has no
-// Promise.withResolvers), and a wait bounded by a timeout and an AbortSignal.
+// Promise.withResolvers), and waits bounded by a timeout, an AbortSignal and a stop condition.
 import { abortError } from '../kernel/errors.js';
 
 export interface Resolvers<T> {
@@ -39,29 +39,60 @@ export function withResolvers<T = void>(): Resolvers<T> {
   };
 }
 
+export interface WaitBounds {
+  /** Milliseconds (0 or absent: no limit); past it the wait rejects with the error `timedOut` makes. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Ends the wait with the error it is given (e.g. the device watch: the device was removed). */
+  stop?: (end: (error: Error) => void) => () => void;
+}
+
 /**
- * `p`, or the wait's timeout (the error `timedOut` makes) or abort first; the work behind `p`
- * goes on.
+ * `p`, or the error of the bound that ends the wait first: the time limit, the caller's signal,
+ * or `stop`. The work behind `p` goes on. Nothing outlives the call: the timer is cleared and
+ * every listener removed (no AbortSignal.any or AbortSignal.timeout, which keep dependants
+ * alive on Node 20: nodejs/node#55351).
  */
-export async function bounded<T>(p: Promise<T>, options: { timeoutMs?: number; signal?: AbortSignal }, timedOut: (ms: number) => Error): Promise<T> {
-  const { timeoutMs, signal } = options;
-  if (timeoutMs === undefined && signal === undefined) return p;
+export function bounded<T>(p: Promise<T>, bounds: WaitBounds, timedOut: (ms: number) => Error): Promise<T> {
+  const { timeoutMs, signal, stop } = bounds;
   if (timeoutMs !== undefined) checkTimeout(timeoutMs);
-  if (signal?.aborted === true) throw abortError(signal);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    if (timeoutMs !== undefined) timer = setTimeout(() => reject(timedOut(timeoutMs)), timeoutMs);
-    if (signal !== undefined) {
-      onAbort = () => reject(abortError(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
+  if (!timeoutMs && signal === undefined && stop === undefined) return p;
+  if (signal?.aborted === true) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let unsubscribe: (() => void) | undefined;
+    const onAbort = (): void => finish(() => reject(abortError(signal!)));
+    let finished = false;
+    const finish = (settle: () => void): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
+      settle();
+    };
+    if (timeoutMs) timer = setTimeout(() => finish(() => reject(timedOut(timeoutMs))), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    unsubscribe = stop?.((error) => finish(() => reject(error)));
+    if (finished) unsubscribe?.(); // `stop` ended it while subscribing
+    p.then((value) => finish(() => resolve(value)), (error: unknown) => finish(() => reject(error)));
   });
+}
+
+/**
+ * `wait(signal)` under the bounds of `bounded`; a bound that ends it first also aborts `signal`,
+ * so a readiness wait releases its watcher.
+ */
+export async function boundedWait<T>(wait: (signal: AbortSignal | undefined) => Promise<T>, bounds: WaitBounds, timedOut: (ms: number) => Error): Promise<T> {
+  if (!bounds.timeoutMs && bounds.signal === undefined && bounds.stop === undefined) return wait(undefined);
+  const cancel = new AbortController();
+  let settled = false;
+  const running = wait(cancel.signal).finally(() => (settled = true));
+  running.catch(() => undefined); // its error reaches the caller through bounded, or not at all
   try {
-    return await Promise.race([p, limit]);
+    return await bounded(running, bounds, timedOut);
   } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    if (!settled) cancel.abort();
   }
 }
 

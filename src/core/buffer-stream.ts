@@ -86,11 +86,11 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     if (this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an output buffer: use write()`);
     const wait = this.#wait();
     // Idle blocks (a new stream, or the one a previous loop broke out on) go round too.
-    for (const b of this.blocks) if (!b.queued) await b.enqueue();
+    for (const b of this.blocks) if (!b.queued) await b.enqueue(undefined, wait);
     if (!this.#running) await this.start();
     let previous: StreamBlock | undefined;
     for (;;) {
-      if (previous !== undefined) await previous.enqueue();
+      if (previous !== undefined) await previous.enqueue(undefined, wait);
       const block = this.#nextQueued();
       await block.dequeue(wait);
       previous = block;
@@ -110,7 +110,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     }
     const block = await this.#freeBlock(options);
     const bytes = this.#fill(block, data);
-    await block.enqueue(bytes);
+    await block.enqueue(bytes, { ...this.#wait(), ...options });
     this.#written++;
     if (!this.#running && this.#written >= this.blocks.length) await this.start(options);
     return bytes / this.layout.scanBytes;
@@ -122,7 +122,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
    */
   async writeCyclic(data: PlaybackData, options: WaitBlockOptions = {}): Promise<void> {
     const block = await this.#freeBlock(options);
-    await block.enqueue(this.#fill(block, data), { cyclic: true });
+    await block.enqueue(this.#fill(block, data), { ...this.#wait(), ...options, cyclic: true });
     if (!this.#running) await this.start(options);
   }
 
@@ -143,9 +143,13 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     return writableOf(this, options);
   }
 
-  /** Stops and releases everything; idempotent. */
+  /**
+   * Stops and releases everything, whatever fails (docs/lifecycle.md); rejects with the first
+   * failure. A second close resolves once the first is over.
+   */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
+    if (this.#closing !== undefined) return this.#closing.then(() => undefined, () => undefined);
+    this.#closing = (async () => {
       this.#running = false;
       exitHook.delete(this.#handle);
       this.#onClose();

@@ -28,8 +28,15 @@ export interface OpenStreamOptions {
   cyclic?: boolean;
   /** Bracket CPU access with DMA_BUF_IOCTL_SYNC (default true); false when data is only passed on. */
   cpuAccess?: boolean;
-  /** Default bound of each block wait of the iterator and the writer, in ms. */
+  /** Default bound of each block wait of the iterator and the writer, in ms (default: the context's limit). */
   timeoutMs?: number;
+  /**
+   * DMABUF mode, local backend: read each transfer's fence status, so that a failed transfer
+   * (aborted, refused by the driver) rejects its dequeue. Costs 3 syscalls a block
+   * (EXPORT_SYNC_FILE, SYNC_IOC_FILE_INFO, close; see docs/performance.md). Default true; without
+   * it a failed transfer comes back as if it had succeeded.
+   */
+  checkTransfers?: boolean;
   signal?: AbortSignal;
 }
 
@@ -111,6 +118,7 @@ export class IioBuffer {
       blocks: options.blocks ?? 4,
       blockBytes: options.blockSize * layout.scanBytes,
       scanBytes: layout.scanBytes,
+      ...(options.checkTransfers === undefined ? {} : { checkTransfers: options.checkTransfers }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     return { handle, layout };

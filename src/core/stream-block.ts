@@ -8,7 +8,7 @@ import { checkTimeout } from '../backends/waits.js';
 import type { SampleArray } from '../samples/kinds.js';
 import type { BlockLayout } from '../samples/block-layout.js';
 
-export interface EnqueueOptions {
+export interface EnqueueOptions extends WaitBlockOptions {
   /** Repeat the block until the stream stops (output, DMABUF mode). */
   cyclic?: boolean;
 }
@@ -76,7 +76,7 @@ export class StreamBlock {
   /** Hands the block to the hardware: `bytesUsed` bytes (default: all) of it. */
   async enqueue(bytesUsed = this.data.length, options: EnqueueOptions = {}): Promise<void> {
     this.#end();
-    await this.#handle.enqueue(this.index, bytesUsed, options.cyclic === true);
+    await this.#handle.enqueue(this.index, bytesUsed, options.cyclic === true, options);
     this.#used(bytesUsed);
     this.#onEnqueue(this);
   }

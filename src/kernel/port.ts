@@ -21,11 +21,22 @@ export interface FileStat {
   /** Permission bits, e.g. 0o644; sysfs marks read-only attributes 0o444. */
   mode: number;
   size: number;
+  /**
+   * The inode number. sysfs gives every new directory a new one, so a device re-probed under
+   * the same name (and the same dev number) is told apart by it.
+   */
+  ino: number;
 }
 
 export interface WaitOptions {
   /** Cancels the wait; it then rejects with an AbortError. */
   signal?: AbortSignal;
+  /**
+   * The fd is a DMABUF or sync file: it reports no POLLHUP/POLLERR, and a block goes round it
+   * again and again. The wake-up's events are then exact (no poll(2) after it), and the watcher
+   * stays armed, unref'd, between waits (no epoll ADD/DEL per block) until it fires unwaited.
+   */
+  fence?: boolean;
 }
 
 /** [offset, target] pairs: the address of `target` is written into the ioctl argument at `offset`. */

@@ -183,5 +183,15 @@ export function linuxLabControls(): IioControl {
       return ['dummy0', ...(moduleLoaded() ? MODULE_DEVICES : [])];
     },
     device: deviceControl,
+    reprobe(name: string): DeviceControl {
+      if (MODULE_DEVICES.includes(name)) {
+        // unplug=1 unregistered the devices and kept the code: rmmod and insmod bind them again
+        if (moduleLoaded()) rmmod();
+        execFileSync('insmod', [modulePath()], { stdio: 'pipe' });
+      } else {
+        mkdirSync(`${CONFIGFS}/devices/dummy/${name}`);
+      }
+      return deviceControl(name);
+    },
   };
 }

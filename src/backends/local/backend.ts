@@ -149,7 +149,7 @@ export class LocalBackend implements Backend {
 
   async openBuffer(device: string, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle> {
     this.#check(options);
-    return openLocalBuffer(this.kernel, this.#bufferFiles(device, index), index, mask, options);
+    return openLocalBuffer(this.kernel, this.#bufferFiles(device, index), index, mask, { ...options, timeoutMs: () => this.#timeoutMs });
   }
 
   async probeDmabuf(device: string, index: number, options: OpOptions = {}): Promise<DmabufSupport> {

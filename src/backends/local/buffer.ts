@@ -13,6 +13,7 @@ import type { BlockHandle, BufferHandle, DmabufSupport, OpenBufferOptions, Trans
 import { UnsupportedError, closedError, withContext } from '../errors.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from './dmabuf-alloc.js';
 import { DmabufNotSupportedError, DmabufQueue } from './dmabuf-queue.js';
+import { DeviceWatch } from './device-watch.js';
 import { FileIo } from './fileio.js';
 import { bounded, withResolvers, type Resolvers } from '../waits.js';
 
@@ -44,19 +45,25 @@ interface Block extends BlockHandle {
   writing?: Promise<void>;
 }
 
-export async function openLocalBuffer(port: KernelPort, files: LocalBufferFiles, index: number, mask: readonly number[], options: OpenBufferOptions): Promise<BufferHandle> {
+/** What the local backend adds to the open options: the context's limit, read at each wait. */
+export interface LocalOpenOptions extends OpenBufferOptions {
+  timeoutMs: () => number;
+}
+
+export async function openLocalBuffer(port: KernelPort, files: LocalBufferFiles, index: number, mask: readonly number[], options: LocalOpenOptions): Promise<BufferHandle> {
   const name = `${files.deviceId}/buffer${index}`;
   if (!(Number.isSafeInteger(options.blocks) && options.blocks >= 1)) throw new RangeError(`${name}: blocks must be a positive integer, got ${options.blocks}`);
   if (!(Number.isSafeInteger(options.blockBytes) && options.blockBytes >= 1)) throw new RangeError(`${name}: blockBytes must be a positive integer, got ${options.blockBytes}`);
   for (const p of mask) {
     if (!files.scanEnable.has(p)) throw systemError(errnoOf('EINVAL'), 'open', files.node, `${name} carries no scan element at channel position ${p}`);
   }
+  const watch = await DeviceWatch.open(port, files.deviceDir, name);
   const bfd = await openBufferFd(port, files, index, name);
   try {
     // GET_FD gives a blocking fd: file I/O must never block a thread, and ENQUEUE must not wait 5 s (§7.6).
     port.fcntl(bfd, F_SETFL, port.fcntl(bfd, F_GETFL) | O_NONBLOCK);
     const effective = await configure(port, files, name, mask);
-    return await LocalBuffer.create(port, files, bfd, name, effective, options);
+    return await LocalBuffer.create(port, files, bfd, watch, name, effective, options);
   } catch (e) {
     port.close(bfd);
     throw e;
@@ -83,11 +90,12 @@ async function openBufferFd(port: KernelPort, files: LocalBufferFiles, index: nu
  */
 export async function probeLocalDmabuf(port: KernelPort, files: LocalBufferFiles, index: number): Promise<DmabufSupport> {
   const name = `${files.deviceId}/buffer${index}`;
+  const watch = await DeviceWatch.open(port, files.deviceDir, name);
   const bfd = await openBufferFd(port, files, index, name);
   let dmabuf: Dmabuf | undefined;
   try {
     dmabuf = await allocateDmabuf(port, 4096);
-    const queue = new DmabufQueue(port, bfd, files.deviceDir, name);
+    const queue = new DmabufQueue(port, bfd, watch, name);
     queue.attach([dmabuf]);
     queue.detach(dmabuf);
     return { supported: true, source: dmabuf.source };
@@ -122,25 +130,30 @@ class LocalBuffer implements BufferHandle {
   readonly #blocks: Block[];
   readonly #queue: DmabufQueue | undefined;
   readonly #fileio: FileIo | undefined;
+  readonly #watch: DeviceWatch;
+  /** The context's limit (ctx.setTimeout), the default bound of every wait. */
+  readonly #timeoutMs: () => number;
   #everEnabled = false;
-  #closed = false;
   #closing: Promise<void> | undefined;
+  #released = false;
 
-  private constructor(port: KernelPort, files: LocalBufferFiles, bfd: number, readonly name: string, readonly mask: readonly number[],
-    readonly mode: TransferMode, blocks: Block[], queue: DmabufQueue | undefined) {
+  private constructor(port: KernelPort, files: LocalBufferFiles, bfd: number, watch: DeviceWatch, timeoutMs: () => number,
+    readonly name: string, readonly mask: readonly number[], readonly mode: TransferMode, blocks: Block[], queue: DmabufQueue | undefined) {
     this.#port = port;
     this.#files = files;
     this.#bfd = bfd;
+    this.#watch = watch;
+    this.#timeoutMs = timeoutMs;
     this.#blocks = blocks;
     this.#queue = queue;
-    this.#fileio = queue === undefined ? new FileIo(port, bfd, files.deviceDir, name, files.output) : undefined;
+    this.#fileio = queue === undefined ? new FileIo(port, bfd, watch, name, files.output) : undefined;
   }
 
-  static async create(port: KernelPort, files: LocalBufferFiles, bfd: number, name: string, mask: number[], options: OpenBufferOptions): Promise<LocalBuffer> {
+  static async create(port: KernelPort, files: LocalBufferFiles, bfd: number, watch: DeviceWatch, name: string, mask: number[], options: LocalOpenOptions): Promise<LocalBuffer> {
     const mode = options.mode ?? 'auto';
     if (mode !== 'fileio') {
-      const dmabufs = await tryDmabufs(port, bfd, files, name, options, mode === 'dmabuf');
-      if (dmabufs !== undefined) return new LocalBuffer(port, files, bfd, name, mask, 'dmabuf', dmabufs.blocks, dmabufs.queue);
+      const dmabufs = await tryDmabufs(port, bfd, watch, name, options, mode === 'dmabuf');
+      if (dmabufs !== undefined) return new LocalBuffer(port, files, bfd, watch, options.timeoutMs, name, mask, 'dmabuf', dmabufs.blocks, dmabufs.queue);
     }
     if (files.length !== undefined) {
       // Several blocks' worth in the kernel buffer: with a length of one block, libiio's
@@ -158,7 +171,7 @@ class LocalBuffer implements BufferHandle {
     }
     const blocks: Block[] = [];
     for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), bytesUsed: 0, queued: false });
-    return new LocalBuffer(port, files, bfd, name, mask, 'fileio', blocks, undefined);
+    return new LocalBuffer(port, files, bfd, watch, options.timeoutMs, name, mask, 'fileio', blocks, undefined);
   }
 
   get blocks(): readonly BlockHandle[] {
@@ -174,11 +187,12 @@ class LocalBuffer implements BufferHandle {
 
   async disable(): Promise<void> {
     this.#check();
-    this.#enabled = withResolvers();
     await this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => { throw withContext(e, `disabling ${this.name}`, this.#files.enable); });
+    // Only once the kernel took it: a failed write leaves the buffer enabled and its output going.
+    if (this.#enabled.settled) this.#enabled = withResolvers();
   }
 
-  async enqueue(i: number, bytesUsed: number, cyclic: boolean): Promise<void> {
+  async enqueue(i: number, bytesUsed: number, cyclic: boolean, options: WaitBlockOptions = {}): Promise<void> {
     this.#check();
     const b = this.#block(i);
     if (!(Number.isSafeInteger(bytesUsed) && bytesUsed >= 1 && bytesUsed <= b.data.length)) {
@@ -187,7 +201,7 @@ class LocalBuffer implements BufferHandle {
     if (b.queued) throw systemError(errnoOf('EBUSY'), 'enqueue', this.name, `block ${i} is already queued`);
     if (this.#queue !== undefined) {
       try {
-        this.#queue.enqueue(b.dmabuf!, bytesUsed, cyclic);
+        await this.#queue.enqueue(b.dmabuf!, bytesUsed, cyclic, this.#bounds(options));
       } catch (e) {
         throw withContext(e, `${this.name}: enqueueing block ${i}`);
       }
@@ -213,20 +227,28 @@ class LocalBuffer implements BufferHandle {
   /** Ends background file I/O writes at close. */
   readonly #abort = new AbortController();
 
+  /** A wait's bounds: its own, else the context's limit. */
+  #bounds(options: WaitBlockOptions): WaitBlockOptions {
+    if (options.timeoutMs !== undefined) return options;
+    const timeoutMs = this.#timeoutMs();
+    return timeoutMs === 0 ? options : { ...options, timeoutMs };
+  }
+
   async dequeue(i: number, options: WaitBlockOptions = {}): Promise<number> {
     this.#check();
     const b = this.#block(i);
     if (!b.queued) throw systemError(errnoOf('EINVAL'), 'dequeue', this.name, `block ${i} is not queued`);
+    const bounds = this.#bounds(options);
     try {
-      if (this.#queue !== undefined) await this.#queue.wait(b.dmabuf!, options);
-      else if (this.#files.output) await bounded(b.writing!, options, (ms) => systemError(errnoOf('ETIMEDOUT'), 'write', this.name, `not written within ${ms} ms`));
-      else await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), options);
+      if (this.#queue !== undefined) await this.#queue.wait(b.dmabuf!, bounds);
+      else if (this.#files.output) await bounded(b.writing!, bounds, (ms) => systemError(errnoOf('ETIMEDOUT'), 'write', this.name, `not written within ${ms} ms`));
+      else await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), bounds);
     } catch (e) {
       // A timeout or an abort leaves the block queued (it may still complete); anything else ends it.
       if (!isSystemError(e, 'ETIMEDOUT') && (e as Error).name !== 'AbortError') b.queued = false;
       else if (this.#queue !== undefined && !this.#queue.queued(b.dmabuf!)) b.queued = false;
       // Removal aborts transfers in flight with EINTR, like a disable: say what happened.
-      if (isSystemError(e, 'EINTR') && await this.#gone()) {
+      if (isSystemError(e, 'EINTR') && await this.#watch.check() !== undefined) {
         const gone = systemError(errnoOf('ENODEV'), e.syscall, this.name, 'the device was removed');
         gone.cause = e;
         throw gone;
@@ -238,10 +260,6 @@ class LocalBuffer implements BufferHandle {
     return b.bytesUsed;
   }
 
-  async #gone(): Promise<boolean> {
-    return this.#port.stat(this.#files.deviceDir).then(() => false, (e: unknown) => isSystemError(e, 'ENOENT'));
-  }
-
   queued(i: number): boolean {
     return this.#block(i).queued;
   }
@@ -249,9 +267,7 @@ class LocalBuffer implements BufferHandle {
   cpuAccess(i: number, phase: 'start' | 'end', access: 'read' | 'write' | 'rw'): void {
     const b = this.#block(i);
     if (b.dmabufFd === undefined) return;
-    const flags = (phase === 'start' ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
-      (access === 'read' ? DMA_BUF_SYNC_READ : access === 'write' ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_RW);
-    const arg = dmaBufSyncStruct.encode({ flags: BigInt(flags) });
+    const arg = SYNC_ARGS[phase][access];
     for (let attempt = 0; ; attempt++) {
       try {
         this.#port.ioctl(b.dmabufFd, DMA_BUF_IOCTL_SYNC, arg);
@@ -264,8 +280,8 @@ class LocalBuffer implements BufferHandle {
   }
 
   releaseSync(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#released) return;
+    this.#released = true;
     try {
       this.#port.writeTextSync(this.#files.enable, '0'); // closing the fd alone would not stop it (§1.2)
     } finally {
@@ -273,43 +289,50 @@ class LocalBuffer implements BufferHandle {
     }
   }
 
+  /** Releases everything whatever fails; rejects with the first failure, once. */
   close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
+    if (this.#closing !== undefined) return this.#closing.then(() => undefined, () => undefined);
+    this.#closing = this.#shutdown();
     return this.#closing;
   }
 
+  /** The kernel's order (kernel-abi §2.10): disable → wait fences (bounded) → detach → close. */
   async #shutdown(): Promise<void> {
-    if (this.#closed) return this.#freeBlocks();
-    // 1. disable: aborts transfers in flight (-EINTR). A removed device has nothing to disable.
-    await this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => {
-      if (!isSystemError(e, 'ENOENT', 'ENODEV')) throw withContext(e, `disabling ${this.name}`, this.#files.enable);
-    });
-    // 2. wait for the fences, bounded. Blocks queued on a buffer never enabled never ran: skip.
-    if (this.#queue !== undefined && this.#everEnabled) {
+    const failures: unknown[] = [];
+    const step = async (run: () => unknown): Promise<void> => {
+      try {
+        await run();
+      } catch (e) {
+        failures.push(e);
+      }
+    };
+    if (!this.#released) {
+      // 1. disable: aborts transfers in flight (-EINTR). A removed device has nothing to disable.
+      await step(() => this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => {
+        if (!isSystemError(e, 'ENOENT', 'ENODEV')) throw withContext(e, `disabling ${this.name}`, this.#files.enable);
+      }));
+      // 2. wait for the fences, bounded. Blocks queued on a buffer never enabled never ran: skip.
       const queue = this.#queue;
-      await Promise.all(this.#blocks.filter((b) => queue.queued(b.dmabuf!))
-        .map((b) => queue.wait(b.dmabuf!, { timeoutMs: SHUTDOWN_WAIT_MS }).catch(() => undefined)));
+      if (queue !== undefined && this.#everEnabled) {
+        await Promise.all(this.#blocks.filter((b) => queue.queued(b.dmabuf!))
+          .map((b) => queue.wait(b.dmabuf!, { timeoutMs: SHUTDOWN_WAIT_MS }).catch(() => undefined)));
+      }
     }
     this.#abort.abort();
     this.#enabled.reject(abortError(this.#abort.signal));
     await this.#lastWrite;
-    // 3. detach, 4. close.
-    this.#closed = true;
-    try {
-      if (this.#queue !== undefined) for (const b of this.#blocks) this.#queue.detach(b.dmabuf!);
-    } finally {
-      this.#port.close(this.#bfd);
-      this.#freeBlocks();
-    }
-  }
-
-  #freeBlocks(): void {
+    // 3. detach, 4. close: each step runs whatever the one before did.
+    const released = this.#released; // the fd closed at exit detached every DMABUF
+    for (const b of this.#blocks) if (this.#queue !== undefined) await step(() => released ? this.#queue!.forget(b.dmabuf!) : this.#queue!.detach(b.dmabuf!));
+    if (!this.#released) await step(() => this.#port.close(this.#bfd));
+    this.#released = true;
     for (const b of this.#blocks) {
-      if (b.mapping !== undefined && b.mapping.length > 0) this.#port.munmap(b.mapping);
-      if (b.dmabuf !== undefined) this.#port.close(b.dmabuf.fd);
+      if (b.mapping !== undefined && b.mapping.length > 0) await step(() => this.#port.munmap(b.mapping!));
+      if (b.dmabuf !== undefined) await step(() => this.#port.close(b.dmabuf!.fd));
       b.queued = false;
     }
     this.#blocks.length = 0;
+    if (failures.length > 0) throw failures[0];
   }
 
   #block(i: number): Block {
@@ -319,12 +342,26 @@ class LocalBuffer implements BufferHandle {
   }
 
   #check(): void {
-    if (this.#closed || this.#closing !== undefined) throw closedError(this.name);
+    if (this.#released || this.#closing !== undefined) throw closedError(this.name);
   }
 }
 
+/** DMA_BUF_IOCTL_SYNC's arguments, encoded once: the kernel only reads them. */
+const SYNC_ARGS = {
+  start: syncArgs(DMA_BUF_SYNC_START),
+  end: syncArgs(DMA_BUF_SYNC_END),
+};
+
+function syncArgs(phase: number): Record<'read' | 'write' | 'rw', Uint8Array> {
+  return {
+    read: dmaBufSyncStruct.encode({ flags: phase | DMA_BUF_SYNC_READ }),
+    write: dmaBufSyncStruct.encode({ flags: phase | DMA_BUF_SYNC_WRITE }),
+    rw: dmaBufSyncStruct.encode({ flags: phase | DMA_BUF_SYNC_RW }),
+  };
+}
+
 /** DMABUF blocks attached to the buffer, or undefined when it cannot take them (and not forced). */
-async function tryDmabufs(port: KernelPort, bfd: number, files: LocalBufferFiles, name: string, options: OpenBufferOptions, forced: boolean): Promise<{ blocks: Block[]; queue: DmabufQueue } | undefined> {
+async function tryDmabufs(port: KernelPort, bfd: number, watch: DeviceWatch, name: string, options: OpenBufferOptions, forced: boolean): Promise<{ blocks: Block[]; queue: DmabufQueue } | undefined> {
   const dmabufs: Dmabuf[] = [];
   const mappings: Uint8Array[] = [];
   const release = (): void => {
@@ -333,7 +370,7 @@ async function tryDmabufs(port: KernelPort, bfd: number, files: LocalBufferFiles
   };
   try {
     for (let i = 0; i < options.blocks; i++) dmabufs.push(await allocateDmabuf(port, options.blockBytes));
-    const queue = new DmabufQueue(port, bfd, files.deviceDir, name);
+    const queue = new DmabufQueue(port, bfd, watch, name, options.checkTransfers === undefined ? {} : { checkTransfers: options.checkTransfers });
     queue.attach(dmabufs);
     const blocks = dmabufs.map((d): Block => {
       const mapping = port.mmap(d.fd, d.size, PROT_READ | PROT_WRITE, MAP_SHARED);

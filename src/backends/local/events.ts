@@ -14,10 +14,16 @@ export async function openLocalEvents(port: KernelPort, node: string): Promise<E
     port.close(devfd); // the event fd keeps the device; others may open the node again
   }
   const fd = out[0]!;
-  port.fcntl(fd, F_SETFL, port.fcntl(fd, F_GETFL) | O_NONBLOCK);
-  const record = new Uint8Array(iioEventDataStruct.size);
+  try {
+    port.fcntl(fd, F_SETFL, port.fcntl(fd, F_GETFL) | O_NONBLOCK);
+  } catch (e) {
+    port.close(fd);
+    throw e;
+  }
   return {
     async read(options: OpOptions = {}): Promise<IioEvent> {
+      // Each read has its own record: concurrent reads must not share one.
+      const record = new Uint8Array(iioEventDataStruct.size);
       for (;;) {
         try {
           const n = await port.read(fd, record);

@@ -1,30 +1,32 @@
-// File I/O blocks: read()/write() on the O_NONBLOCK buffer fd, waiting with poll between
-// partial transfers (kernel-abi §1.3). Only used when no DMABUF is attached: read()/write() on a
-// buffer with DMABUFs attached oopses 6.12.
+// File I/O blocks: read()/write() on the O_NONBLOCK buffer fd, waiting for POLLIN/POLLOUT
+// between partial transfers (kernel-abi §1.3). Only used when no DMABUF is attached:
+// read()/write() on a buffer with DMABUFs attached oopses 6.12. Deadlines are monotonic.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { POLLIN, POLLOUT } from '../../abi/index.js';
 import { errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { withContext } from '../errors.js';
-import { boundedPoll, type BoundedWaitOptions } from './bounded-wait.js';
+import { boundedWait, type WaitBounds } from '../waits.js';
+import type { DeviceWatch } from './device-watch.js';
+
+/** The longest pause when the buffer reports room it does not take (see transfer). */
+const MAX_BACKOFF_MS = 64;
 
 export class FileIo {
   constructor(
     private readonly port: KernelPort,
     private readonly bufferFd: number,
-    private readonly deviceDir: string,
+    private readonly watch: DeviceWatch,
     private readonly name: string,
     private readonly output: boolean,
   ) {}
 
   /** Moves all of `bytes` (read into it for input, write it for output). */
-  async transfer(bytes: Uint8Array, options: BoundedWaitOptions = {}): Promise<void> {
+  async transfer(bytes: Uint8Array, bounds: Omit<WaitBounds, 'stop'> = {}): Promise<void> {
+    const deadline = bounds.timeoutMs ? performance.now() + bounds.timeoutMs : undefined;
+    const events = this.output ? POLLOUT : POLLIN;
     let done = 0;
-    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    const bounds = (): BoundedWaitOptions => ({
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(deadline === undefined ? {} : { timeoutMs: Math.max(0, deadline - Date.now()) }),
-    });
+    let backoff = 0;
     while (done < bytes.length) {
       let n: number;
       try {
@@ -32,30 +34,53 @@ export class FileIo {
         n = this.output ? await this.port.write(this.bufferFd, part) : await this.port.read(this.bufferFd, part);
       } catch (e) {
         if (!isSystemError(e, 'EAGAIN')) throw withContext(e, this.name);
-        const revents = await boundedPoll(this.port, this.bufferFd, this.output ? POLLOUT : POLLIN, this.deviceDir, this.name, bounds());
-        // poll answers 0 (or HUP) once the device is gone (§2.10); the next read/write says ENODEV.
-        if (revents === 0) await this.#checkAlive();
+        const revents = await this.#ready(events, bounds, deadline);
+        // poll answers 0 (or HUP) once the device is gone (§2.10): say so rather than retry.
+        if ((revents & events) === 0) await this.#checkAlive();
         continue;
       }
       if (n === 0 && !this.output) throw systemError(errnoOf('ENODATA'), 'read', this.name, 'end of file: the buffer has no enabled scan elements');
       if (n === 0) {
-        // Output: poll can report space in a block the write may not take yet (the DMA buffer
-        // counts every done block, write() takes them in order). Back off instead of spinning.
-        const b = bounds();
-        if (b.timeoutMs === 0) throw systemError(errnoOf('ETIMEDOUT'), 'write', this.name, `no space within ${options.timeoutMs} ms`);
-        await sleep(1, undefined, b.signal === undefined ? {} : { signal: b.signal });
+        // Output: POLLOUT counts every done block, write() takes them in order (§1.3), so room
+        // can be reported that the write does not take yet. Wait for POLLOUT; when a write after
+        // it still takes nothing, back off (doubling, bounded) instead of spinning on a ready fd.
+        if (backoff > 0) await this.#pause(backoff, bounds, deadline);
+        await this.#ready(events, bounds, deadline);
         await this.#checkAlive();
+        backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
+        continue;
       }
+      backoff = 0;
       done += n;
     }
   }
 
+  #bounds(bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined): WaitBounds {
+    const left = deadline === undefined ? undefined : Math.max(1, Math.ceil(deadline - performance.now()));
+    if (deadline !== undefined && performance.now() >= deadline) throw this.#timedOut(bounds.timeoutMs!);
+    return {
+      ...(left === undefined ? {} : { timeoutMs: left }),
+      ...(bounds.signal === undefined ? {} : { signal: bounds.signal }),
+      stop: (end) => this.watch.subscribe(end),
+    };
+  }
+
+  #ready(events: number, bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined): Promise<number> {
+    return boundedWait((signal) => this.port.poll(this.bufferFd, events, signal === undefined ? {} : { signal }),
+      this.#bounds(bounds, deadline), () => this.#timedOut(bounds.timeoutMs!));
+  }
+
+  #pause(ms: number, bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined): Promise<void> {
+    return boundedWait((signal) => sleep(ms, undefined, signal === undefined ? {} : { signal }).catch(() => undefined),
+      this.#bounds(bounds, deadline), () => this.#timedOut(bounds.timeoutMs!));
+  }
+
+  #timedOut(ms: number): Error {
+    return systemError(errnoOf('ETIMEDOUT'), 'poll', this.name, this.output ? `no room within ${ms} ms` : `no data within ${ms} ms`);
+  }
+
   async #checkAlive(): Promise<void> {
-    try {
-      await this.port.stat(this.deviceDir);
-    } catch (e) {
-      if (isSystemError(e, 'ENOENT')) throw systemError(errnoOf('ENODEV'), 'poll', this.name, 'the device was removed');
-      throw e;
-    }
+    const removed = await this.watch.check();
+    if (removed !== undefined) throw removed;
   }
 }

@@ -36,14 +36,25 @@ export function attrPath(ref: Exclude<AttrRef, { kind: 'context' | 'event' }>): 
   }
 }
 
+/** What a payload read allocates before its bytes arrive; it grows (doubling) as they do. */
+const PAYLOAD_FIRST_BYTES = 64 * 1024;
+
 /**
  * Reads the payload announced by a positive status: `length` bytes and the `\n` after them.
- * Lengths beyond `limit` are refused before anything is allocated.
+ * Lengths beyond `limit` are refused before anything is allocated, and memory follows the bytes
+ * that came, not the length the server claims.
  */
 export async function readPayload(wire: Wire, length: number, limit: number): Promise<Uint8Array> {
   if (length > limit) throw wire.malformed(`a payload of ${length} bytes exceeds the limit of ${limit}`);
-  const payload = new Uint8Array(length + 1);
+  const total = length + 1;
+  let payload = new Uint8Array(Math.min(total, PAYLOAD_FIRST_BYTES));
   await wire.readInto(payload);
+  while (payload.length < total) {
+    const grown = new Uint8Array(Math.min(total, payload.length * 2));
+    grown.set(payload);
+    await wire.readInto(grown.subarray(payload.length));
+    payload = grown;
+  }
   if (payload[length] !== 0x0a) throw wire.malformed(`the ${length}-byte payload is not followed by a newline`);
   return payload.subarray(0, length);
 }

@@ -40,10 +40,12 @@ export interface Addon {
   pollNow(fd: number, events: number): number;
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer | number;
   munmap(mapping: ArrayBuffer): number;
-  watcherCreate(fd: number, callback: (status: number, events: number) => void): NativeWatcher | number;
+  watcherCreate(fd: number, callback: (status: number, uvEvents: number) => void): NativeWatcher | number;
   watcherStart(watcher: NativeWatcher, uvEvents: number): number;
   watcherStop(watcher: NativeWatcher): number;
   watcherClose(watcher: NativeWatcher): number;
+  /** uv_ref / uv_unref: whether the watcher keeps the event loop alive. */
+  watcherRef(watcher: NativeWatcher, referenced: boolean): number;
   readonly constants: NativeConstants;
 }
 

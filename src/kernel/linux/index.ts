@@ -51,7 +51,7 @@ export class LinuxKernel implements KernelPort {
 
   async stat(path: string): Promise<FileStat> {
     const s = await fs.promises.stat(path);
-    return { kind: kindOf(s), mode: s.mode & 0o7777, size: s.size };
+    return { kind: kindOf(s), mode: s.mode & 0o7777, size: s.size, ino: s.ino };
   }
 
   readlink(path: string): Promise<string> {
@@ -140,7 +140,7 @@ export class LinuxKernel implements KernelPort {
   }
 
   poll(fd: number, events: number, options: WaitOptions = {}): Promise<number> {
-    return waitReady(this.#native, fd, events, options.signal, () => describeFd(fd));
+    return waitReady(this.#native, fd, events, options.signal, () => describeFd(fd), options.fence === true);
   }
 
   memfdCreate(name: string, flags: number): number {

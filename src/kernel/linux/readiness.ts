@@ -2,7 +2,10 @@
 // fd and loop, so every wait on an fd in this thread shares one watcher; the watcher listens for
 // the union of its waiters' events and stops (keeping nothing alive) when nobody waits.
 // libuv folds POLLHUP/POLLERR into readable/writable, so each wake-up is followed by a
-// zero-timeout poll(2) that gives the exact revents.
+// zero-timeout poll(2) that gives the exact revents — except on fence fds (DMABUFs, sync
+// files), which report neither: there the wake-up's events are exact, and the watcher stays
+// armed (unref'd) between waits, so a block going round costs no epoll ADD/DEL; it stops only
+// when it fires with nobody waiting.
 import { abortError, errnoOf, systemError } from '../errors.js';
 import type { Addon, NativeWatcher } from './addon.js';
 
@@ -18,13 +21,15 @@ class FdWatcher {
   readonly #waiters = new Set<Waiter>();
   readonly #native: NativeWatcher;
   #armedEvents = 0;
+  #referenced = true;
 
   constructor(
     private readonly addon: Addon,
     private readonly fd: number,
     private readonly describe: () => string | undefined,
+    private readonly fence: boolean,
   ) {
-    const native = addon.watcherCreate(fd, (status) => this.#wake(status));
+    const native = addon.watcherCreate(fd, (status, uvEvents) => this.#wake(status, uvEvents));
     if (typeof native === 'number') throw systemError(native, 'poll', describe());
     this.#native = native;
   }
@@ -45,11 +50,17 @@ class FdWatcher {
     this.addon.watcherClose(this.#native);
   }
 
-  #wake(status: number): void {
+  #wake(status: number, uvEvents: number): void {
     const { POLLERR, POLLHUP } = this.addon.constants;
+    if (this.fence && this.#waiters.size === 0) {
+      // ready with nobody waiting (the block is back with the CPU): stop until the next wait
+      this.addon.watcherStop(this.#native);
+      this.#armedEvents = 0;
+      return;
+    }
     let wanted = 0;
     for (const waiter of this.#waiters) wanted |= waiter.events;
-    const revents = exactRevents(this.addon, this.fd, wanted, this.describe);
+    const revents = this.fence && status >= 0 ? this.#fromUv(uvEvents) : exactRevents(this.addon, this.fd, wanted, this.describe);
     if (revents instanceof Error) {
       this.#failAll(revents);
     } else {
@@ -73,6 +84,11 @@ class FdWatcher {
     this.#waiters.clear();
   }
 
+  #fromUv(uvEvents: number): number {
+    const c = this.addon.constants;
+    return ((uvEvents & c.UV_READABLE) !== 0 ? c.POLLIN : 0) | ((uvEvents & c.UV_WRITABLE) !== 0 ? c.POLLOUT : 0);
+  }
+
   #rearm(): void {
     const c = this.addon.constants;
     let uvEvents = 0;
@@ -81,6 +97,13 @@ class FdWatcher {
       if (waiter.events & c.POLLOUT) uvEvents |= c.UV_WRITABLE;
       if (waiter.events & c.POLLPRI) uvEvents |= c.UV_PRIORITIZED;
     }
+    // An armed fence watcher nobody waits on keeps listening, but not the process alive.
+    const referenced = uvEvents !== 0;
+    if (referenced !== this.#referenced) {
+      this.addon.watcherRef(this.#native, referenced);
+      this.#referenced = referenced;
+    }
+    if (uvEvents === 0 && this.fence) return;
     if (uvEvents === this.#armedEvents) return;
     if (uvEvents === 0) {
       this.addon.watcherStop(this.#native);
@@ -120,6 +143,7 @@ export function waitReady(
   events: number,
   signal: AbortSignal | undefined,
   describe: () => string | undefined,
+  fence = false,
 ): Promise<number> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   const now = exactRevents(addon, fd, events, describe);
@@ -128,7 +152,7 @@ export function waitReady(
   return new Promise<number>((resolve, reject) => {
     let watcher = watchers.get(fd);
     if (watcher === undefined) {
-      watcher = new FdWatcher(addon, fd, describe);
+      watcher = new FdWatcher(addon, fd, describe, fence);
       watchers.set(fd, watcher);
     }
     const waiter: Waiter = { events, resolve, reject, signal, onAbort: undefined };

@@ -23,8 +23,10 @@ export class Faults {
     this.#rules.length = 0;
   }
 
-  /** Throws if a rule matches `operation` (and uses up one of its failures). */
-  check(operation: string): void {
+  /** Throws if a rule matches `syscall path` (and uses up one of its failures). */
+  check(syscall: string, path: string | undefined): void {
+    if (this.#rules.length === 0) return; // the common case: no string is built
+    const operation = path === undefined ? syscall : `${syscall} ${path}`;
     const i = this.#rules.findIndex((r) => operation.startsWith(r.pattern));
     if (i < 0) return;
     const rule = this.#rules[i]!;

@@ -66,7 +66,7 @@ export class SimKernel implements KernelPort {
   /** Runs a syscall body, translating kernel errors; `op` names it for faults and messages. */
   #call<T>(syscall: string, path: string | undefined, body: () => T): T {
     try {
-      this.context.faults.check(path === undefined ? syscall : `${syscall} ${path}`);
+      this.context.faults.check(syscall, path);
       return body();
     } catch (e) {
       throw translate(e, syscall, path);
@@ -75,7 +75,7 @@ export class SimKernel implements KernelPort {
 
   async #callAsync<T>(syscall: string, path: string | undefined, body: () => T | Promise<T>): Promise<T> {
     try {
-      this.context.faults.check(path === undefined ? syscall : `${syscall} ${path}`);
+      this.context.faults.check(syscall, path);
       return await body();
     } catch (e) {
       throw translate(e, syscall, path);
@@ -135,7 +135,7 @@ export class SimKernel implements KernelPort {
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
     checkArgSize(request, arg);
     const file = this.#file(fd);
-    return this.#call(`ioctl(${ioctlName(request)})`, file?.name, () => {
+    return this.#call(ioctlSyscall(request), file?.name, () => {
       const target = this.context.fds.get(fd);
       const bytes = toIoctlArg(arg);
       return target.ioctl(request >>> 0, bytes, resolvePointers(pointers, bytes instanceof Uint8Array ? bytes.length : 0));
@@ -266,26 +266,47 @@ export class SimKernel implements KernelPort {
   }
 }
 
+/** The bytes a request's argument must hold, by request (decoded once). */
+const argSizes = new Map<number, number>();
+function argSize(request: number): number {
+  let need = argSizes.get(request);
+  if (need === undefined) {
+    const { dir, size } = decodeIoc(request);
+    argSizes.set(request, (need = dir === CURRENT_IOC_LAYOUT.none ? 0 : size));
+  }
+  return need;
+}
+
 /** As the Linux port: bytes passed by address must hold the size the request encodes (RangeError). */
 function checkArgSize(request: number, arg: number | ArrayBufferView | ArrayBuffer | undefined): void {
   if (arg === undefined || typeof arg === 'number') return;
-  const { dir, size } = decodeIoc(request);
-  const need = dir === CURRENT_IOC_LAYOUT.none ? 0 : size;
+  const need = argSize(request);
   if (arg.byteLength < need) {
     const hex = (request >>> 0).toString(16).padStart(8, '0');
     throw new RangeError(`ioctl argument holds ${arg.byteLength} bytes but request 0x${hex} needs ${need}`);
   }
 }
 
+/** `ioctl(NAME)` by request, made once per request. */
+const syscallNames = new Map<number, string>();
+function ioctlSyscall(request: number): string {
+  let name = syscallNames.get(request);
+  if (name === undefined) syscallNames.set(request, (name = `ioctl(${ioctlName(request)})`));
+  return name;
+}
+
 function toIoctlArg(arg: number | ArrayBufferView | ArrayBuffer | undefined): IoctlArg {
-  if (arg === undefined || typeof arg === 'number') return arg;
+  if (arg === undefined || typeof arg === 'number' || arg instanceof Uint8Array) return arg;
   if (arg instanceof ArrayBuffer) return new Uint8Array(arg);
   if (ArrayBuffer.isView(arg)) return new Uint8Array(arg.buffer, arg.byteOffset, arg.byteLength);
   throw new TypeError('ioctl argument must be an integer, ArrayBuffer or ArrayBufferView');
 }
 
 /** As the Linux port: each pointer field lies inside the argument (8 bytes, as the kernel reads them). */
-function resolvePointers(pointers: PointerFields | undefined, argBytes: number): Map<number, Uint8Array> {
+const NO_POINTERS: ReadonlyMap<number, Uint8Array> = new Map();
+
+function resolvePointers(pointers: PointerFields | undefined, argBytes: number): ReadonlyMap<number, Uint8Array> {
+  if (pointers === undefined || pointers.length === 0) return NO_POINTERS;
   const out = new Map<number, Uint8Array>();
   for (const [offset, target] of pointers ?? []) {
     if (!Number.isInteger(offset) || offset < 0 || offset > argBytes - 8) {

@@ -77,6 +77,7 @@ export class SyncFile extends SimFile {
     }
   }
 
+
   /** The name[] field of sync_file_info. */
   get infoName(): Uint8Array | string {
     if (this.userName.length > 0) return this.userName;
@@ -108,7 +109,8 @@ export class SyncFile extends SimFile {
         if (status > 0) status = fence.status;
       });
     }
-    syncFileInfoStruct.encode({ ...info, name: '', status, numFences: fences.length }, bytes);
+    const { flags, pad, syncFenceInfo } = info;
+    syncFileInfoStruct.encode({ status, flags, numFences: fences.length, pad, syncFenceInfo }, bytes);
     putCString(bytes, syncFileInfoStruct.fields.name.offset, NAME_LEN, this.infoName);
     return 0;
   }

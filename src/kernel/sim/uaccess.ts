@@ -25,9 +25,11 @@ export function userString(arg: IoctlArg, limit: number): Uint8Array {
 }
 
 /** Writes `text` as a C string into `into[offset, offset + size)`, truncated like strscpy, NUL padded. */
+const utf8 = new TextEncoder();
+
 export function putCString(into: Uint8Array, offset: number, size: number, text: string | Uint8Array): void {
-  const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
   const field = into.subarray(offset, offset + size);
   field.fill(0);
-  field.set(bytes.subarray(0, size - 1));
+  if (typeof text === 'string') utf8.encodeInto(text, field.subarray(0, size - 1));
+  else field.set(text.subarray(0, size - 1));
 }

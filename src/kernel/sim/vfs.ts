@@ -68,6 +68,8 @@ class AttrFile extends SimFile {
 
 export class Vfs {
   readonly root: VfsNode = { kind: 'directory', mode: 0o755, children: new Map() };
+  readonly #inodes = new WeakMap<VfsNode, number>();
+  #lastIno = 0;
 
   /** Resolves `path`; `followLast` = false returns a final symlink itself. */
   lookup(path: string, followLast = true, depth = 0): VfsNode {
@@ -176,15 +178,18 @@ export class Vfs {
     return [...node.children].map(([name, child]) => ({ name, kind: child.kind === 'chardev' ? 'other' : child.kind }));
   }
 
-  stat(path: string): { kind: EntryKind; mode: number; size: number } {
+  stat(path: string): { kind: EntryKind; mode: number; size: number; ino: number } {
     const node = this.lookup(path);
+    // kernfs numbers nodes from a cyclic counter: a node made anew gets a new number.
+    let ino = this.#inodes.get(node);
+    if (ino === undefined) this.#inodes.set(node, (ino = ++this.#lastIno));
     switch (node.kind) {
       case 'directory':
-        return { kind: 'directory', mode: node.mode, size: 0 };
+        return { kind: 'directory', mode: node.mode, size: 0, ino };
       case 'file':
-        return { kind: 'file', mode: node.attr.mode, size: 4096 };
+        return { kind: 'file', mode: node.attr.mode, size: 4096, ino };
       case 'chardev':
-        return { kind: 'other', mode: node.mode, size: 0 };
+        return { kind: 'other', mode: node.mode, size: 0, ino };
       default:
         throw kerr('ELOOP');
     }

@@ -48,6 +48,11 @@ export interface IioControl {
   readonly devices: readonly string[];
   /** A device by name or by iio:deviceN. */
   device(name: string): DeviceControl;
+  /**
+   * Binds the driver of an unplugged device again (insmod after rmmod): it comes back under the
+   * same iio:deviceN and dev number (the IDA hands out the lowest free id) with new sysfs nodes.
+   */
+  reprobe(name: string): DeviceControl;
 }
 
 function bufferControl(device: IioDevice, buffer: IioBuffer): BufferControl {

@@ -24,6 +24,7 @@
 // * The "iio" major is 253, as recorded; `uevent` and `subsystem` exist as in the listing.
 import type { SimContext } from '../context.js';
 import type { Scenario } from '../scenario-types.js';
+import { kerr } from '../errno.js';
 import { deviceIds } from '../scenario.js';
 import type { SimChannel } from './channel.js';
 import { deviceControl, type DeviceControl, type IioControl } from './control.js';
@@ -58,6 +59,17 @@ class IioSubsystem implements IioHost, IioControl {
 
   get devices(): readonly string[] {
     return [...this.#devices].sort((a, b) => a.id - b.id).map((d) => d.spec.name);
+  }
+
+  reprobe(name: string): DeviceControl {
+    const i = this.#devices.findIndex((d) => d.spec.name === name || d.devName === name);
+    const old = this.#devices[i];
+    if (old === undefined) throw new RangeError(`no IIO device ${name}`);
+    if (!old.gone) throw kerr('EEXIST', `${old.devName} is still registered`);
+    const device = new IioDevice(this, old.spec, old.id);
+    this.#devices[i] = device;
+    device.register();
+    return this.device(old.devName);
   }
 
   device(name: string): DeviceControl {
