@@ -17,3 +17,12 @@ test('src/core imports neither fs, net, the addon nor a kernel or backend implem
     assert.deepEqual(bad, [], `${file} reaches ${bad.join(', ')}`);
   }
 });
+
+test('the ip: backend does not reach into the local backend (shared parsers live outside backends/)', () => {
+  const network = readdirSync(join(repo, 'src/backends/network')).filter((f) => f.endsWith('.ts')).map((f) => `src/backends/network/${f}`);
+  assert.ok(network.length > 3);
+  for (const file of network) {
+    const bad = [...importClosure(file)].filter((m) => /src\/backends\/local\//.test(m));
+    assert.deepEqual(bad, [], `${file} reaches ${bad.join(', ')}`);
+  }
+});
