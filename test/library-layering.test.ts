@@ -1,6 +1,7 @@
-// The layering of docs/architecture.md: the core reaches the kernel only through a Backend. No
-// module src/core imports, directly or through others, may touch node:fs, node:net, the addon,
-// a Kernel port implementation or a particular backend.
+// The layering of the README's Architecture picture (the rule is written in the team's
+// ../shared/docs/architecture.md, beside the repository: "core never touches fs, net or the
+// addon: it only talks to a Backend"). No module src/core imports, directly or through others,
+// may touch node:fs, node:net, the addon, a Kernel port implementation or a particular backend.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
