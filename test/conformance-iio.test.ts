@@ -128,9 +128,13 @@ scenario('devfd_event_fd_no_events', () => {
 // ---- §1.2 IIO_BUFFER_GET_FD_IOCTL ----
 
 scenario('getfd_buffer0', () => {
-  // kernel-abi §1.2
+  // kernel-abi §1.2: a new fd, O_RDWR, close-on-exec, blocking (recorded: fd=4 cloexec=1
+  // accmode=O_RDWR nonblock=0; the anon_inode link is not visible through the port)
   b0 = getBufferFd(k, d0, 0);
   assert.ok(b0 > d0);
+  assert.equal(k.fcntl(b0, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  assert.equal(k.fcntl(b0, F_GETFL) & O_ACCMODE, O_RDWR);
+  assert.equal(k.fcntl(b0, F_GETFL) & O_NONBLOCK, 0);
 });
 
 scenario('getfd_fd_flags', () => {
