@@ -106,6 +106,64 @@ test('layout follows computeScanLayout(kernel): the iio_devbuf.rst example, time
   assert.ok(ts.warnings.some((w) => w.code === 'TIMESTAMP_NOT_LAST_INDEX'));
 });
 
+test('demux by hand (kernel-abi §6.3–§6.5): literal block bytes in, literal values out', () => {
+  // a le:s12/16>>4 @0 at offset 0; b be:u24/32>>0 @1 at ALIGN(2,4) = 4; c le:u8/8>>0 @2 at 8;
+  // the timestamp le:s64/64>>0 at ALIGN(9,8) = 16; scan size ALIGN(24, 8) = 24. 0xee is padding.
+  const layout = new BlockLayout([
+    { id: 'a', index: 0, type: 'le:s12/16>>4' },
+    { id: 'b', index: 1, type: 'be:u24/32>>0' },
+    { id: 'c', index: 2, type: 'le:u8/8>>0' },
+    { id: 'timestamp', index: 3, type: 'le:s64/64>>0', timestamp: true },
+  ]);
+  assert.deepEqual(layout.channels.map((ch) => ch.offset), [0, 4, 8, 16]);
+  assert.equal(layout.scanBytes, 24);
+  const block = new Uint8Array([
+    // scan 0
+    0x30, 0x81, 0xee, 0xee, // a: LE 0x8130 >> 4 = 0x813, sign-extended from bit 11: -2029
+    0xab, 0x12, 0x34, 0x56, // b: BE 0xab123456, 24 bits: 0x123456 = 1193046
+    0xc8, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, // c: 200
+    0x00, 0xe4, 0x0b, 0x54, 0x02, 0x00, 0x00, 0x00, // timestamp: LE 0x2540be400 = 10^10
+    // scan 1
+    0xf0, 0x7f, 0xee, 0xee, // a: 0x7ff0 >> 4 = 2047
+    0xff, 0x00, 0x00, 0x01, // b: 0xff000001 masked to 24 bits: 1
+    0x00, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, // c: 0
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // timestamp: -1
+    0x01, 0x02, 0x03, // a partial third scan: ignored
+  ]);
+  const all = layout.samplesAll(block);
+  assert.deepEqual(Array.from(all['a'] as Int16Array), [-2029, 2047]);
+  assert.deepEqual(Array.from(all['b'] as Uint32Array), [1193046, 1]);
+  assert.deepEqual(Array.from(all['c'] as Uint8Array), [200, 0]);
+  assert.deepEqual(Array.from(all['timestamp'] as BigInt64Array), [10_000_000_000n, -1n]);
+  // fill() writes the same bytes back, with zeros (not the old bytes) in a field's unused bits.
+  const filled = new Uint8Array(48).fill(0xee);
+  layout.fill(filled, all);
+  const expected = block.slice(0, 48);
+  expected[4] = 0x00; // b's top byte is not part of its 24 bits
+  expected[28] = 0x00;
+  assert.deepEqual(filled, expected);
+});
+
+test('SIMD by hand: 2 × 16-bit channels, le:s12/16>>4 and be:s12/16>>4, 8 scans (one group)', () => {
+  // Scan k holds the same 16-bit word in both orders: c0 LE, c1 BE.
+  //   0x8130 >> 4 = 0x813 → -2029;  0x7ff0 → 2047;  0x000f → 0 (the low nibble is below the shift);
+  //   0x8000 >> 4 = 0x800 → -2048.
+  const scans = [[0x30, 0x81, 0x81, 0x30], [0xf0, 0x7f, 0x7f, 0xf0], [0x0f, 0x00, 0x00, 0x0f], [0x00, 0x80, 0x80, 0x00]];
+  const block = new Uint8Array([...scans, ...scans].flat());
+  const values = [-2029, 2047, 0, -2048, -2029, 2047, 0, -2048];
+  const layout = new BlockLayout([{ id: 'c0', index: 0, type: 'le:s12/16>>4' }, { id: 'c1', index: 1, type: 'be:s12/16>>4' }]);
+  for (const host of [undefined, false]) {
+    assumeHostEndianForTesting(host);
+    try {
+      const outs = [new Int16Array(8), new Int16Array(8)];
+      assert.equal(simdDeinterleave(block, 2, outs, 8, packedShape(layout)!.decode), 8);
+      assert.deepEqual(outs.map((o) => Array.from(o)), [values, values], host === false ? 'forced big-endian host' : 'this host');
+    } finally {
+      assumeHostEndianForTesting(undefined);
+    }
+  }
+});
+
 test('layout offsets equal computeScanLayout for random channel sets', () => {
   const rand = prng(11);
   for (let c = 0; c < 200; c++) {
