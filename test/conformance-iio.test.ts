@@ -678,7 +678,9 @@ scenario('disable_with_active', async () => {
   // kernel-abi §2.10: aborts at once
   const start = performance.now();
   await write(k, `${VB}/enable`, '0');
-  assert.ok(performance.now() - start < 500);
+  // That it aborted rather than waited is abort_fence_status's -EINTR (a finished transfer
+  // signals 1); the time only has to rule out a hang, generously for a loaded machine.
+  assert.ok(performance.now() - start < 5000);
 });
 
 scenario('abort_fence_status', () => {
@@ -710,7 +712,8 @@ scenario('detach_with_active_transfer', async () => {
   syncDetached = exportSyncFile(k, heapA, DMA_BUF_SYNC_READ);
   const r = timed(() => detach(k, vb, heapA));
   assert.equal(r.error, undefined);
-  assert.ok(r.seconds < 0.1);
+  // It returned without waiting for the 300 ms transfer: the fence is still pending.
+  assert.equal(syncFileInfo(k, syncDetached).status, 0);
 });
 
 scenario('detach_does_not_cancel', async () => {
