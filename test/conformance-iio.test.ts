@@ -128,9 +128,13 @@ scenario('devfd_event_fd_no_events', () => {
 // ---- §1.2 IIO_BUFFER_GET_FD_IOCTL ----
 
 scenario('getfd_buffer0', () => {
-  // kernel-abi §1.2
+  // kernel-abi §1.2: a new fd, O_RDWR, close-on-exec, blocking (recorded: fd=4 cloexec=1
+  // accmode=O_RDWR nonblock=0; the anon_inode link is not visible through the port)
   b0 = getBufferFd(k, d0, 0);
   assert.ok(b0 > d0);
+  assert.equal(k.fcntl(b0, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  assert.equal(k.fcntl(b0, F_GETFL) & O_ACCMODE, O_RDWR);
+  assert.equal(k.fcntl(b0, F_GETFL) & O_NONBLOCK, 0);
 });
 
 scenario('getfd_fd_flags', () => {
@@ -674,7 +678,9 @@ scenario('disable_with_active', async () => {
   // kernel-abi §2.10: aborts at once
   const start = performance.now();
   await write(k, `${VB}/enable`, '0');
-  assert.ok(performance.now() - start < 500);
+  // That it aborted rather than waited is abort_fence_status's -EINTR (a finished transfer
+  // signals 1); the time only has to rule out a hang, generously for a loaded machine.
+  assert.ok(performance.now() - start < 5000);
 });
 
 scenario('abort_fence_status', () => {
@@ -706,7 +712,8 @@ scenario('detach_with_active_transfer', async () => {
   syncDetached = exportSyncFile(k, heapA, DMA_BUF_SYNC_READ);
   const r = timed(() => detach(k, vb, heapA));
   assert.equal(r.error, undefined);
-  assert.ok(r.seconds < 0.1);
+  // It returned without waiting for the 300 ms transfer: the fence is still pending.
+  assert.equal(syncFileInfo(k, syncDetached).status, 0);
 });
 
 scenario('detach_does_not_cancel', async () => {

@@ -115,15 +115,28 @@ async function fuzzConnection(port: number, rand: () => number): Promise<number>
 }
 
 test(`fuzz: ${CONNECTIONS} clients × ${LINES_PER_CONNECTION} random and mutated lines, payloads cut short; the server survives, answers and frees everything`, async () => {
-  await using served = await serveSim();
+  // What the server saw, from its log: each session's start and end, and each command it refused
+  // (a failure is logged as `<peer>: <command>: <errno>: <message>`).
+  const seen = { connected: 0, disconnected: 0, refused: 0 };
+  const count = (line: string): void => {
+    if (/: connected$/.test(line)) seen.connected++;
+    else if (/: disconnected(:|$)/.test(line)) seen.disconnected++;
+    else if (/: -\d+: /.test(line)) seen.refused++;
+  };
+  await using served = await serveSim({ serve: { log: { info: count, error: count } } });
   const rand = prng(SEED);
   let inputs = 0;
   for (let wave = 0; wave < CONNECTIONS / PARALLEL; wave++) {
     const counts = await Promise.all(Array.from({ length: PARALLEL }, () => fuzzConnection(served.server.port, prng(Math.floor(rand() * 2 ** 32)))));
     inputs += counts.reduce((a, b) => a + b, 0);
   }
-  assert.ok(inputs >= 4000, `${inputs} inputs`);
   await assertSettled(served);
+  // The inputs reached the server: every client had a session, and a large share of the lines
+  // (most are invalid by construction) came back refused. A broken generator, a client that
+  // never sends, or a server that drops lines unread fails here.
+  assert.equal(seen.connected, CONNECTIONS, JSON.stringify(seen));
+  assert.ok(seen.disconnected >= CONNECTIONS, JSON.stringify(seen));
+  assert.ok(seen.refused >= inputs / 4, `${seen.refused} of ${inputs} inputs refused by the server`);
   // Still serving, and correctly.
   const c = await RawClient.connect(served.server.port);
   try {

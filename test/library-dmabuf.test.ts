@@ -4,11 +4,12 @@
 // and in the real-kernel lab.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, MAP_SHARED, O_RDWR, PROT_READ } from '../src/abi/index.js';
+import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, F_GETFD, FD_CLOEXEC, MAP_SHARED, O_CLOEXEC, O_RDWR, PROT_READ } from '../src/abi/index.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from '../src/backends/local/dmabuf-alloc.js';
 import { DeviceWatch } from '../src/backends/local/device-watch.js';
 import { DmabufNotSupportedError, DmabufQueue } from '../src/backends/local/dmabuf-queue.js';
 import type { KernelPort } from '../src/kernel/port.js';
+import { probeKernel } from '../src/kernel/probe.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { counterCheck, dmabufSync, getBufferFd } from './support/iio-calls.js';
 import { bootUnderTest, type Lab } from './support/kernel-under-test.js';
@@ -48,6 +49,28 @@ describe('allocation (kernel-abi §4)', () => {
     k.close(heap.fd);
     k.close(u.fd);
     await assert.rejects(allocateDmabuf(k, 0), RangeError);
+  });
+
+  test('one implementation: the allocator and the probe open the heap and udmabuf nodes O_RDWR | O_CLOEXEC', async () => {
+    const k = fresh().kernel;
+    const opens: Array<[string, number]> = [];
+    const spy = new Proxy(k, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (key === 'open') return (path: string, flags: number) => (opens.push([path, flags]), target.open(path, flags));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const made = [await allocateDmabuf(spy, 4096), await allocateDmabuf(spy, 4096, { sources: ['udmabuf'] })];
+    for (const d of made) {
+      assert.equal(k.fcntl(d.fd, F_GETFD), FD_CLOEXEC, `${d.source}: the DMABUF is close-on-exec`);
+      k.close(d.fd);
+    }
+    const report = await probeKernel(spy);
+    assert.ok(report.udmabuf.ok && report.dmaHeaps.heaps.every((h) => h.alloc.ok), JSON.stringify(report));
+    const nodes = opens.filter(([path]) => path.startsWith('/dev/dma_heap/') || path === '/dev/udmabuf');
+    assert.ok(nodes.length >= 4, JSON.stringify(opens));
+    assert.deepEqual(nodes.filter(([, flags]) => flags !== (O_RDWR | O_CLOEXEC)), []);
   });
 
   test('no allocator: a typed error naming each source, so the caller falls back to file I/O', async () => {

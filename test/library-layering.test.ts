@@ -1,6 +1,7 @@
-// The layering of docs/architecture.md: the core reaches the kernel only through a Backend. No
-// module src/core imports, directly or through others, may touch node:fs, node:net, the addon,
-// a Kernel port implementation or a particular backend.
+// The layering of the README's Architecture picture (the rule is written in the team's
+// ../shared/docs/architecture.md, beside the repository: "core never touches fs, net or the
+// addon: it only talks to a Backend"). No module src/core imports, directly or through others,
+// may touch node:fs, node:net, the addon, a Kernel port implementation or a particular backend.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,15 @@ test('src/core imports neither fs, net, the addon nor a kernel or backend implem
   assert.ok(core.length > 5);
   for (const file of core) {
     const bad = [...importClosure(file)].filter((m) => FORBIDDEN.some((re) => re.test(m)));
+    assert.deepEqual(bad, [], `${file} reaches ${bad.join(', ')}`);
+  }
+});
+
+test('the ip: backend does not reach into the local backend (shared parsers live outside backends/)', () => {
+  const network = readdirSync(join(repo, 'src/backends/network')).filter((f) => f.endsWith('.ts')).map((f) => `src/backends/network/${f}`);
+  assert.ok(network.length > 3);
+  for (const file of network) {
+    const bad = [...importClosure(file)].filter((m) => /src\/backends\/local\//.test(m));
     assert.deepEqual(bad, [], `${file} reaches ${bad.join(', ')}`);
   }
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LocalBackend } from '../src/backends/local/backend.js';
-import { inferExtendName, parseChannelName } from '../src/backends/local/names.js';
+import { inferExtendName, parseChannelName } from '../src/format/attr-names.js';
 import { decodeBigInt, decodeBoolean, decodeNumber, encodeAttrValue } from '../src/core/attr-value.js';
 import { parseAvailable } from '../src/core/available.js';
 import { Context } from '../src/core/context.js';

@@ -71,6 +71,36 @@ test('§6.3 the documented example le:s12/16>>4: a LE word, >>4, 12 bits, sign-e
   }
 });
 
+test('§6.3 by hand: literal bytes in, literal values out (decode, then encode back)', () => {
+  // Each row: type, the bytes as stored, the values, and the arithmetic of kernel-abi §6.3
+  // (read storagebits/8 bytes in the given order, >> shift, mask realbits, sign-extend).
+  const rows: Array<[string, number[], SampleValue[], string]> = [
+    ['le:s12/16>>4', [0x30, 0x81], [-2029], 'LE word 0x8130; >>4 = 0x813 = 2067; bit 11 set: 2067 - 4096 = -2029'],
+    ['be:s12/16>>4', [0x81, 0x30], [-2029], 'BE word 0x8130: the same value from the other byte order'],
+    ['le:s12/16>>4', [0xf0, 0x7f], [2047], 'LE word 0x7ff0; >>4 = 0x7ff = 2047, bit 11 clear'],
+    ['be:u24/32>>0', [0xab, 0x12, 0x34, 0x56], [0x123456], 'BE word 0xab123456; >>0; mask 24 bits drops 0xab: 0x123456 = 1193046'],
+    ['be:s24/32>>8', [0x80, 0x00, 0x01, 0xff], [-8388607], 'BE word 0x800001ff; >>8 = 0x800001; bit 23 set: 0x800001 - 2^24 = -8388607'],
+    ['le:u10/16>>2', [0xff, 0xff], [1023], 'LE word 0xffff; >>2 = 0x3fff; mask 10 bits = 0x3ff = 1023'],
+    ['le:s4/8>>4', [0x9a], [-7], 'byte 0x9a; >>4 = 9; bit 3 set: 9 - 16 = -7'],
+    ['le:u24/24>>0', [0x56, 0x34, 0x12], [0x123456], '3-byte storage, LE: 0x123456'],
+    ['le:s16/16X3>>0', [0x01, 0x00, 0xff, 0xff, 0x00, 0x80], [1, -1, -32768], 'repeat 3: three LE words 0x0001, 0xffff, 0x8000'],
+    ['be:s64/64>>0', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], [-2n], 'BE 0xffff_ffff_ffff_fffe = -2, a bigint (over 53 bits)'],
+    ['le:u64/64>>0', [0x00, 0xe4, 0x0b, 0x54, 0x02, 0x00, 0x00, 0x00], [10_000_000_000n], 'LE 0x2_540b_e400 = 10^10 ns'],
+  ];
+  for (const [text, bytes, values, why] of rows) {
+    const t = parseScanType(text);
+    const view = new DataView(new Uint8Array(bytes).buffer);
+    assert.deepEqual(values.map((_, r) => decodeSample(view, 0, t, r)), values, `${text} ${why}`);
+  }
+  // Encoding writes the value's bits at the shift, zero elsewhere in the field's storage.
+  const out = new Uint8Array(4).fill(0xee);
+  encodeSample(new DataView(out.buffer), 0, parseScanType('be:u24/32>>0'), 0x123456);
+  assert.deepEqual([...out], [0x00, 0x12, 0x34, 0x56]);
+  const s12 = new Uint8Array(2);
+  encodeSample(new DataView(s12.buffer), 0, parseScanType('le:s12/16>>4'), -2029);
+  assert.deepEqual([...s12], [0x30, 0x81], '-2029 = 0x813 in 12 bits, << 4 = 0x8130, LE');
+});
+
 test('decode matches the reference for random bytes: every storage size, both endiannesses, shifts', () => {
   const rand = prng(0x5eed01);
   const buf = new Uint8Array(40 + SCAN_TYPE_LIMITS.maxStorageBits / 8 * 4);

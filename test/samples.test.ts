@@ -31,7 +31,7 @@ import { demuxFast, muxFast } from '../src/samples/fast.js';
 import { demuxGeneral, muxGeneral } from '../src/samples/general.js';
 import { allocateSamples } from '../src/samples/kinds.js';
 import { laneTarget, packedShape } from '../src/samples/demux.js';
-import { kernel, shuffleNetwork, simdDeinterleave, simdInterleave } from '../src/samples/simd.js';
+import { assumeHostEndianForTesting, kernel, shuffleNetwork, simdDeinterleave, simdInterleave, slotDecode, slotSwaps } from '../src/samples/simd.js';
 import { prng } from './support/prng.js';
 import { intIn, randomScanType, randomValue } from './support/random-scan-type.js';
 
@@ -104,6 +104,64 @@ test('layout follows computeScanLayout(kernel): the iio_devbuf.rst example, time
   assert.deepEqual(ts.channels.map((c) => [c.id, c.offset]), [['x', 0], ['timestamp', 8]]);
   assert.equal(ts.scanBytes, 16);
   assert.ok(ts.warnings.some((w) => w.code === 'TIMESTAMP_NOT_LAST_INDEX'));
+});
+
+test('demux by hand (kernel-abi §6.3–§6.5): literal block bytes in, literal values out', () => {
+  // a le:s12/16>>4 @0 at offset 0; b be:u24/32>>0 @1 at ALIGN(2,4) = 4; c le:u8/8>>0 @2 at 8;
+  // the timestamp le:s64/64>>0 at ALIGN(9,8) = 16; scan size ALIGN(24, 8) = 24. 0xee is padding.
+  const layout = new BlockLayout([
+    { id: 'a', index: 0, type: 'le:s12/16>>4' },
+    { id: 'b', index: 1, type: 'be:u24/32>>0' },
+    { id: 'c', index: 2, type: 'le:u8/8>>0' },
+    { id: 'timestamp', index: 3, type: 'le:s64/64>>0', timestamp: true },
+  ]);
+  assert.deepEqual(layout.channels.map((ch) => ch.offset), [0, 4, 8, 16]);
+  assert.equal(layout.scanBytes, 24);
+  const block = new Uint8Array([
+    // scan 0
+    0x30, 0x81, 0xee, 0xee, // a: LE 0x8130 >> 4 = 0x813, sign-extended from bit 11: -2029
+    0xab, 0x12, 0x34, 0x56, // b: BE 0xab123456, 24 bits: 0x123456 = 1193046
+    0xc8, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, // c: 200
+    0x00, 0xe4, 0x0b, 0x54, 0x02, 0x00, 0x00, 0x00, // timestamp: LE 0x2540be400 = 10^10
+    // scan 1
+    0xf0, 0x7f, 0xee, 0xee, // a: 0x7ff0 >> 4 = 2047
+    0xff, 0x00, 0x00, 0x01, // b: 0xff000001 masked to 24 bits: 1
+    0x00, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, // c: 0
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // timestamp: -1
+    0x01, 0x02, 0x03, // a partial third scan: ignored
+  ]);
+  const all = layout.samplesAll(block);
+  assert.deepEqual(Array.from(all['a'] as Int16Array), [-2029, 2047]);
+  assert.deepEqual(Array.from(all['b'] as Uint32Array), [1193046, 1]);
+  assert.deepEqual(Array.from(all['c'] as Uint8Array), [200, 0]);
+  assert.deepEqual(Array.from(all['timestamp'] as BigInt64Array), [10_000_000_000n, -1n]);
+  // fill() writes the same bytes back, with zeros (not the old bytes) in a field's unused bits.
+  const filled = new Uint8Array(48).fill(0xee);
+  layout.fill(filled, all);
+  const expected = block.slice(0, 48);
+  expected[4] = 0x00; // b's top byte is not part of its 24 bits
+  expected[28] = 0x00;
+  assert.deepEqual(filled, expected);
+});
+
+test('SIMD by hand: 2 × 16-bit channels, le:s12/16>>4 and be:s12/16>>4, 8 scans (one group)', () => {
+  // Scan k holds the same 16-bit word in both orders: c0 LE, c1 BE.
+  //   0x8130 >> 4 = 0x813 → -2029;  0x7ff0 → 2047;  0x000f → 0 (the low nibble is below the shift);
+  //   0x8000 >> 4 = 0x800 → -2048.
+  const scans = [[0x30, 0x81, 0x81, 0x30], [0xf0, 0x7f, 0x7f, 0xf0], [0x0f, 0x00, 0x00, 0x0f], [0x00, 0x80, 0x80, 0x00]];
+  const block = new Uint8Array([...scans, ...scans].flat());
+  const values = [-2029, 2047, 0, -2048, -2029, 2047, 0, -2048];
+  const layout = new BlockLayout([{ id: 'c0', index: 0, type: 'le:s12/16>>4' }, { id: 'c1', index: 1, type: 'be:s12/16>>4' }]);
+  for (const host of [undefined, false]) {
+    assumeHostEndianForTesting(host);
+    try {
+      const outs = [new Int16Array(8), new Int16Array(8)];
+      assert.equal(simdDeinterleave(block, 2, outs, 8, packedShape(layout)!.decode), 8);
+      assert.deepEqual(outs.map((o) => Array.from(o)), [values, values], host === false ? 'forced big-endian host' : 'this host');
+    } finally {
+      assumeHostEndianForTesting(undefined);
+    }
+  }
 });
 
 test('layout offsets equal computeScanLayout for random channel sets', () => {
@@ -438,6 +496,73 @@ test('SIMD decode of packed non-natural formats (swap, shift, mask, sign) equals
     }
   }
   assert.ok(kernelChecked > 250, `only ${kernelChecked} channels went through the kernel`);
+});
+
+test('SIMD on a big-endian host (forced): wasm memory stays little-endian, results equal the general path', () => {
+  // The swaps a kernel needs, by hand: wasm shifts read lanes as little-endian, typed arrays over
+  // wasm memory read host order.
+  const s12 = slotDecode(2, 12, 4, true, true); // le:s12/16>>4
+  const u24 = slotDecode(4, 24, 0, false, false); // be:u24/32>>0
+  const be16 = slotDecode(2, 16, 0, true, false); // be:s16/16>>0 (natural on a big-endian host)
+  assert.deepEqual(slotSwaps(2, s12, true), { in: false, out: false });
+  assert.deepEqual(slotSwaps(2, s12, false), { in: false, out: true });
+  assert.deepEqual(slotSwaps(4, u24, true), { in: true, out: false });
+  assert.deepEqual(slotSwaps(4, u24, false), { in: true, out: true });
+  assert.deepEqual(slotSwaps(2, be16, true), { in: true, out: false });
+  assert.deepEqual(slotSwaps(2, be16, false), { in: false, out: false });
+
+  const rand = prng(0xbe);
+  let checked = 0;
+  assumeHostEndianForTesting(false);
+  try {
+    for (const width of [1, 2, 4, 8]) {
+      for (const channels of [2, 4, 8, 16]) {
+        for (let c = 0; c < 2; c++) {
+          const specs = Array.from({ length: channels }, (_, i) => ({
+            id: `c${i}`, index: i,
+            type: { ...randomScanType(rand, { common: [8 * width], commonChance: 1, maxStorageBits: 64, maxRepeat: 1 }), repeat: 1 },
+          }));
+          const layout = new BlockLayout(specs);
+          const scans = intIn(rand, 64, 3000);
+          const block = randomBlock(rand, scans * layout.scanBytes, rand() < 0.5);
+          const what = `forced big-endian host, W=${width} N=${channels}: ${describeSpecs(specs)}`;
+          const outs = layout.channels.map((ch) => allocateSamples(ch.kind, scans));
+          const direct = outs.map((a) => (laneTarget(a, width) ? a.slice() as SampleArray : undefined));
+          const done = simdDeinterleave(block, width, direct as Parameters<typeof simdDeinterleave>[2], scans, packedShape(layout)!.decode);
+          assert.equal(done, scans - (scans % (16 / width)), what);
+          layout.channels.forEach((ch, i) => {
+            const a = direct[i];
+            if (a === undefined) return;
+            checked++;
+            const ref = a.slice() as SampleArray;
+            demuxGeneral(layout.scanBytes, ch, block, 0, done, ref);
+            assert.deepEqual(Array.from((a as Int32Array).subarray(0, done)), Array.from((ref as Int32Array).subarray(0, done)), `${what}: ${ch.id}`);
+          });
+          // Through the public API (SIMD, then the per-channel tail) against the codec.
+          const all = layout.samplesAll(block);
+          for (const ch of layout.channels) {
+            assert.deepEqual(Array.from(all[ch.id] as ArrayLike<SampleValue>), refValues(layout, block, ch.id), `${what}: ${ch.id}`);
+          }
+        }
+        // Interleaving unshifted full-width slots of either byte order gives back the block.
+        const types = ['le', 'be'].flatMap((e) => ['s', 'u'].map((sign) => `${e}:${sign}${8 * width}/${8 * width}>>0`));
+        const layout = new BlockLayout(Array.from({ length: channels }, (_, i) => ({ id: `c${i}`, index: i, type: types[intIn(rand, 0, 3)]! })));
+        const scans = 16 * intIn(rand, 4, 100);
+        const block = randomBlock(rand, scans * layout.scanBytes);
+        const values = layout.channels.map((ch) => {
+          const out = allocateSamples(ch.kind, scans);
+          demuxGeneral(layout.scanBytes, ch, block, 0, scans, out);
+          return out;
+        });
+        const copy = randomBlock(rand, block.byteLength);
+        assert.equal(simdInterleave(copy, width, values as Parameters<typeof simdInterleave>[2], scans, packedShape(layout)!.decode), scans);
+        assert.deepEqual(copy, block, `forced big-endian host: zip W=${width} N=${channels}`);
+      }
+    }
+  } finally {
+    assumeHostEndianForTesting(undefined);
+  }
+  assert.ok(checked > 100, `only ${checked} channels went through the kernel`);
 });
 
 test('the shuffle networks are permutations that put each channel in its own vector', () => {

@@ -262,3 +262,22 @@ test('property: power-of-two elements without a timestamp — invariants of both
     assert.deepEqual(kernel.warnings, []);
   }
 });
+
+test('§6.4/§6.5 by hand: element alignment, repeat, the timestamp last at 8-byte alignment, the total padded', () => {
+  // u8 @0: L=1, offset 0, bytes 1. be:u24/32 @1: L=4, ALIGN(1,4)=4, bytes 8. s12/16 @2: L=2,
+  // offset 8, bytes 10. timestamp (index 0, placed last): L=8, ALIGN(10,8)=16, bytes 24.
+  // largest L = 8: size ALIGN(24,8) = 24.
+  const a = computeScanLayout([el(0, TS, true), el(1, U8), el(2, 'be:u24/32>>0'), el(3, 'le:s12/16>>4')], 'kernel');
+  assert.deepEqual(a.offsets, [16, 0, 4, 8]);
+  assert.equal(a.scanBytes, 24);
+  // s16X3: L = 2 × 3 = 6, not a power of two. After a u8 the kernel's ALIGN(1, 6) is
+  // (1 + 5) & ~5 = 0b110 & ~0b101 = 0b010 = 2 (not a round-up to 6); bytes 8. A u16 after it:
+  // ALIGN(8, 2) = 8, bytes 10. Largest L = 6: ALIGN(10, 6) = (10 + 5) & ~5 = 0b1111 & ~0b101 = 0b1010 = 10.
+  const r = computeScanLayout([el(0, U8), el(1, 'le:s16/16X3>>0'), el(2, U16)], 'kernel');
+  assert.deepEqual(r.offsets, [0, 2, 8]);
+  assert.equal(r.scanBytes, 10);
+  // Only a u8 and the timestamp: ALIGN(1, 8) = 8, bytes 16, size 16.
+  const t = computeScanLayout([el(0, U8), el(5, TS, true)], 'kernel');
+  assert.deepEqual(t.offsets, [0, 8]);
+  assert.equal(t.scanBytes, 16);
+});

@@ -1,6 +1,6 @@
 // How the IIO core spells its enums in sysfs attribute names (industrialio-core.c, Linux 6.12;
-// kernel-abi §6.2). Shared by the simulated kernel, which writes these names, and the local
-// backend, which parses them.
+// kernel-abi §6.2). Shared by the simulated kernel, which writes these names, and the name parser
+// (src/format/attr-names.ts) the local and ip: backends read them with.
 
 /** `iio_chan_type_name_spec`: the sysfs name of each `enum iio_chan_type` (index = enum value). */
 export const IIO_CHAN_TYPE_NAMES: readonly string[] = Object.freeze([

@@ -1,6 +1,6 @@
 // The Backend: libiio's backend operations, promise-based. The core (src/core) talks to nothing
 // else; a backend answers for one context. `local` works over a Kernel port (the real kernel or
-// the sim); `network` (an iiod client) will speak the iiod protocol, whose commands these
+// the sim); `network` (`ip:`, an iiod client) speaks the iiod protocol, whose commands these
 // operations mirror one for one: PRINT → describe, READ/WRITE → readAttr/writeAttr,
 // GETTRIG/SETTRIG → getTrigger/setTrigger, TIMEOUT → setTimeout, register access through the
 // debug attribute `direct_reg_access`.
@@ -17,12 +17,14 @@
 // attached. The mask is a set of channel positions (`ChannelDescription` order: bit i is
 // `channels[i]`), which is also the iiod mask order (iiod-protocol.md §4a).
 //
-// Extension points (not implemented yet):
-//  - events: `openEvents(device, options)` returning an async iterable of 16-byte records.
-//  - batch attribute I/O (iiod's "read all" / "write all"): `readAttrs(refs)`.
-// Each is an optional member a backend adds when it supports it; the core then tests for it
-// and raises UnsupportedError (src/backends/errors.ts) when it is absent, so the two existing
-// backends and any new one keep compiling as the interface grows.
+// Optional operations: a backend that lacks one leaves the member out and the core tests for it
+// (raising UnsupportedError, src/backends/errors.ts, where the operation is required), so every
+// backend keeps compiling as the interface grows.
+//  - `openBuffer`: both backends; `probeDmabuf`: the local backend (DMABUFs do not cross iiod).
+//  - `openEvents(device, options)`, an EventHandle of 16-byte records: the local backend only
+//    (the iiod 0.2x protocol the network backend speaks has no events).
+// Not in the interface yet: batch attribute I/O (iiod's "read all" / "write all", the server
+// side has it in src/server/iiod/attributes.ts).
 import type { IioEventId } from '../abi/iio.js';
 import type { ScanType } from '../format/scan-type.js';
 

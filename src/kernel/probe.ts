@@ -1,10 +1,8 @@
 // Feature detection through a Kernel port: what this kernel offers for IIO streaming. Each
-// feature is detected by trying it (kernel-abi §7 item 18), never by parsing a version.
-import {
-  DMA_HEAP_IOCTL_ALLOC, dmaHeapAllocationDataStruct, F_ADD_SEALS, F_SEAL_SHRINK, MAP_SHARED,
-  MFD_ALLOW_SEALING, MFD_CLOEXEC, O_CLOEXEC, O_RDWR, PROT_READ, PROT_WRITE, SEEK_END,
-  UDMABUF_CREATE, UDMABUF_FLAGS_CLOEXEC, udmabufCreateStruct,
-} from '../abi/index.js';
+// feature is detected by trying it (kernel-abi §7 item 18), never by parsing a version. DMABUFs
+// are made as the local backend makes them (kernel/dmabuf.ts), one page each.
+import { MAP_SHARED, PROT_READ, PROT_WRITE, SEEK_END } from '../abi/index.js';
+import { dmabufFromHeap, dmabufFromUdmabuf, sealedMemfd } from './dmabuf.js';
 import type { KernelPort } from './port.js';
 
 /** The outcome of one probe: what worked, or the error that stopped it. */
@@ -59,37 +57,12 @@ function mapAndTouch(port: KernelPort, fd: number, what = 'DMABUF'): string {
   return `${size}-byte ${what} allocated and mapped`;
 }
 
-function sealedMemfd(port: KernelPort): number {
-  const fd = port.memfdCreate('iiojs-probe', MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  try {
-    port.ftruncate(fd, port.pageSize);
-    port.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
-    return fd;
-  } catch (e) {
-    port.close(fd);
-    throw e;
-  }
+async function allocFromHeap(port: KernelPort, heapPath: string): Promise<string> {
+  return using(port, await dmabufFromHeap(port, heapPath, port.pageSize), (dmabuf) => mapAndTouch(port, dmabuf));
 }
 
-function allocFromHeap(port: KernelPort, heapPath: string): Promise<string> {
-  return port.open(heapPath, O_RDWR).then((heap) =>
-    using(port, heap, () => {
-      const arg = dmaHeapAllocationDataStruct.encode({ len: port.pageSize, fdFlags: O_RDWR | O_CLOEXEC });
-      port.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, arg);
-      return using(port, dmaHeapAllocationDataStruct.decode(arg).fd, (dmabuf) => mapAndTouch(port, dmabuf));
-    }),
-  );
-}
-
-function createUdmabuf(port: KernelPort, devPath: string): Promise<string> {
-  return port.open(`${devPath}/udmabuf`, O_RDWR).then((dev) =>
-    using(port, dev, () =>
-      using(port, sealedMemfd(port), (memfd) => {
-        const arg = udmabufCreateStruct.encode({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, size: port.pageSize });
-        return using(port, port.ioctl(dev, UDMABUF_CREATE, arg), (dmabuf) => mapAndTouch(port, dmabuf));
-      }),
-    ),
-  );
+async function createUdmabuf(port: KernelPort, devPath: string): Promise<string> {
+  return using(port, await dmabufFromUdmabuf(port, `${devPath}/udmabuf`, port.pageSize), (dmabuf) => mapAndTouch(port, dmabuf));
 }
 
 export async function probeKernel(port: KernelPort, paths: ProbePaths = { sysfs: '/sys', dev: '/dev' }): Promise<KernelReport> {
@@ -121,6 +94,6 @@ export async function probeKernel(port: KernelPort, paths: ProbePaths = { sysfs:
     iio: { ...iio, devices, triggers },
     dmaHeaps: { ...dmaHeaps, heaps },
     udmabuf: await attempt(() => createUdmabuf(port, paths.dev)),
-    memfd: await attempt(() => using(port, sealedMemfd(port), (fd) => mapAndTouch(port, fd, 'sealed memfd'))),
+    memfd: await attempt(() => using(port, sealedMemfd(port, port.pageSize, 'iiojs-probe'), (fd) => mapAndTouch(port, fd, 'sealed memfd'))),
   };
 }

@@ -4,7 +4,7 @@
 import { formatScanType } from '../format/index.js';
 import { demuxFast } from './fast.js';
 import { demuxGeneral } from './general.js';
-import { HOST_LITTLE_ENDIAN, allocateSamples, arrayName, arrayTraits, rangeFits, typeRange, type SampleArray } from './kinds.js';
+import { allocateSamples, arrayName, arrayTraits, rangeFits, typeRange, type SampleArray } from './kinds.js';
 import { describe, type LayoutChannel, type ScanLayoutView } from './layout.js';
 import { simdDeinterleave, simdGroup, simdShape, slotDecode, type SlotDecode } from './simd.js';
 
@@ -134,8 +134,7 @@ export function packedShape(layout: ScanLayoutView): PackedShape | null {
       ? {
         width,
         natural: layout.channels.every((ch) => ch.natural),
-        decode: layout.channels.map((ch) => slotDecode(width, ch.type.realBits, ch.type.shift, ch.type.signed,
-          ch.field.littleEndian !== HOST_LITTLE_ENDIAN)),
+        decode: layout.channels.map((ch) => slotDecode(width, ch.type.realBits, ch.type.shift, ch.type.signed, ch.field.littleEndian)),
       }
       : null;
     shapes.set(layout, shape);

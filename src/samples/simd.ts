@@ -27,23 +27,65 @@ interface Wasm {
 
 type Run = (interleaved: number, groups: number, ...planar: number[]) => void;
 
+/** What a kernel does to one slot: reverse its bytes, shift left then right, reverse again. */
+interface KernelStep {
+  swapIn: boolean;
+  left: number;
+  right: number;
+  signed: boolean;
+  swapOut: boolean;
+}
+const NATURAL: KernelStep = { swapIn: false, left: 0, right: 0, signed: false, swapOut: false };
+
 /**
- * How one slot's value is decoded from its W-byte word: reverse the bytes (`swap`), shift left
- * by `left`, then right by `right` (arithmetic when `signed`). All zero for a natural value.
+ * How one slot's value is decoded from its W-byte word: the field's byte order, then a shift left
+ * by `left` and right by `right` (arithmetic when `signed`). Natural when both shifts are 0 and
+ * the field is in the host's order. This says what the field is, not how the kernel gets there:
+ * wasm linear memory is always little-endian, so the byte swaps a kernel needs depend on the
+ * host as well (see `slotSwaps`).
  */
 export interface SlotDecode {
-  swap: boolean;
+  littleEndian: boolean;
   left: number;
   right: number;
   signed: boolean;
 }
 
 /** The decode steps for a W-byte field: realbits at `shift`, in the given byte order. */
-export function slotDecode(width: number, realBits: number, shift: number, signed: boolean, foreign: boolean): SlotDecode {
+export function slotDecode(width: number, realBits: number, shift: number, signed: boolean, littleEndian: boolean): SlotDecode {
   const bits = 8 * width;
-  return { swap: foreign && width > 1, left: bits - shift - realBits, right: bits - realBits, signed };
+  return { littleEndian, left: bits - shift - realBits, right: bits - realBits, signed };
 }
-const NATURAL: SlotDecode = { swap: false, left: 0, right: 0, signed: false };
+
+// Wasm lane shifts read a lane as little-endian whatever the host (the spec fixes linear memory
+// as little-endian), while the callers' typed arrays over wasm memory read host order. So a
+// kernel swaps each lane into little-endian before shifting it and into host order before
+// storing it; with no shift the two swaps fold into one (field order to host order). On a
+// little-endian host that is: swap big-endian fields only. On a big-endian host: swap
+// little-endian fields when there is no shift; swap big-endian ones in and every one out when
+// there is. Tests force the big-endian choice on a little-endian machine with
+// `assumeHostEndianForTesting(false)`, which then also makes the copies in and out of wasm
+// memory byte-swap each lane, as a big-endian host's typed arrays would read them.
+let hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const REAL_HOST_LITTLE_ENDIAN = hostLittleEndian;
+
+/** Internal, for tests: take the code paths of a host of the given byte order (undefined: the real one). */
+export function assumeHostEndianForTesting(littleEndian: boolean | undefined): void {
+  hostLittleEndian = littleEndian ?? REAL_HOST_LITTLE_ENDIAN;
+}
+
+/** Whether a kernel reverses a slot's bytes before its shifts (`in`) and before its store (`out`). */
+export function slotSwaps(width: number, d: SlotDecode, host = hostLittleEndian): { in: boolean; out: boolean } {
+  if (width === 1) return { in: false, out: false };
+  if (d.left === 0 && d.right === 0) return { in: d.littleEndian !== host, out: false };
+  return { in: !d.littleEndian, out: !host };
+}
+
+/** Byte-reverses `count` W-byte lanes of wasm memory from byte `at` (only when emulating a host). */
+function reverseLanes(bytes: Uint8Array, at: number, count: number, width: number): void {
+  if (width === 1) return;
+  for (let i = at, end = at + count * width; i < end; i += width) bytes.subarray(i, i + width).reverse();
+}
 
 type CopyArray =
   | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
@@ -89,6 +131,7 @@ export function simdDeinterleave(
   if (run === null) return 0;
   const { total, perChunk, region, scanBytes, bytes } = plan(width, channels, scans);
   const planar = planarOffsets(channels, region);
+  const emulated = hostLittleEndian !== REAL_HOST_LITTLE_ENDIAN;
   for (let done = 0; done < total; done += perChunk) {
     const count = Math.min(perChunk, total - done);
     bytes.set(block.subarray(done * scanBytes, (done + count) * scanBytes), 0);
@@ -96,6 +139,7 @@ export function simdDeinterleave(
     for (let s = 0; s < channels; s++) {
       const out = outs[s];
       if (out === undefined) continue;
+      if (emulated) reverseLanes(bytes, planar[s]!, count, width);
       const from = planar[s]! / width;
       (out as Uint8Array).set(laneView(width, decode[s]!.signed).subarray(from, from + count) as Uint8Array, done);
     }
@@ -109,22 +153,25 @@ function planarOffsets(channels: number, region: number): number[] {
 }
 
 /**
- * The inverse for natural slots: interleaves `sources[slot]` (integer typed arrays whose every
- * value fits the slot, so no clamping is needed) into the first whole groups of `scans` scans.
+ * The inverse for unshifted slots: interleaves `sources[slot]` (integer typed arrays whose every
+ * value fits the slot, so no clamping is needed) into the first whole groups of `scans` scans,
+ * in each slot's byte order.
  */
 export function simdInterleave(
   block: Uint8Array, width: number, sources: readonly LaneArray[], scans: number, decode: readonly SlotDecode[],
 ): number {
   const channels = sources.length;
-  const run = kernel('zip', width, channels);
+  const run = kernel('zip', width, channels, decode);
   if (run === null) return 0;
   const { total, perChunk, region, scanBytes, bytes } = plan(width, channels, scans);
   const planar = planarOffsets(channels, region);
+  const emulated = hostLittleEndian !== REAL_HOST_LITTLE_ENDIAN;
   for (let done = 0; done < total; done += perChunk) {
     const count = Math.min(perChunk, total - done);
     for (let s = 0; s < channels; s++) {
       const source = sources[s]!;
       (laneView(width, decode[s]!.signed) as Uint8Array).set(source.subarray(done, done + count) as Uint8Array, planar[s]! / width);
+      if (emulated) reverseLanes(bytes, planar[s]!, count, width);
     }
     run(0, (count * width) / 16, ...planar);
     block.set(bytes.subarray(0, count * scanBytes), done * scanBytes);
@@ -156,17 +203,25 @@ function laneView(width: number, signed: boolean): CopyArray {
   return view;
 }
 
-/** The kernel for (direction, W, N, decode), assembled and instantiated on first use; null without SIMD. */
+/**
+ * The kernel for (direction, W, N, decode), assembled and instantiated on first use; null without
+ * SIMD. Zip writes unshifted values only: its decode gives each slot's byte order.
+ */
 export function kernel(direction: 'unzip' | 'zip', width: number, channels: number, decode?: readonly SlotDecode[]): Run | null {
-  const steps = direction === 'unzip' && decode !== undefined && decode.some((d) => d.swap || d.left !== 0 || d.right !== 0)
-    ? decode : undefined;
-  const key = `${direction}:${width}:${channels}${steps === undefined ? '' : JSON.stringify(steps)}`;
+  const steps = decode?.map((d): KernelStep => {
+    const swaps = slotSwaps(width, direction === 'zip' ? { ...d, left: 0, right: 0 } : d);
+    return direction === 'zip'
+      ? { swapIn: swaps.in, left: 0, right: 0, signed: false, swapOut: false }
+      : { swapIn: swaps.in, left: d.left, right: d.right, signed: d.signed, swapOut: swaps.out };
+  });
+  const plain = steps === undefined || steps.every((t) => !t.swapIn && !t.swapOut && t.left === 0 && t.right === 0);
+  const key = `${direction}:${width}:${channels}${plain ? '' : JSON.stringify(steps)}`;
   let run = kernels.get(key);
   if (run !== undefined) return run;
   run = null;
   if (wasm !== undefined && simdShape(width, channels)) {
     try {
-      const bytes = assemble(direction, width, channels, steps);
+      const bytes = assemble(direction, width, channels, plain ? undefined : steps);
       if (wasm.validate(bytes)) {
         memory ??= new wasm.Memory({ initial: PAGES, maximum: PAGES });
         const instance = new wasm.Instance(new wasm.Module(bytes), { m: { memory } });
@@ -316,18 +371,29 @@ const op = {
  * The module: imports `m.memory`, exports `run(interleaved, groups, planar0..planarN-1)`, which
  * processes `groups` groups of 16N bytes, advancing every pointer as it goes.
  */
-function assemble(direction: 'unzip' | 'zip', width: number, channels: number, decode?: readonly SlotDecode[]): Uint8Array {
+function assemble(direction: 'unzip' | 'zip', width: number, channels: number, decode?: readonly KernelStep[]): Uint8Array {
   const params = 2 + channels; // 0: interleaved pointer, 1: groups, 2 + c: channel c's pointer
   const { shuffles, registers, targets } = shuffleNetwork(direction, width, channels, params);
   const code: number[] = [];
   const get = (i: number) => code.push(op.get, ...uleb(i));
   const set = (i: number) => code.push(op.set, ...uleb(i));
   const memarg = (offset: number) => [0x00, ...uleb(offset)];
+  const scratchLocal = params + 2 * channels; // after the two banks of shuffle registers
 
+  // Reverse the bytes within each W-byte element of the vector on top of the stack.
+  const reverse = () => {
+    code.push(...op.shuffle, ...Array.from({ length: 16 }, (_, b) => b - (b % width) + width - 1 - (b % width)));
+  };
   code.push(...op.block, op.get, 1, op.i32eqz, op.brIf, 0, ...op.loop);
   for (let j = 0; j < channels; j++) {
     get(direction === 'unzip' ? 0 : 2 + j);
     code.push(...op.load, ...memarg(direction === 'unzip' ? 16 * j : 0));
+    if (direction === 'zip' && decode?.[j]?.swapIn === true) {
+      // Zip moves whole elements, so channel j's byte order can be set before the shuffles.
+      code.push(op.tee, ...uleb(params + j));
+      get(params + j);
+      reverse();
+    }
     set(params + j);
   }
   for (const s of shuffles) {
@@ -341,14 +407,20 @@ function assemble(direction: 'unzip' | 'zip', width: number, channels: number, d
     const target = targets[j]!;
     get(direction === 'unzip' ? 2 + target : 0);
     get(reg.local);
-    const d = decode?.[target] ?? NATURAL;
-    if (d.swap) {
-      // Reverse the bytes within each W-byte element.
+    // Unzip decodes channel `target` here; zip's registers are rows of the group, done already.
+    const d = (direction === 'unzip' ? decode?.[target] : undefined) ?? NATURAL;
+    if (d.swapIn) {
       get(reg.local);
-      code.push(...op.shuffle, ...Array.from({ length: 16 }, (_, b) => b - (b % width) + width - 1 - (b % width)));
+      reverse();
     }
     if (d.left !== 0) code.push(op.i32const, ...sleb(d.left), 0xfd, ...uleb(lanes.shl));
     if (d.right !== 0) code.push(op.i32const, ...sleb(d.right), 0xfd, ...uleb(d.signed ? lanes.shrS : lanes.shrU));
+    if (d.swapOut) {
+      // i8x16.shuffle takes two vectors: the value, and itself again (its lanes 16..31 are unused).
+      code.push(op.tee, ...uleb(scratchLocal));
+      get(scratchLocal);
+      reverse();
+    }
     code.push(...op.store, ...memarg(direction === 'unzip' ? 0 : 16 * target));
   });
   for (let c = 0; c < channels; c++) {
@@ -362,7 +434,7 @@ function assemble(direction: 'unzip' | 'zip', width: number, channels: number, d
   get(1);
   code.push(op.i32const, ...sleb(1), op.i32sub, op.tee, 1, op.brIf, 0, ...op.end, ...op.end, ...op.end);
 
-  const body = [...vec([[...uleb(2 * channels), V128]]), ...code];
+  const body = [...vec([[...uleb(2 * channels + 1), V128]]), ...code];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec(new Array<number[]>(params).fill([I32])), 0x00]])),

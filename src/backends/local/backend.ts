@@ -1,7 +1,8 @@
 // The local backend: libiio's `local` over any Kernel port — the real kernel (`local:`) or the
 // simulated one (`sim:`). Attributes are sysfs/debugfs files found by describe(); triggers go
 // through trigger/current_trigger (kernel-abi §6.6); registers through debugfs
-// direct_reg_access; buffers and blocks through buffer.ts. Events come later (see backend.ts).
+// direct_reg_access; buffers and blocks through buffer.ts; events through the device's event fd
+// (events.ts).
 import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
 import { openLocalEvents } from './events.js';
 import type { KernelPort } from '../../kernel/port.js';
@@ -30,7 +31,7 @@ export interface LocalBackendOptions {
 
 export class LocalBackend implements Backend {
   readonly uri: string;
-  /** The kernel this backend drives (the buffer and block operations of item 3 use it too). */
+  /** The kernel this backend drives (its buffers, blocks and event handles use it too). */
   readonly kernel: KernelPort;
   readonly #roots: LocalRoots & { dev: string };
   #state: LocalDescription | undefined;

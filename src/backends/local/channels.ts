@@ -17,7 +17,7 @@ import type { AttrSharing } from '../backend.js';
 import {
   channelId, channelKey, definesChannel, inferExtendName, isInfoPostfix, parseChannelName, splitScanSuffix,
   type ChannelParts, type ScanSuffix,
-} from './names.js';
+} from '../../format/attr-names.js';
 import type { SysfsFile } from './sysfs.js';
 
 export interface AttrPlan {

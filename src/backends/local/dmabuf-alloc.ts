@@ -1,11 +1,9 @@
 // DMABUF allocation for zero-copy blocks (kernel-abi §4): a DMA heap first (system by default),
 // udmabuf over a sealed memfd second. Each source is tried; one that is absent (ENOENT) or
 // unsupported (ENOTTY) passes to the next, and when none works the caller gets a typed error it
-// can fall back on (file I/O blocks).
-import {
-  DMA_HEAP_IOCTL_ALLOC, dmaHeapAllocationDataStruct, F_ADD_SEALS, F_SEAL_SHRINK, MFD_ALLOW_SEALING, MFD_CLOEXEC,
-  O_CLOEXEC, O_RDONLY, O_RDWR, UDMABUF_CREATE, UDMABUF_FLAGS_CLOEXEC, udmabufCreateStruct,
-} from '../../abi/index.js';
+// can fall back on (file I/O blocks). How one DMABUF is made (and with which open flags) is
+// src/kernel/dmabuf.ts, shared with feature detection (kernel/probe.ts).
+import { dmabufFromHeap, dmabufFromUdmabuf } from '../../kernel/dmabuf.js';
 import { isSystemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 
@@ -46,33 +44,6 @@ function roundToPages(port: KernelPort, size: number): number {
   return Math.ceil(size / port.pageSize) * port.pageSize;
 }
 
-async function fromHeap(port: KernelPort, size: number, path: string): Promise<number> {
-  const heap = await port.open(path, O_RDONLY);
-  try {
-    // O_RDWR, or a writable shared mapping of the DMABUF fails (kernel-abi §4.1).
-    const arg = dmaHeapAllocationDataStruct.encode({ len: size, fdFlags: O_RDWR | O_CLOEXEC });
-    port.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, arg);
-    return dmaHeapAllocationDataStruct.decode(arg).fd;
-  } finally {
-    port.close(heap);
-  }
-}
-
-async function fromUdmabuf(port: KernelPort, size: number, path: string): Promise<number> {
-  const dev = await port.open(path, O_RDWR);
-  let memfd = -1;
-  try {
-    memfd = port.memfdCreate('iiojs-block', MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    port.ftruncate(memfd, size);
-    port.fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK); // udmabuf needs it (kernel-abi §4.2)
-    // The udmabuf keeps the pages: the memfd can go right away.
-    return port.ioctl(dev, UDMABUF_CREATE, udmabufCreateStruct.encode({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, size }));
-  } finally {
-    if (memfd >= 0) port.close(memfd);
-    port.close(dev);
-  }
-}
-
 /** Allocates a DMABUF of at least `size` bytes from the first source that works. */
 export async function allocateDmabuf(port: KernelPort, size: number, options: DmabufAllocOptions = {}): Promise<Dmabuf> {
   const bytes = roundToPages(port, size);
@@ -81,8 +52,8 @@ export async function allocateDmabuf(port: KernelPort, size: number, options: Dm
   for (const source of options.sources ?? ['heap', 'udmabuf']) {
     try {
       const fd = source === 'heap'
-        ? await fromHeap(port, bytes, `${dev}/dma_heap/${options.heap ?? 'system'}`)
-        : await fromUdmabuf(port, bytes, `${dev}/udmabuf`);
+        ? await dmabufFromHeap(port, `${dev}/dma_heap/${options.heap ?? 'system'}`, bytes)
+        : await dmabufFromUdmabuf(port, `${dev}/udmabuf`, bytes);
       return { fd, size: bytes, source };
     } catch (e) {
       if (!unavailable(e)) throw e; // e.g. EINVAL for a udmabuf over size_limit_mb: a real error

@@ -10,7 +10,7 @@ import { compareScanOrder } from '../../format/scan-layout.js';
 import type {
   AttrDescription, BufferDescription, ChannelDescription, ContextDescription, DeviceDescription,
 } from '../backend.js';
-import { parseChannelName } from '../local/names.js';
+import { parseChannelName } from '../../format/attr-names.js';
 
 /** The XML is not a context description we can use. */
 export class ContextXmlError extends Error {

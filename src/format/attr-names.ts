@@ -5,8 +5,9 @@
 //   by all          <postfix> (in the device directory)
 // Type names are lower-case letters only, so the type is the longest run of letters; whether a
 // name without index or modifier is an unindexed channel's own attribute or shared by type is
-// decided by the caller, who sees every file.
-import { IIO_CHAN_INFO_POSTFIXES, IIO_CHAN_TYPE_NAMES, IIO_MODIFIER_NAMES } from '../../abi/iio-sysfs.js';
+// decided by the caller, who sees every file. Shared by the local backend (sysfs discovery) and
+// the ip: backend (channel ids in iiod's XML), so it lives with the other kernel string grammars.
+import { IIO_CHAN_INFO_POSTFIXES, IIO_CHAN_TYPE_NAMES, IIO_MODIFIER_NAMES } from '../abi/iio-sysfs.js';
 
 export type ParsedName =
   /** `in_sampling_frequency`: shared by every channel of a direction. */
