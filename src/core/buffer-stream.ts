@@ -74,8 +74,8 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
 
   /** Disables the buffer: transfers in flight are aborted (their dequeue rejects with EINTR). */
   async stop(options?: OpOptions): Promise<void> {
-    this.#running = false;
     await this.#handle.disable(options);
+    this.#running = false; // only once the kernel took it: a failed disable leaves it running
   }
 
   /**

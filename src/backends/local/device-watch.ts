@@ -6,6 +6,7 @@
 // (the IDA reuses the lowest free id), but sysfs gives its directory a new inode.
 import { errnoOf, isSystemError, systemError, type SystemError } from '../../kernel/errors.js';
 import type { KernelPort } from '../../kernel/port.js';
+import { withContext } from '../errors.js';
 
 const CHECK_MS = 250;
 
@@ -23,8 +24,7 @@ export class DeviceWatch {
 
   /** Records the identity of the device at `deviceDir`; `name` names the buffer in errors. */
   static async open(port: KernelPort, deviceDir: string, name: string): Promise<DeviceWatch> {
-    const identity = await identityOf(port, deviceDir);
-    if (identity === undefined) throw systemError(errnoOf('ENODEV'), 'open', name, 'the device was removed');
+    const identity = await readIdentity(port, deviceDir).catch((e: unknown) => { throw withContext(e, `opening ${name}`); });
     return new DeviceWatch(port, deviceDir, name, identity);
   }
 
@@ -71,11 +71,16 @@ export class DeviceWatch {
   }
 }
 
-/** `<dev>@<inode>`, or undefined when the directory is gone. */
+/** `<dev>@<inode>`. */
+async function readIdentity(port: KernelPort, deviceDir: string): Promise<string> {
+  const [dir, dev] = await Promise.all([port.stat(deviceDir), port.readText(`${deviceDir}/dev`)]);
+  return `${dev.trim()}@${dir.ino}`;
+}
+
+/** The identity, or undefined when the directory is gone. */
 async function identityOf(port: KernelPort, deviceDir: string): Promise<string | undefined> {
   try {
-    const [dir, dev] = await Promise.all([port.stat(deviceDir), port.readText(`${deviceDir}/dev`)]);
-    return `${dev.trim()}@${dir.ino}`;
+    return await readIdentity(port, deviceDir);
   } catch (e) {
     if (isSystemError(e, 'ENOENT', 'ENODEV')) return undefined;
     throw e;
