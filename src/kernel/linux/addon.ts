@@ -2,6 +2,7 @@
 // (the sim, the ABI tables, the network backend) works where the addon was never built.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { IoctlArgRule } from '../../abi/index.js';
 import type { PointerFields } from '../port.js';
 
 /** A native poll handle (an opaque, type-tagged external). */
@@ -45,6 +46,11 @@ export interface Addon {
   watcherStop(watcher: NativeWatcher): number;
   watcherClose(watcher: NativeWatcher): number;
   readonly constants: NativeConstants;
+  /**
+   * Every request ioctl() accepts, keyed by request number (decimal string), with how the
+   * kernel uses its argument (see src/abi/ioctl-args.ts); any other request is a RangeError.
+   */
+  readonly requests: Readonly<Record<string, IoctlArgRule>>;
 }
 
 /** Where the addon is: IIOJS_ADDON overrides the build output of `npm install`. */
