@@ -55,6 +55,7 @@ import {
   syncSetDeadlineStruct,
   UDMABUF_CREATE_LIST,
   UDMABUF_FLAGS_CLOEXEC,
+  udmabufCreateItemStruct,
   udmabufCreateListStruct,
 } from '../src/abi/index.js';
 import type { KernelPort } from '../src/kernel/port.js';
@@ -439,11 +440,13 @@ scenario('udmabuf_unknown_ioctl', async (t) => {
 });
 
 scenario('udmabuf_list_count_over_limit', async (t) => {
-  // kernel-abi §4.2: list_limit 1024, checked before the items are read
+  // kernel-abi §4.2: list_limit 1024, checked before the items are read (the port wants the
+  // bytes of all 1025 items, as it cannot know the limit; they are zero)
   const s = session(t);
   const dev = await openUdmabuf(s);
-  const header = udmabufCreateListStruct.encode({ flags: 0, count: 1025 });
-  assert.throws(() => s.k.ioctl(dev, UDMABUF_CREATE_LIST, header), { code: 'EINVAL' });
+  const list = new Uint8Array(udmabufCreateListStruct.size + 1025 * udmabufCreateItemStruct.size);
+  udmabufCreateListStruct.encode({ flags: 0, count: 1025 }, list);
+  assert.throws(() => s.k.ioctl(dev, UDMABUF_CREATE_LIST, list), { code: 'EINVAL' });
 });
 
 scenario('udmabuf_create_list_ok', async (t) => {
@@ -475,14 +478,16 @@ describe('ioctl arguments', () => {
     const s = session(t);
     const fd = await heapAlloc(s);
     assert.throws(() => s.k.ioctl(fd, DMA_BUF_IOCTL_SYNC, new Uint8Array(4)), RangeError);
-    assert.throws(() => s.k.ioctl(fd, DMA_BUF_SET_NAME_B, new Uint8Array(4)), RangeError);
+    // a name without its NUL in the bytes given: the kernel would read on past them
+    assert.throws(() => s.k.ioctl(fd, DMA_BUF_SET_NAME_B, new Uint8Array(4).fill(0x6e)), RangeError);
   });
 
-  test('a struct ioctl given a value instead of bytes reads address 0: EFAULT', async (t) => {
-    // kernel-abi §4.4: the argument is copied from the caller's memory
+  test('a struct ioctl given a number instead of bytes is a TypeError, before the kernel sees it', async (t) => {
+    // kernel-abi §4.4: the argument is copied from the caller's memory, so it must be bytes
     const s = session(t);
     const fd = await heapAlloc(s);
-    assert.throws(() => s.k.ioctl(fd, DMA_BUF_IOCTL_SYNC, 0), { code: 'EFAULT' });
+    assert.throws(() => s.k.ioctl(fd, DMA_BUF_IOCTL_SYNC, 0), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => s.k.ioctl(fd, DMA_BUF_IOCTL_SYNC), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   });
 });
 

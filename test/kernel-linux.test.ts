@@ -9,7 +9,24 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as abi from '../src/abi/index.js';
-import { DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL } from '../src/abi/index.js';
+import {
+  DMA_BUF_IOCTL_SYNC,
+  DMA_BUF_SET_NAME_B,
+  DMA_BUF_SYNC_READ,
+  DMA_BUF_SYNC_START,
+  IIO_BUFFER_DMABUF_ENQUEUE_IOCTL,
+  SYNC_IOC_FILE_INFO,
+  UDMABUF_CREATE,
+  UDMABUF_CREATE_LIST,
+  abiIoctls,
+  decodeIoc,
+  io,
+  ior,
+  ioctlArgRules,
+  iowr,
+  syncFileInfoStruct,
+  udmabufCreateListStruct,
+} from '../src/abi/index.js';
 import { loadAddon } from '../src/kernel/linux/addon.js';
 import { LinuxKernel } from '../src/kernel/linux/index.js';
 import { runWithInheritedFds } from './support/inherited-fds.js';
@@ -165,19 +182,13 @@ describe('ioctl', () => {
     }
   });
 
-  test('a closed fd gives EBADF; an integer argument is passed by value', () => {
+  test('a closed fd gives EBADF', () => {
     const fd = sealedMemfd(kernel.pageSize);
     kernel.close(fd);
     assert.throws(() => kernel.ioctl(fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, new Uint8Array(16)), {
       code: 'EBADF',
       syscall: 'ioctl(IIO_BUFFER_DMABUF_ENQUEUE)',
     });
-    const live = sealedMemfd(kernel.pageSize);
-    try {
-      assert.throws(() => kernel.ioctl(live, 0x5401, 0), { code: 'ENOTTY', syscall: 'ioctl(0x00005401)' });
-    } finally {
-      kernel.close(live);
-    }
   });
 
   test('an argument smaller than the size encoded in the request is refused before the kernel sees it', () => {
@@ -200,11 +211,13 @@ describe('ioctl', () => {
     const fd = sealedMemfd(kernel.pageSize);
     try {
       const arg = new Uint8Array(56).fill(0xab);
+      new DataView(arg.buffer).setUint32(40, 1, true); // num_fences 1 (x86/arm: little-endian)
+      const before = arg.slice();
       const target = new Uint8Array(80);
-      assert.throws(() => kernel.ioctl(fd, 0xc0383e04, arg, [[48, target]]), { code: 'ENOTTY' });
-      assert.ok(arg.every((b) => b === 0xab), 'the argument is unchanged after the call');
-      assert.throws(() => kernel.ioctl(fd, 0xc0383e04, arg, [[49, target]]), RangeError);
-      assert.throws(() => kernel.ioctl(fd, 0xc0383e04, arg, [[0, 'x' as never]]), TypeError);
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[48, target]]), { code: 'ENOTTY' });
+      assert.deepEqual(arg, before, 'the argument is unchanged after the call');
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[49, target]]), RangeError);
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[48, 'x' as never]]), TypeError);
     } finally {
       kernel.close(fd);
     }
@@ -218,8 +231,9 @@ describe('ioctl', () => {
       [() => addon.ioctl(1.5, 0), RangeError],
       [() => addon.ioctl(Number.NaN, 0), RangeError],
       [() => addon.ioctl(0, 2 ** 32), RangeError],
-      [() => addon.ioctl(0, 0, {} as never), TypeError],
-      [() => addon.ioctl(0, 0, 2 ** 40), RangeError],
+      [() => addon.ioctl(0, DMA_BUF_IOCTL_SYNC, {} as never), TypeError],
+      [() => addon.ioctl(0, DMA_BUF_IOCTL_SYNC, 2 ** 40), TypeError],
+      [() => addon.ioctl(0, 0, 0), RangeError], // request 0 is not in the table
       [() => addon.fcntl(0, 5 /* F_GETLK: pointer argument */), RangeError],
       [() => addon.mmap(0, 0, 1, 1, 0), RangeError],
       [() => addon.mmap(0, 4096, 1, 0x10 /* MAP_FIXED */, 0), RangeError],
@@ -232,6 +246,153 @@ describe('ioctl', () => {
       [() => addon.pollNow(0, 0x10000), RangeError],
     ];
     for (const [call, type] of bad) assert.throws(call, type, call.toString());
+  });
+});
+
+describe('ioctl argument rules (issue 13: no JavaScript value makes the kernel touch memory it was not given)', () => {
+  const FIONREAD = 0x541b;
+  /** Requests the conformance suites send to see the kernel refuse or resize them. */
+  const probes = [
+    io('i', 0xee), ior('T', 1, 4), io('b', 0x7f), io('u', 0x7f), io('>', 0x7f),
+    iowr('H', 1, 24), iowr('H', 0, 16), iowr('H', 0, 32), ior('H', 0, 24),
+  ];
+
+  function withMemfd(body: (fd: number) => void): void {
+    const fd = sealedMemfd(kernel.pageSize);
+    try {
+      body(fd);
+    } finally {
+      kernel.close(fd);
+    }
+  }
+
+  /** A sync_file_info with num_fences `count` and a recognisable pointer field. */
+  function fileInfo(count: number): Uint8Array {
+    const arg = syncFileInfoStruct.encode({ numFences: count, syncFenceInfo: 0x1122334455667788n });
+    return arg;
+  }
+
+  test('the addon exports its request table: exactly abiIoctls(), FIONREAD and the conformance probes, with their extents', () => {
+    const table = loadAddon().requests;
+    const expected = new Map<number, unknown>(ioctlArgRules());
+    expected.set(FIONREAD, { kind: 'struct', size: 4, out: true });
+    for (const probe of probes) {
+      const { size, read } = decodeIoc(probe);
+      expected.set(probe, size === 0 ? { kind: 'none' } : { kind: 'struct', size, out: read });
+    }
+    assert.deepEqual(new Set(Object.keys(table).map(Number)), new Set(expected.keys()));
+    for (const [request, rule] of expected) assert.deepEqual({ ...table[request] }, rule, `0x${request.toString(16)}`);
+    for (const [name, request] of Object.entries(abiIoctls())) assert.ok(table[request] !== undefined, name);
+    // the struct rules use the request's own _IOC_SIZE
+    for (const [name, request] of Object.entries(abiIoctls())) {
+      const rule = table[request]!;
+      if (rule.kind === 'struct' || rule.kind === 'pointer' || rule.kind === 'flex') {
+        assert.equal(rule.size, decodeIoc(request).size, name);
+      }
+    }
+  });
+
+  test('an unknown request is refused with a RangeError naming it, before the kernel sees it', () => {
+    withMemfd((fd) => {
+      for (const request of [0x5401 /* TCGETS */, 0, iowr('i', 0x94, 16), 0xffffffff]) {
+        assert.throws(() => kernel.ioctl(fd, request, new Uint8Array(64)), {
+          name: 'RangeError',
+          code: 'ERR_OUT_OF_RANGE',
+          message: new RegExp(`0x${request.toString(16).padStart(8, '0')} is not one the iiojs addon knows`),
+        });
+      }
+      assert.throws(() => kernel.ioctl(fd, -(2 ** 31)), { code: 'ERR_OUT_OF_RANGE', message: /0x80000000/ });
+    });
+  });
+
+  test('a number (or nothing) given to a request that takes an address is a TypeError', () => {
+    withMemfd((fd) => {
+      for (const request of [DMA_BUF_IOCTL_SYNC, UDMABUF_CREATE, SYNC_IOC_FILE_INFO, FIONREAD]) {
+        for (const arg of [0, 4096, undefined]) {
+          assert.throws(() => kernel.ioctl(fd, request, arg), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+        }
+      }
+      // and a request that takes none refuses bytes and numbers
+      assert.throws(() => kernel.ioctl(fd, io('b', 0x7f), 0), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      assert.throws(() => kernel.ioctl(fd, io('b', 0x7f), new Uint8Array(8)), TypeError);
+      assert.throws(() => kernel.ioctl(fd, io('b', 0x7f)), { code: 'ENOTTY' });
+    });
+  });
+
+  test('SYNC_IOC_FILE_INFO with num_fences 3 and a 100-byte target is a RangeError', () => {
+    withMemfd((fd) => {
+      const arg = fileInfo(3);
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[48, new Uint8Array(100)]]), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+        message: /holds 100 bytes but request 0x[0-9a-f]{8} writes 3 × 80 = 240/,
+      });
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[48, new Uint8Array(240)]]), { code: 'ENOTTY' });
+      // num_fences 0: the kernel writes nothing there, so any target (or none) does
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, fileInfo(0), [[48, new Uint8Array(0)]]), { code: 'ENOTTY' });
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, fileInfo(3)), { code: 'ENOTTY' }); // no target: NULL
+      // pointer fields only where the request has them
+      assert.throws(() => kernel.ioctl(fd, DMA_BUF_IOCTL_SYNC, new Uint8Array(8), [[0, new Uint8Array(8)]]), TypeError);
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[40, new Uint8Array(240)]]), RangeError);
+    });
+  });
+
+  test('UDMABUF_CREATE_LIST with a count larger than the bytes hold is a RangeError', () => {
+    withMemfd((fd) => {
+      const list = new Uint8Array(8 + 2 * 24);
+      udmabufCreateListStruct.encode({ count: 3 }, list);
+      assert.throws(() => kernel.ioctl(fd, UDMABUF_CREATE_LIST, list), {
+        name: 'RangeError',
+        message: /holds 56 bytes but request 0x[0-9a-f]{8} needs 80/,
+      });
+      udmabufCreateListStruct.encode({ count: 0xffffffff }, list);
+      assert.throws(() => kernel.ioctl(fd, UDMABUF_CREATE_LIST, list), RangeError);
+      udmabufCreateListStruct.encode({ count: 2 }, list);
+      assert.throws(() => kernel.ioctl(fd, UDMABUF_CREATE_LIST, list), { code: 'ENOTTY' });
+      // more than the stack copy holds: 200 items
+      const long = new Uint8Array(8 + 200 * 24);
+      udmabufCreateListStruct.encode({ count: 200 }, long);
+      assert.throws(() => kernel.ioctl(fd, UDMABUF_CREATE_LIST, long), { code: 'ENOTTY' });
+    });
+  });
+
+  test('a bad second pointer pair leaves the first pointer slot untouched', () => {
+    withMemfd((fd) => {
+      for (const second of [[48, 'bad'], [56, new Uint8Array(80)], [48, new Uint8Array(80)], 'bad']) {
+        const arg = fileInfo(1);
+        const before = arg.slice();
+        const pointers = [[48, new Uint8Array(80)], second] as never;
+        assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, pointers), RangeError);
+        assert.deepEqual(arg, before, JSON.stringify(second));
+      }
+      const arg = fileInfo(1);
+      const before = arg.slice();
+      assert.throws(() => kernel.ioctl(fd, SYNC_IOC_FILE_INFO, arg, [[48, 'bad' as never]]), TypeError);
+      assert.deepEqual(arg, before);
+    });
+  });
+
+  test('DMA_BUF_SET_NAME reads a string up to its NUL, at most 32 bytes', () => {
+    withMemfd((fd) => {
+      assert.throws(() => kernel.ioctl(fd, DMA_BUF_SET_NAME_B, new Uint8Array(4).fill(0x6e)), {
+        name: 'RangeError',
+        message: /holds 4 bytes without a NUL but request 0x[0-9a-f]{8} reads up to 32/,
+      });
+      assert.throws(() => kernel.ioctl(fd, DMA_BUF_SET_NAME_B, Uint8Array.of(0x6e, 0)), { code: 'ENOTTY' });
+      assert.throws(() => kernel.ioctl(fd, DMA_BUF_SET_NAME_B, new Uint8Array(40).fill(0x6e)), { code: 'ENOTTY' });
+    });
+  });
+
+  test('a request that writes its argument writes the caller\'s bytes, through any view (FIONREAD)', () => {
+    withMemfd((fd) => {
+      const avail = new Int32Array(1);
+      assert.equal(kernel.ioctl(fd, FIONREAD, avail), 0);
+      assert.equal(avail[0], kernel.pageSize);
+      const shared = new Int32Array(new SharedArrayBuffer(16)).subarray(2);
+      assert.equal(kernel.ioctl(fd, FIONREAD, shared), 0);
+      assert.deepEqual([...new Int32Array(shared.buffer)], [0, 0, kernel.pageSize, 0]);
+      assert.throws(() => kernel.ioctl(fd, FIONREAD, new Uint8Array(3)), RangeError);
+    });
   });
 });
 

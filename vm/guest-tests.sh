@@ -7,6 +7,7 @@ set -e
 export IIOJS_KERNEL=linux
 node --test --test-concurrency=1 \
   dist/test/kernel-linux.test.js \
+  dist/test/addon-fuzz.test.js \
   dist/test/conformance-dmabuf.test.js \
   dist/test/conformance-iio.test.js \
   dist/test/library-dmabuf.test.js \

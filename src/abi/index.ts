@@ -22,6 +22,7 @@ export * from './dma-heap.js';
 export * from './udmabuf.js';
 export * from './sync-file.js';
 export * from './functionfs.js';
+export * from './ioctl-args.js';
 
 /** Every request number of §1–§5 for one `_IOC` layout, keyed by kernel name. */
 export function abiIoctls(layout: IocLayout = CURRENT_IOC_LAYOUT) {

@@ -68,8 +68,17 @@ export interface KernelPort {
   /** write(2) from `from`; returns the byte count. */
   write(fd: number, from: Uint8Array): Promise<number>;
   /**
-   * ioctl(2). `arg` is passed by value when it is a number and by address when it is bytes,
-   * which must hold at least the size encoded in `request`. Returns the kernel's result.
+   * ioctl(2), for the requests the port knows: those of src/abi (their argument rules are
+   * src/abi/ioctl-args.ts). On Linux any other request is a RangeError (ERR_OUT_OF_RANGE); the
+   * sim answers it as its kernel model does. `arg` must be of the kind the request takes: bytes
+   * (an ArrayBuffer or ArrayBufferView) for a request that takes an address, covering all the
+   * kernel touches there (the `_IOC_SIZE`, UDMABUF_CREATE_LIST's header plus `count` items,
+   * DMA_BUF_SET_NAME's string up to its NUL); undefined for one that takes none. The wrong kind
+   * is a TypeError (ERR_INVALID_ARG_TYPE), too few bytes a RangeError. `pointers` is only for
+   * requests with a pointer field (SYNC_IOC_FILE_INFO: `[[48, fences]]`, at least
+   * `num_fences × 80` bytes); a pointer field without one is passed as NULL. The kernel works
+   * on a copy of the bytes, copied back afterwards when the request writes its argument; the
+   * pointer field keeps the caller's value. Returns the kernel's result.
    */
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number;
   /** fcntl(2) for F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_ADD_SEALS and F_GET_SEALS. */

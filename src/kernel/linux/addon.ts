@@ -2,6 +2,7 @@
 // (the sim, the ABI tables, the network backend) works where the addon was never built.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { IoctlArgRule } from '../../abi/index.js';
 import type { PointerFields } from '../port.js';
 
 /** A native poll handle (an opaque, type-tagged external). */
@@ -47,6 +48,11 @@ export interface Addon {
   /** uv_ref / uv_unref: whether the watcher keeps the event loop alive. */
   watcherRef(watcher: NativeWatcher, referenced: boolean): number;
   readonly constants: NativeConstants;
+  /**
+   * Every request ioctl() accepts, keyed by request number (decimal string), with how the
+   * kernel uses its argument (see src/abi/ioctl-args.ts); any other request is a RangeError.
+   */
+  readonly requests: Readonly<Record<string, IoctlArgRule>>;
 }
 
 /** Where the addon is: IIOJS_ADDON overrides the build output of `npm install`. */
