@@ -456,36 +456,51 @@ test('SIMD (de)interleave equals the general path for every packed shape, across
   }
 });
 
+/** A random block of `channels` packed slots of `width` bytes (non-natural formats included). */
+function randomPackedBlock(rand: () => number, width: number, channels: number): { layout: BlockLayout; scans: number; block: Uint8Array; specsText: string } {
+  const specs = Array.from({ length: channels }, (_, i) => ({
+    id: `c${i}`, index: i,
+    type: { ...randomScanType(rand, { common: [8 * width], commonChance: 1, maxStorageBits: 64, maxRepeat: 1 }), repeat: 1 },
+  }));
+  const layout = new BlockLayout(specs);
+  const scans = intIn(rand, 64, 3000);
+  return { layout, scans, block: randomBlock(rand, scans * layout.scanBytes, rand() < 0.5), specsText: describeSpecs(specs) };
+}
+
+/**
+ * The SIMD kernel alone into `direct` (undefined: a channel it cannot fill) against the general
+ * path, over the whole groups it did; returns how many channels it checked.
+ */
+function checkKernel(layout: BlockLayout, block: Uint8Array, width: number, scans: number, direct: Array<SampleArray | undefined>, what: string): number {
+  const done = simdDeinterleave(block, width, direct as Parameters<typeof simdDeinterleave>[2], scans, packedShape(layout)!.decode);
+  assert.equal(done, scans - (scans % (16 / width)), what);
+  let checked = 0;
+  layout.channels.forEach((ch, i) => {
+    const a = direct[i];
+    if (a === undefined) return;
+    checked++;
+    const ref = a.slice() as SampleArray;
+    demuxGeneral(layout.scanBytes, ch, block, 0, done, ref);
+    assert.deepEqual(Array.from((a as Int32Array).subarray(0, done)), Array.from((ref as Int32Array).subarray(0, done)), `${what}: ${ch.id}`);
+  });
+  return checked;
+}
+
 test('SIMD decode of packed non-natural formats (swap, shift, mask, sign) equals the codec', () => {
   const rand = prng(12);
   let kernelChecked = 0;
   for (const width of [1, 2, 4, 8]) {
     for (const channels of [2, 4, 8, 16]) {
       for (let c = 0; c < 3; c++) {
-        const specs = Array.from({ length: channels }, (_, i) => ({
-          id: `c${i}`, index: i,
-          type: { ...randomScanType(rand, { common: [8 * width], commonChance: 1, maxStorageBits: 64, maxRepeat: 1 }), repeat: 1 },
-        }));
-        const layout = new BlockLayout(specs);
-        const scans = intIn(rand, 64, 3000);
-        const block = randomBlock(rand, scans * layout.scanBytes, rand() < 0.5);
-        const what = `W=${width} N=${channels}: ${describeSpecs(specs)}`;
+        const { layout, scans, block, specsText } = randomPackedBlock(rand, width, channels);
+        const what = `W=${width} N=${channels}: ${specsText}`;
         // Each channel into its own kind of array, or sometimes a Float64Array (converted from
         // the kernel's lanes on the way out).
         const outs = layout.channels.map((ch) =>
           typeof ch.min === 'number' && rand() < 0.3 ? new Float64Array(scans) : allocateSamples(ch.kind, scans));
         // The kernel alone, on the channels whose arrays it can fill (not numbers from 8-byte lanes).
         const direct = outs.map((a) => (laneTarget(a, width) ? a.slice() as SampleArray : undefined));
-        const done = simdDeinterleave(block, width, direct as Parameters<typeof simdDeinterleave>[2], scans, packedShape(layout)!.decode);
-        assert.equal(done, scans - (scans % (16 / width)));
-        layout.channels.forEach((ch, i) => {
-          const a = direct[i];
-          if (a === undefined) return;
-          kernelChecked++;
-          const ref = a.slice() as SampleArray;
-          demuxGeneral(layout.scanBytes, ch, block, 0, done, ref);
-          assert.deepEqual(Array.from((a as Int32Array).subarray(0, done)), Array.from((ref as Int32Array).subarray(0, done)), `${what}: ${ch.id} (kernel)`);
-        });
+        kernelChecked += checkKernel(layout, block, width, scans, direct, `${what} (kernel)`);
         layout.samplesAllInto(block, Object.fromEntries(layout.channels.map((ch, i) => [ch.id, outs[i]!])));
         layout.channels.forEach((ch, i) => {
           assert.deepEqual(Array.from(outs[i] as ArrayLike<SampleValue>), refValues(layout, block, ch.id), `${what}: ${ch.id}`);
@@ -518,26 +533,11 @@ test('SIMD on a big-endian host (forced): wasm memory stays little-endian, resul
     for (const width of [1, 2, 4, 8]) {
       for (const channels of [2, 4, 8, 16]) {
         for (let c = 0; c < 2; c++) {
-          const specs = Array.from({ length: channels }, (_, i) => ({
-            id: `c${i}`, index: i,
-            type: { ...randomScanType(rand, { common: [8 * width], commonChance: 1, maxStorageBits: 64, maxRepeat: 1 }), repeat: 1 },
-          }));
-          const layout = new BlockLayout(specs);
-          const scans = intIn(rand, 64, 3000);
-          const block = randomBlock(rand, scans * layout.scanBytes, rand() < 0.5);
-          const what = `forced big-endian host, W=${width} N=${channels}: ${describeSpecs(specs)}`;
+          const { layout, scans, block, specsText } = randomPackedBlock(rand, width, channels);
+          const what = `forced big-endian host, W=${width} N=${channels}: ${specsText}`;
           const outs = layout.channels.map((ch) => allocateSamples(ch.kind, scans));
           const direct = outs.map((a) => (laneTarget(a, width) ? a.slice() as SampleArray : undefined));
-          const done = simdDeinterleave(block, width, direct as Parameters<typeof simdDeinterleave>[2], scans, packedShape(layout)!.decode);
-          assert.equal(done, scans - (scans % (16 / width)), what);
-          layout.channels.forEach((ch, i) => {
-            const a = direct[i];
-            if (a === undefined) return;
-            checked++;
-            const ref = a.slice() as SampleArray;
-            demuxGeneral(layout.scanBytes, ch, block, 0, done, ref);
-            assert.deepEqual(Array.from((a as Int32Array).subarray(0, done)), Array.from((ref as Int32Array).subarray(0, done)), `${what}: ${ch.id}`);
-          });
+          checked += checkKernel(layout, block, width, scans, direct, what);
           // Through the public API (SIMD, then the per-channel tail) against the codec.
           const all = layout.samplesAll(block);
           for (const ch of layout.channels) {
