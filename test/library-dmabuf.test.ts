@@ -3,7 +3,7 @@
 // waits, device removal. Against the Kernel port and the lab's controls, so it runs on the sim
 // and in the real-kernel lab.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START, F_GETFD, FD_CLOEXEC, MAP_SHARED, O_CLOEXEC, O_RDWR, PROT_READ } from '../src/abi/index.js';
 import { allocateDmabuf, DmabufUnavailableError, type Dmabuf } from '../src/backends/local/dmabuf-alloc.js';
 import { DeviceWatch } from '../src/backends/local/device-watch.js';
@@ -17,7 +17,12 @@ import { DUMMY, VADC, probeScenario } from './support/probe-scenario.js';
 
 const SIZE = 65536;
 
-async function openQueue(lab: Lab, dev: { dev: string; sys: string }, blocks: number): Promise<{ q: DmabufQueue; bufs: Dmabuf[]; k: KernelPort }> {
+/**
+ * A queue on `dev`'s buffer0 with `blocks` DMABUFs, released when the test ends: its transfers
+ * end (their sync files closed, the device watch dropped) before the next test's lab reset closes
+ * the fds, so nothing of this test acts later on an fd number the next one was given.
+ */
+async function openQueue(t: TestContext, lab: Lab, dev: { dev: string; sys: string }, blocks: number): Promise<{ q: DmabufQueue; bufs: Dmabuf[]; k: KernelPort }> {
   const k = lab.kernel;
   for (const ch of ['in_voltage0_en', 'in_voltage1_en']) await k.writeText(`${dev.sys}/buffer0/${ch}`, '1').catch(() => undefined);
   const devfd = await k.open(dev.dev, O_RDWR);
@@ -26,6 +31,10 @@ async function openQueue(lab: Lab, dev: { dev: string; sys: string }, blocks: nu
   const name = `${dev.sys.split('/').pop()}/buffer0`;
   const q = new DmabufQueue(k, bfd, await DeviceWatch.open(k, dev.sys, name), name);
   const bufs: Dmabuf[] = [];
+  t.after(() => {
+    for (const b of bufs) q.forget(b);
+    for (const fd of [bfd, ...bufs.map((b) => b.fd)]) k.close(fd);
+  });
   for (let i = 0; i < blocks; i++) bufs.push(await allocateDmabuf(k, SIZE));
   return { q, bufs, k };
 }
@@ -85,9 +94,9 @@ describe('allocation (kernel-abi §4)', () => {
 });
 
 describe('the block queue', () => {
-  test('attach all, enqueue all, enable: blocks complete in order with the device pattern', async () => {
+  test('attach all, enqueue all, enable: blocks complete in order with the device pattern', async (t) => {
     const lab = fresh();
-    const { q, bufs, k } = await openQueue(lab, VADC, 2);
+    const { q, bufs, k } = await openQueue(t, lab, VADC, 2);
     q.attach(bufs);
     for (const b of bufs) await q.enqueue(b);
     await k.writeText(`${VADC.sys}/buffer0/enable`, '1');
@@ -109,8 +118,8 @@ describe('the block queue', () => {
     await k.writeText(`${VADC.sys}/buffer0/enable`, '0');
   });
 
-  test('attaching after an enqueue is refused (a later ATTACH drops queued blocks, §2.4)', async () => {
-    const { q, bufs } = await openQueue(fresh(), VADC, 2);
+  test('attaching after an enqueue is refused (a later ATTACH drops queued blocks, §2.4)', async (t) => {
+    const { q, bufs } = await openQueue(t, fresh(), VADC, 2);
     q.attach([bufs[0]!]);
     await q.enqueue(bufs[0]!);
     assert.throws(() => q.attach([bufs[1]!]), /attach every DMABUF before enqueueing any/);
@@ -118,27 +127,27 @@ describe('the block queue', () => {
     await assert.rejects(q.enqueue(bufs[1]!), /not attached/);
   });
 
-  test('a kfifo buffer answers EPERM: DmabufNotSupportedError, the cue to fall back to file I/O (§2.3)', async () => {
-    const { q, bufs } = await openQueue(fresh(), DUMMY, 1);
+  test('a kfifo buffer answers EPERM: DmabufNotSupportedError, the cue to fall back to file I/O (§2.3)', async (t) => {
+    const { q, bufs } = await openQueue(t, fresh(), DUMMY, 1);
     assert.throws(() => q.attach(bufs), (e: unknown) => e instanceof DmabufNotSupportedError && e.code === 'ERR_IIOJS_DMABUF_NOT_SUPPORTED');
   });
 
-  test('disable aborts the transfer in flight: the wait rejects with EINTR (§2.10)', async () => {
+  test('disable aborts the transfer in flight: the wait rejects with EINTR (§2.10)', async (t) => {
     const lab = fresh();
     lab.iio.device(VADC.name).buffer(0).delayMs = 2000;
-    const { q, bufs, k } = await openQueue(lab, VADC, 1);
+    const { q, bufs, k } = await openQueue(t, lab, VADC, 1);
     q.attach(bufs);
     await q.enqueue(bufs[0]!);
     await k.writeText(`${VADC.sys}/buffer0/enable`, '1');
+    // the block takes 2 s: the disable below comes while it is in flight
     const aborted = assert.rejects(q.wait(bufs[0]!, { timeoutMs: 5000 }), { code: 'EINTR', syscall: 'transfer' });
-    await new Promise((r) => setTimeout(r, 50));
     await k.writeText(`${VADC.sys}/buffer0/enable`, '0');
     await aborted;
   });
 
-  test('a block the driver refuses at enable: the wait rejects with its errno', async () => {
+  test('a block the driver refuses at enable: the wait rejects with its errno', async (t) => {
     const lab = fresh();
-    const { q, bufs, k } = await openQueue(lab, VADC, 1);
+    const { q, bufs, k } = await openQueue(t, lab, VADC, 1);
     q.attach(bufs);
     await q.enqueue(bufs[0]!);
     lab.iio.device(VADC.name).buffer(0).failNext('EIO');
@@ -148,9 +157,9 @@ describe('the block queue', () => {
     await assert.rejects(q.enqueue(bufs[0]!), { code: 'EIO', message: /refused by the driver/ });
   });
 
-  test('bounded waits: a timeout, an abort, and a removed device never hang', async () => {
+  test('bounded waits: a timeout, an abort, and a removed device never hang', async (t) => {
     const lab = fresh();
-    const { q, bufs, k } = await openQueue(lab, VADC, 1);
+    const { q, bufs } = await openQueue(t, lab, VADC, 1);
     q.attach(bufs);
     await q.enqueue(bufs[0]!); // the buffer stays disabled: nothing will complete
     await assert.rejects(q.wait(bufs[0]!, { timeoutMs: 100 }), { code: 'ETIMEDOUT' });
@@ -162,6 +171,5 @@ describe('the block queue', () => {
     lab.iio.device(VADC.name).unplug({ likeRmmod: true });
     await abandoned;
     q.detach(bufs[0]!);
-    k.close(bufs[0]!.fd);
   });
 });
