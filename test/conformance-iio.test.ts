@@ -1077,3 +1077,22 @@ scenario('read_nonblock_after_attach', async (t) => {
   assert.throws(() => enqueue(k3, vb3, 0, 1), { code: 'ENOTRECOVERABLE' });
   await assert.rejects(k3.writeText(`${VB}/enable`, '0'), { code: 'ENOTRECOVERABLE' });
 });
+
+// ======== boot 4: a driver bound again (not in the recording) ==================================
+
+scenario('reprobe_same_node_new_sysfs_dir', async () => {
+  // kernel-abi §1.1: N (and the minor) come from an IDA, which hands out the lowest free id, so a
+  // device removed and bound again is the same iio:deviceN with the same `dev`; its sysfs
+  // directory is made anew (a new inode): the only sign that an open buffer's device is gone.
+  const lab4 = boot();
+  const k4 = lab4.kernel;
+  const dev = await read(k4, `${VADC.sys}/dev`);
+  const ino = (await k4.stat(VADC.sys)).ino;
+  lab4.iio.device(VADC.name).unplug({ likeRmmod: true });
+  await assert.rejects(k4.stat(VADC.sys), { code: 'ENOENT' });
+  await assert.rejects(k4.open(VADC.dev, O_RDWR), { code: 'ENOENT' });
+  assert.equal(lab4.iio.reprobe(VADC.name).devName, 'iio:device1');
+  assert.equal(await read(k4, `${VADC.sys}/dev`), dev);
+  assert.notEqual((await k4.stat(VADC.sys)).ino, ino);
+  k4.close(await k4.open(VADC.dev, O_RDWR));
+});

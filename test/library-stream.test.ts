@@ -222,6 +222,36 @@ describe('failures', () => {
     });
   }
 
+  for (const mode of ['dmabuf', 'fileio'] as const) {
+    test(`a device bound again in its place (${mode}): the waiting dequeue rejects with ENODEV; close leaves the new device alone`, async () => {
+      const { ctx, lab } = await probeContext();
+      const stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 1024, blocks: 2, mode });
+      for (const b of stream.blocks) await b.enqueue();
+      if (mode === 'fileio') {
+        // a read on a buffer never enabled is EOF: start it, with the device delivering nothing
+        lab.iio.device(VADC.name).buffer(0).stall();
+        await stream.start();
+      } // DMABUF blocks stay queued on the disabled buffer: their fences never signal (§2.10)
+      const abandoned = assert.rejects(stream.blocks[0]!.dequeue(), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'ENODEV', e.message);
+        assert.match(e.message, /iio:device1\/buffer0/);
+        return true;
+      });
+      // removed and back at once, within the watch's interval: the same iio:device1 and dev
+      // number (kernel-abi §1.1), so only its new sysfs directory tells (docs/lifecycle.md)
+      lab.iio.device(VADC.name).unplug({ likeRmmod: true });
+      assert.equal(lab.iio.reprobe(VADC.name).devName, 'iio:device1');
+      await abandoned;
+      // someone else uses the new device: closing the old stream must not disable it
+      const enable = `${VADC.sys}/buffer0/enable`;
+      await lab.kernel.writeText(`${VADC.sys}/buffer0/in_voltage0_en`, '1');
+      await lab.kernel.writeText(enable, '1');
+      await stream.close();
+      assert.equal((await lab.kernel.readText(enable)).trim(), '1');
+      await lab.kernel.writeText(enable, '0');
+    });
+  }
+
   test('a fence error (block refused by the driver) is surfaced, naming the buffer', async () => {
     const { ctx, lab } = await probeContext();
     await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 256, blocks: 2, timeoutMs: 5000 });

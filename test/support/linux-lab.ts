@@ -151,18 +151,23 @@ function moduleStats(device: string, unsupported: (what: string) => never): Buff
   return stats as BufferStats;
 }
 
+/** The iio:deviceN a device named `name` is registered as, if it is. */
+function registeredAs(name: string): string | undefined {
+  return readdirSync('/sys/bus/iio/devices').find(
+    (e) => e.startsWith('iio:device') && readFileSync(`/sys/bus/iio/devices/${e}/name`, 'utf8').trim() === name,
+  );
+}
+
 function deviceControl(name: string): DeviceControl {
   return {
     name,
     get devName(): string {
-      const entry = readdirSync('/sys/bus/iio/devices').find(
-        (e) => e.startsWith('iio:device') && readFileSync(`/sys/bus/iio/devices/${e}/name`, 'utf8').trim() === name,
-      );
+      const entry = registeredAs(name);
       if (entry === undefined) throw new Error(`no IIO device named ${name}`);
       return entry;
     },
     get gone(): boolean {
-      return MODULE_DEVICES.includes(name) ? !moduleLoaded() : !existsSync(`${CONFIGFS}/devices/dummy/${name}`);
+      return registeredAs(name) === undefined;
     },
     unplug(options = {}) {
       if (MODULE_DEVICES.includes(name)) {
@@ -185,9 +190,10 @@ export function linuxLabControls(): IioControl {
     device: deviceControl,
     reprobe(name: string): DeviceControl {
       if (MODULE_DEVICES.includes(name)) {
-        // unplug=1 unregistered the devices and kept the code: rmmod and insmod bind them again
-        if (moduleLoaded()) rmmod();
-        execFileSync('insmod', [modulePath()], { stdio: 'pipe' });
+        // unplug=0 registers the module's devices again without reloading its code (buffer fds
+        // of the removed ones may still be open); after a real rmmod, insmod
+        if (moduleLoaded()) param('unplug', 0);
+        else execFileSync('insmod', [modulePath()], { stdio: 'pipe' });
       } else {
         mkdirSync(`${CONFIGFS}/devices/dummy/${name}`);
       }

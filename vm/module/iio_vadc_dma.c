@@ -17,7 +17,8 @@
  *  stall     blocks stop completing while set      fail_next  next submit fails with -fail_next
  *  unplug    write 1: unregister every device now, as rmmod would, but keep the module's code
  *            loaded: an IIO buffer fd does not pin the module, and closing one after a real rmmod
- *            runs the unloaded buffer ops (an oops).
+ *            runs the unloaded buffer ops (an oops). Write 0: register the devices that are
+ *            gone again, as a driver re-probe does (the same iio:deviceN, new sysfs nodes).
  * Device attribute completed_bytes counts bytes the "DMA" finished (throughput from the device).
  */
 #include <linux/dma-direct.h>
@@ -429,6 +430,20 @@ static void lab_remove_all(void)
 	mutex_unlock(&lab_lock);
 }
 
+/* Registers every device that is not registered, in order (so each gets its old id back). */
+static int lab_add_missing(void)
+{
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&lab_lock);
+	for (i = 0; !ret && i < ARRAY_SIZE(lab_specs); i++)
+		if (!lab_devices[i].indio_dev)
+			ret = lab_add(&lab_pdev->dev, &lab_specs[i], &lab_devices[i]);
+	mutex_unlock(&lab_lock);
+	return ret;
+}
+
 static int lab_unplug_set(const char *val, const struct kernel_param *kp)
 {
 	bool unplug;
@@ -436,18 +451,18 @@ static int lab_unplug_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
-	if (unplug)
-		lab_remove_all();
+	if (!unplug)
+		return lab_add_missing();
+	lab_remove_all();
 	return 0;
 }
 
 static const struct kernel_param_ops lab_unplug_ops = { .set = lab_unplug_set };
 module_param_cb(unplug, &lab_unplug_ops, NULL, 0200);
-MODULE_PARM_DESC(unplug, "write 1 to unregister the devices (rmmod without unloading the code)");
+MODULE_PARM_DESC(unplug, "write 1 to unregister the devices (rmmod without unloading the code), 0 to register them again");
 
 static int __init lab_init(void)
 {
-	unsigned int i;
 	int ret;
 
 	lab_pdev = platform_device_register_simple("iio-vadc-dma", -1, NULL, 0);
@@ -455,11 +470,10 @@ static int __init lab_init(void)
 		return PTR_ERR(lab_pdev);
 	/* DMABUF attachments are mapped for this device: it needs a DMA mask. */
 	ret = dma_coerce_mask_and_coherent(&lab_pdev->dev, DMA_BIT_MASK(64));
-	for (i = 0; !ret && i < ARRAY_SIZE(lab_specs); i++)
-		ret = lab_add(&lab_pdev->dev, &lab_specs[i], &lab_devices[i]);
+	if (!ret)
+		ret = lab_add_missing();
 	if (ret) {
-		while (i--)
-			lab_remove_one(&lab_devices[i]);
+		lab_remove_all();
 		platform_device_unregister(lab_pdev);
 	}
 	return ret;
