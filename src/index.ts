@@ -4,7 +4,7 @@ export * from './abi/index.js';
 export * from './format/index.js';
 export * from './samples/index.js';
 export type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from './kernel/port.js';
-export { abortError, errnoOf, isSystemError, systemError, type SystemError } from './kernel/errors.js';
+export { abortError, errnoOf, isSystemError, systemError, type SystemError } from './errors.js';
 export { LinuxKernel } from './kernel/linux/index.js';
 export { probeKernel, type KernelReport, type ProbePaths, type ProbeResult } from './kernel/probe.js';
 export { openKernel } from './kernel/open.js';

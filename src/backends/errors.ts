@@ -1,7 +1,7 @@
 // Errors shared by the backends and the core: a typed "unsupported" error callers can test for,
 // the error of a closed context, and Node-style system errors re-raised with the IIO object
 // they concern (device, channel, attribute) added to the message.
-import { isSystemError, systemError, type SystemError } from '../kernel/errors.js';
+import { isSystemError, systemError, type SystemError } from '../errors.js';
 import type { AttrRef } from './backend.js';
 
 /** What a device or backend does not offer. */

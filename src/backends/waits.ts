@@ -1,6 +1,6 @@
 // Promise helpers the backends share: resolvers for a promise settled elsewhere (Node 20 has no
 // Promise.withResolvers), and waits bounded by a timeout, an AbortSignal and a stop condition.
-import { abortError } from '../kernel/errors.js';
+import { abortError } from '../errors.js';
 
 export interface Resolvers<T> {
   readonly promise: Promise<T>;

@@ -2,7 +2,7 @@
 // memory can go back to the hardware), and one signal says when to stop — the user's interrupt,
 // or a reader that went away (EPIPE: `iio read … | head -c 100`), which is not an error.
 import type { Writable } from 'node:stream';
-import { abortError } from '../kernel/errors.js';
+import { abortError } from '../errors.js';
 import type { StopReason } from './env.js';
 
 export class DataSink {

@@ -4,7 +4,7 @@
 import type { BufferDescription, BufferHandle, DmabufSupport, OpOptions, TransferMode } from '../backends/backend.js';
 import { UnsupportedError } from '../backends/errors.js';
 import { checkTimeout } from '../backends/waits.js';
-import { errnoOf, systemError } from '../kernel/errors.js';
+import { errnoOf, systemError } from '../errors.js';
 import { BlockLayout } from '../samples/block-layout.js';
 import { Attr, attrMap } from './attr.js';
 import { BufferStream } from './buffer-stream.js';

@@ -2,7 +2,7 @@
 // buffers, its current trigger and its registers.
 import type { DeviceDescription, IioEvent, OpOptions } from '../backends/backend.js';
 import { UnsupportedError, deviceLabel } from '../backends/errors.js';
-import { errnoOf, systemError } from '../kernel/errors.js';
+import { errnoOf, systemError } from '../errors.js';
 import { Attr, attrMap } from './attr.js';
 import { IioBuffer } from './buffer.js';
 import { Channel } from './channel.js';

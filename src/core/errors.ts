@@ -1,6 +1,6 @@
 // The core's own errors: lookups that find nothing (Node-style, ENOENT/ENODEV) and attribute
 // text that is not the value asked for.
-import { errnoOf, systemError, type SystemError } from '../kernel/errors.js';
+import { errnoOf, systemError, type SystemError } from '../errors.js';
 
 /** Nothing called `key` among `what`; the message lists what there is. */
 export function notFound(code: 'ENOENT' | 'ENODEV', where: string, what: string, key: string, candidates: readonly string[]): SystemError {

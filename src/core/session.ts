@@ -2,7 +2,7 @@
 // the context's triggers by id (a device's current trigger is one of them).
 import type { Backend, OpOptions } from '../backends/backend.js';
 import { closedError } from '../backends/errors.js';
-import { abortError } from '../kernel/errors.js';
+import { abortError } from '../errors.js';
 import type { Trigger } from './device.js';
 
 export class Session {

@@ -8,7 +8,7 @@
 // because open buffer fds (which do not pin the module) would run unloaded code when closed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
-import { errnoOf, systemError } from '../../src/kernel/errors.js';
+import { errnoOf, systemError } from '../../src/errors.js';
 import type { LinuxKernel } from '../../src/kernel/linux/index.js';
 import type { BufferControl, BufferStats, DeviceControl, IioControl } from '../../src/kernel/sim/iio/index.js';
 

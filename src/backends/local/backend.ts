@@ -3,7 +3,7 @@
 // through trigger/current_trigger (kernel-abi §6.6); registers through debugfs
 // direct_reg_access; buffers and blocks through buffer.ts; events through the device's event fd
 // (events.ts).
-import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
+import { abortError, errnoOf, isSystemError, systemError } from '../../errors.js';
 import { openLocalEvents } from './events.js';
 import type { KernelPort } from '../../kernel/port.js';
 import type { AttrRef, Backend, BufferHandle, ContextDescription, DmabufSupport, EventHandle, OpOptions, OpenBufferOptions, TriggerRef } from '../backend.js';

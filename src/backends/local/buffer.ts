@@ -7,7 +7,7 @@ import {
   DMA_BUF_IOCTL_SYNC, DMA_BUF_SYNC_END, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE,
   dmaBufSyncStruct, F_GETFL, F_SETFL, IIO_BUFFER_GET_FD_IOCTL, MAP_SHARED, O_NONBLOCK, O_RDWR, PROT_READ, PROT_WRITE,
 } from '../../abi/index.js';
-import { abortError, errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
+import { abortError, errnoOf, isSystemError, systemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import type { BlockHandle, BufferHandle, DmabufSupport, OpenBufferOptions, TransferMode, WaitBlockOptions } from '../backend.js';
 import { UnsupportedError, closedError, withContext } from '../errors.js';

@@ -4,7 +4,7 @@
 // The identity is the device's `dev` (major:minor) and its sysfs directory's inode: a driver
 // re-probed within the interval comes back as the same iio:deviceN with the same dev number
 // (the IDA reuses the lowest free id), but sysfs gives its directory a new inode.
-import { errnoOf, isSystemError, systemError, type SystemError } from '../../kernel/errors.js';
+import { errnoOf, isSystemError, systemError, type SystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { withContext } from '../errors.js';
 

@@ -4,7 +4,7 @@
 // can fall back on (file I/O blocks). How one DMABUF is made (and with which open flags) is
 // src/kernel/dmabuf.ts, shared with feature detection (kernel/probe.ts).
 import { dmabufFromHeap, dmabufFromUdmabuf } from '../../kernel/dmabuf.js';
-import { isSystemError } from '../../kernel/errors.js';
+import { isSystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 
 export type DmabufSource = 'heap' | 'udmabuf';

@@ -17,7 +17,7 @@ import {
   IIO_BUFFER_DMABUF_ATTACH_IOCTL, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_DETACH_IOCTL,
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, iioDmabufStruct, O_NONBLOCK, POLLOUT, SYNC_IOC_FILE_INFO, syncFileInfoStruct,
 } from '../../abi/index.js';
-import { errnoOf, isSystemError, systemError, type SystemError } from '../../kernel/errors.js';
+import { errnoOf, isSystemError, systemError, type SystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { bounded, boundedWait, withResolvers, type Resolvers, type WaitBounds } from '../waits.js';
 import type { DeviceWatch } from './device-watch.js';

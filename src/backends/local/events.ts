@@ -1,7 +1,7 @@
 // A device's event fd (kernel-abi §1.1): IIO_GET_EVENT_FD_IOCTL on the device node, then 16-byte
 // iio_event_data records, read without blocking and waited for with POLLIN.
 import { decodeIioEventId, F_GETFL, F_SETFL, IIO_GET_EVENT_FD_IOCTL, iioEventDataStruct, O_NONBLOCK, O_RDONLY, POLLIN } from '../../abi/index.js';
-import { isSystemError } from '../../kernel/errors.js';
+import { isSystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import type { EventHandle, IioEvent, OpOptions } from '../backend.js';
 

@@ -3,7 +3,7 @@
 // read()/write() on a buffer with DMABUFs attached oopses 6.12. Deadlines are monotonic.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { POLLIN, POLLOUT } from '../../abi/index.js';
-import { errnoOf, isSystemError, systemError } from '../../kernel/errors.js';
+import { errnoOf, isSystemError, systemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { withContext } from '../errors.js';
 import { boundedWait, type WaitBounds } from '../waits.js';

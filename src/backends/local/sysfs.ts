@@ -1,7 +1,7 @@
 // Directory listings and attribute reads through the Kernel port, tolerant of what sysfs and
 // debugfs may lack (a missing directory, an unmounted debugfs, a debugfs root only root can
 // read).
-import { isSystemError } from '../../kernel/errors.js';
+import { isSystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 
 export interface SysfsFile {

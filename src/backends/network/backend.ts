@@ -5,7 +5,7 @@
 // (buffer.ts). Every reply is bounded by the timeout (libiio's network default, 5 s), and the
 // server is told half of it (TIMEOUT), so that its own refill gives up first, with a clean reply.
 import type { ScanElement } from '../../format/scan-layout.js';
-import { errnoOf, systemError } from '../../kernel/errors.js';
+import { errnoOf, systemError } from '../../errors.js';
 import { libiioSampleSize } from '../../iiod/mask.js';
 import type {
   AttrRef, Backend, BufferHandle, ContextDescription, DeviceDescription, OpOptions, OpenBufferOptions, TriggerRef,

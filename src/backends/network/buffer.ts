@@ -6,7 +6,7 @@
 // Disabling with a transfer on the wire, or closing, shuts the socket down (the only way to
 // stop a READBUF); an idle buffer says `CLOSE` and `EXIT`.
 import type { ScanElement } from '../../format/scan-layout.js';
-import { errnoOf, systemError } from '../../kernel/errors.js';
+import { errnoOf, systemError } from '../../errors.js';
 import { formatMask, maskLength, parseMask } from '../../iiod/mask.js';
 import type { BlockHandle, BufferHandle, OpOptions, WaitBlockOptions } from '../backend.js';
 import { UnsupportedError, closedError } from '../errors.js';

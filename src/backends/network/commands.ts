@@ -1,7 +1,7 @@
 // The text protocol's commands as the client sends them (iiod-protocol.md §4a), and the framing
 // of the replies that carry a payload: `<len>\n` + len bytes + `\n`. Names go on the command
 // line as tokens, so anything that could end or split the line is refused before it is sent.
-import { errnoOf, systemError } from '../../kernel/errors.js';
+import { errnoOf, systemError } from '../../errors.js';
 import type { AttrRef } from '../backend.js';
 import type { Wire } from './connection.js';
 

@@ -5,7 +5,7 @@
 // connects again. A connection lost under a command rejects it and every command queued
 // before the loss with ECONNRESET. An idle connection does not keep the process alive.
 import { connect, type Socket } from 'node:net';
-import { abortError, errnoOf, isSystemError, systemError, type SystemError } from '../../kernel/errors.js';
+import { abortError, errnoOf, isSystemError, systemError, type SystemError } from '../../errors.js';
 import { closedError } from '../errors.js';
 import type { IiodAddress } from './address.js';
 import { LineTooLongError, SocketReader } from './reader.js';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { readlinkSync } from 'node:fs';
 import { ioctlName } from '../../abi/index.js';
-import { errnoOf, systemError } from '../errors.js';
+import { errnoOf, systemError } from '../../errors.js';
 import type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
 import { loadAddon, type Addon } from './addon.js';
 import { forgetFd, waitReady } from './readiness.js';

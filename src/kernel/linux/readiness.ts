@@ -6,7 +6,7 @@
 // files), which report neither: there the wake-up's events are exact, and the watcher stays
 // armed (unref'd) between waits, so a block going round costs no epoll ADD/DEL; it stops only
 // when it fires with nobody waiting.
-import { abortError, errnoOf, systemError } from '../errors.js';
+import { abortError, errnoOf, systemError } from '../../errors.js';
 import type { Addon, NativeWatcher } from './addon.js';
 
 interface Waiter {

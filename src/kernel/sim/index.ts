@@ -2,7 +2,7 @@
 // model of Linux (vfs + sysfs, IIO, dma-buf, DMA heaps, udmabuf, sync_file) instead of the real
 // thing. Errors are the same Node-style system errors the Linux port raises.
 import { F_ADD_SEALS, F_GETFD, F_GETFL, F_GET_SEALS, F_SETFD, F_SETFL, FD_CLOEXEC, ioctlName, O_NONBLOCK, POLLERR, POLLHUP, POLLNVAL } from '../../abi/index.js';
-import { abortError, errnoOf, systemError } from '../errors.js';
+import { abortError, errnoOf, systemError } from '../../errors.js';
 import { checkIoctlArg, ioctlArgRule } from '../ioctl-check.js';
 import type { DirEntry, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
 import { CURRENT_IOC_LAYOUT, decodeIoc } from '../../abi/index.js';

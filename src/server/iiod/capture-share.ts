@@ -20,7 +20,7 @@ import type { BufferStream } from '../../core/buffer-stream.js';
 import type { IioBuffer } from '../../core/buffer.js';
 import type { StreamBlock } from '../../core/stream-block.js';
 import { formatMask } from '../../iiod/mask.js';
-import { errnoOf, systemError } from '../../kernel/errors.js';
+import { errnoOf, systemError } from '../../errors.js';
 import { wireErrno } from './errno.js';
 
 /** Writes reply parts to the client in order; resolves once the socket has taken them all. */

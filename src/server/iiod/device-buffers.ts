@@ -3,7 +3,7 @@
 // the context, so bounded); a share with no client has no stream open.
 import type { IioBuffer } from '../../core/buffer.js';
 import type { Device } from '../../core/device.js';
-import { errnoOf, systemError } from '../../kernel/errors.js';
+import { errnoOf, systemError } from '../../errors.js';
 import { CaptureShare, type CaptureConfig } from './capture-share.js';
 import { Playback } from './playback.js';
 

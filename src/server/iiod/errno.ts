@@ -1,6 +1,6 @@
 // Errors as the iiod wire carries them: a negative Linux errno. Kernel and lookup errors keep
 // their own; the library's typed errors map to the errno libiio would have returned.
-import { errnoOf, systemError, type SystemError } from '../../kernel/errors.js';
+import { errnoOf, systemError, type SystemError } from '../../errors.js';
 
 /** -errno for `code` ('EINVAL' → -22). */
 function neg(code: string): number {

@@ -3,7 +3,7 @@
 // blocks that read()/write() walk through; in DMABUF mode each attached DMABUF is a block that
 // ENQUEUE hands to the engine (kernel-abi §1.3, §2.3–§2.11). Hardware mode only, fixed watermark,
 // length at least 2 (watermark = length / 2), initial length PAGE_SIZE.
-import { errnoOf } from '../../errors.js';
+import { errnoOf } from '../../../errors.js';
 import { kerr } from '../errno.js';
 import type { DmaFence } from '../dma-fence.js';
 import type { DmaBuf } from '../dma-buf.js';

@@ -10,7 +10,7 @@
 // benchmarks). Faults: stall (nothing completes until resume), failNext (the driver refuses the
 // next submitted block with an errno, the only way a 6.12 DMA buffer fails a transfer — see
 // DmaBuffer's submit), a per-block delay.
-import { errnoOf } from '../../errors.js';
+import { errnoOf } from '../../../errors.js';
 import { nowMs } from '../clock.js';
 import type { DmaBlock } from './block.js';
 import type { DmaBuffer } from './dma-buffer.js';

@@ -2,7 +2,7 @@
 // _enqueue_dmabuf; kernel-abi §2.3–§2.9), with their validation order and errnos. The buffer
 // implementation's part (file I/O mode, block states) is in dma-buffer.ts.
 import { iioDmabufStruct, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_SUPPORTED_FLAGS } from '../../../abi/index.js';
-import { errnoOf } from '../../errors.js';
+import { errnoOf } from '../../../errors.js';
 import type { SimContext } from '../context.js';
 import { dmaBufGet, type DmaBuf } from '../dma-buf.js';
 import { ResvUsage, usageRw } from '../dma-fence.js';
