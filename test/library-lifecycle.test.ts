@@ -97,7 +97,8 @@ describe('waits leave nothing behind', () => {
 });
 
 describe('the context limit (ctx.setTimeout) bounds local waits', () => {
-  test('a stalled capture with no per-stream limit rejects ETIMEDOUT after the context limit', async () => {
+  // Each test has a limit of its own: a regression (no bound) fails it instead of hanging the file.
+  test('a stalled capture with no per-stream limit rejects ETIMEDOUT after the context limit', { timeout: 30_000 }, async () => {
     const { ctx, sim } = await simContext();
     assert.equal(ctx.timeout, 0, 'local: and sim: wait without a limit by default');
     ctx.setTimeout(200);
@@ -109,7 +110,7 @@ describe('the context limit (ctx.setTimeout) bounds local waits', () => {
     ctx.setTimeout(0);
   });
 
-  test('file I/O capture follows it too', async () => {
+  test('file I/O capture follows it too', { timeout: 30_000 }, async () => {
     const { ctx, sim } = await simContext();
     ctx.setTimeout(200);
     await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 256, blocks: 2, mode: 'fileio' });
@@ -167,6 +168,7 @@ describe('ENQUEUE answering EBUSY (kernel-abi §2.6)', () => {
     await assert.rejects(block.enqueue(undefined, { timeoutMs: 150 }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'EBUSY');
       assert.match(e.message, /iio:device1\/buffer0.*another importer's fences after 150 ms/);
+      assert.equal(e.message.split('iio:device1/buffer0').length, 2, `the buffer named once: ${e.message}`);
       return true;
     });
     assert.equal(block.queued, false);
@@ -211,6 +213,8 @@ describe('a transfer the kernel accepted stays tracked', () => {
 });
 
 describe('file I/O', () => {
+  // The disable of kernel-abi §2.10 refused: the sim fails the store to `enable` before acting
+  // on it, so the buffer is still enabled and the library must not act as if it were not.
   test('disable failing (EIO) leaves the output running: blocks queued after it are still written', async () => {
     const { sim } = await simContext(labScenario);
     const backend = new LocalBackend(sim);

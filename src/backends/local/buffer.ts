@@ -203,7 +203,8 @@ class LocalBuffer implements BufferHandle {
       try {
         await this.#queue.enqueue(b.dmabuf!, bytesUsed, cyclic, this.#bounds(options));
       } catch (e) {
-        throw withContext(e, `${this.name}: enqueueing block ${i}`);
+        // the queue's own errors already name the buffer
+        throw withContext(e, isSystemError(e) && e.path === this.name ? `enqueueing block ${i}` : `${this.name}: enqueueing block ${i}`);
       }
     } else {
       if (cyclic) throw new UnsupportedError('cyclic', this.name, 'cyclic blocks need DMABUF mode');
