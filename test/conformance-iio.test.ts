@@ -1096,3 +1096,20 @@ scenario('reprobe_same_node_new_sysfs_dir', async () => {
   assert.notEqual((await k4.stat(VADC.sys)).ino, ino);
   k4.close(await k4.open(VADC.dev, O_RDWR));
 });
+
+scenario('reprobe_with_buffer_fd_open', async () => {
+  // kernel-abi §1.1, as the lab shows: an open buffer fd holds the removed iio_dev, whose id goes
+  // back to the IDA only with its last reference (iio_dev_release), so the device bound again
+  // meanwhile gets another N and iio:deviceN stays gone while the fd is open
+  const lab5 = boot();
+  const k5 = lab5.kernel;
+  const d = await k5.open(VADC.dev, O_RDWR);
+  const bfd = getBufferFd(k5, d, 0);
+  k5.close(d);
+  lab5.iio.device(VADC.name).unplug({ likeRmmod: true });
+  const again = lab5.iio.reprobe(VADC.name).devName;
+  assert.notEqual(again, 'iio:device1');
+  await assert.rejects(k5.stat(VADC.sys), { code: 'ENOENT' });
+  assert.equal(await read(k5, `/sys/bus/iio/devices/${again}/name`), VADC.name);
+  k5.close(bfd);
+});

@@ -308,14 +308,10 @@ class LocalBuffer implements BufferHandle {
       }
     };
     if (!this.#released) {
-      // 1. disable: aborts transfers in flight (-EINTR). A removed device has nothing to disable,
-      // and one bound again in its place is not ours: its enable is left alone.
-      const gone = await this.#watch.check().catch(() => undefined);
-      if (gone === undefined) {
-        await step(() => this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => {
-          if (!isSystemError(e, 'ENOENT', 'ENODEV')) throw withContext(e, `disabling ${this.name}`, this.#files.enable);
-        }));
-      }
+      // 1. disable: aborts transfers in flight (-EINTR). A removed device has nothing to disable.
+      await step(() => this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => {
+        if (!isSystemError(e, 'ENOENT', 'ENODEV')) throw withContext(e, `disabling ${this.name}`, this.#files.enable);
+      }));
       // 2. wait for the fences, bounded. Blocks queued on a buffer never enabled never ran: skip.
       const queue = this.#queue;
       if (queue !== undefined && this.#everEnabled) {

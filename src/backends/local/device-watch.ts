@@ -1,9 +1,8 @@
 // How an open buffer notices that its device was removed (docs/lifecycle.md, "Removal"): a
 // removed device's queued fences never signal and its buffer fd's ioctls do not say so
-// (kernel-abi §2.10), so while anyone waits, the device's identity is checked every 250 ms.
-// The identity is the device's `dev` (major:minor) and its sysfs directory's inode: a driver
-// re-probed within the interval comes back as the same iio:deviceN with the same dev number
-// (the IDA reuses the lowest free id), but sysfs gives its directory a new inode.
+// (kernel-abi §2.10), so while anyone waits, the device's identity is checked every 250 ms:
+// its `dev` (major:minor) and its sysfs directory's inode, read at open. Gone or different,
+// it is removed for good.
 import { errnoOf, isSystemError, systemError, type SystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { withContext } from '../errors.js';

@@ -18,6 +18,7 @@ export class BufferFile extends SimFile {
     readonly buffer: IioBuffer,
   ) {
     super(O_RDWR);
+    device.holders++;
     this.#unsubscribe = buffer.pollq.add(() => this.waitQueue.wake());
   }
 
@@ -56,6 +57,7 @@ export class BufferFile extends SimFile {
 
   /** iio_buffer_chrdev_release. */
   protected override release(): void {
+    this.device.holders--;
     this.buffer.wake();
     for (const attachment of this.buffer.dmabufs.splice(0)) attachment.put();
     this.buffer.busy = false;

@@ -27,6 +27,7 @@ export class DeviceFile extends SimFile {
     if (device.chardevBusy) throw kerr('EBUSY', `${device.devNode} is already open (opens are exclusive)`);
     device.chardevBusy = true;
     device.openDeviceFds++;
+    device.holders++;
     return new DeviceFile(device, flags);
   }
 
@@ -80,6 +81,7 @@ export class DeviceFile extends SimFile {
   protected override release(): void {
     this.device.chardevBusy = false;
     this.device.openDeviceFds--;
+    this.device.holders--;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
   }

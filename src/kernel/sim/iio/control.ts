@@ -49,8 +49,9 @@ export interface IioControl {
   /** A device by name or by iio:deviceN. */
   device(name: string): DeviceControl;
   /**
-   * Binds the driver of an unplugged device again (insmod after rmmod): it comes back under the
-   * same iio:deviceN and dev number (the IDA hands out the lowest free id) with new sysfs nodes.
+   * Binds the driver of an unplugged device again (insmod after rmmod), with new sysfs nodes,
+   * under the lowest free iio:deviceN and dev minor: its old one unless a file of the removed
+   * device is still open (the IDA frees an id when its iio_dev's last reference goes).
    */
   reprobe(name: string): DeviceControl;
 }

@@ -54,6 +54,12 @@ export class IioDevice {
   chardevBusy = false;
   /** Open /dev/iio:deviceN fds (they pin the driver module: rmmod fails with EAGAIN). */
   openDeviceFds = 0;
+  /**
+   * Open files holding the iio_dev (device, buffer and event fds: iio_device_get). Its id goes
+   * back to the IDA only when the last one is released (iio_dev_release), so a device bound
+   * again while one is open gets another iio:deviceN (seen in the lab).
+   */
+  holders = 0;
   currentMode: BufferMode | 'direct' = 'direct';
   activeScanMask: Set<number> = new Set();
   /** buffer_list: the active buffers, most recently enabled first. */

@@ -80,6 +80,7 @@ export class EventInterface {
     const bytes = userBytes(arg, 4);
     if (this.open) throw kerr('EBUSY', 'an event fd is already open');
     this.open = true;
+    this.device.holders++;
     this.#queue.length = 0;
     const fd = this.device.ctx.fds.install(new EventFile(this), true);
     new DataView(bytes.buffer, bytes.byteOffset, 4).setInt32(0, fd, true);
@@ -117,6 +118,7 @@ export class EventInterface {
 
   closed(): void {
     this.open = false;
+    this.device.holders--;
     this.#queue.length = 0;
     this.stop();
   }

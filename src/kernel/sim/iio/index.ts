@@ -38,6 +38,8 @@ export { KernelOops } from './oops.js';
 class IioSubsystem implements IioHost, IioControl {
   readonly triggers: TriggerRegistry;
   readonly #devices: IioDevice[] = [];
+  /** Devices bound again in their place whose files are still open: their ids stay taken. */
+  readonly #replaced: IioDevice[] = [];
   readonly #controls = new Map<IioDevice, DeviceControl>();
 
   constructor(
@@ -66,10 +68,19 @@ class IioSubsystem implements IioHost, IioControl {
     const old = this.#devices[i];
     if (old === undefined) throw new RangeError(`no IIO device ${name}`);
     if (!old.gone) throw kerr('EEXIST', `${old.devName} is still registered`);
-    const device = new IioDevice(this, old.spec, old.id);
+    this.#replaced.push(old);
+    const device = new IioDevice(this, old.spec, this.#lowestFreeId());
     this.#devices[i] = device;
     device.register();
-    return this.device(old.devName);
+    return this.device(device.devName);
+  }
+
+  /** The IDA's answer: the lowest id no device holds (a removed one holds its id while open). */
+  #lowestFreeId(): number {
+    const taken = new Set([...this.#devices, ...this.#replaced].filter((d) => !d.gone || d.holders > 0).map((d) => d.id));
+    let id = 0;
+    while (taken.has(id)) id++;
+    return id;
   }
 
   device(name: string): DeviceControl {
