@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { parseIpUri } from '../src/backends/network/address.js';
+import { readPayload, XML_LIMIT } from '../src/backends/network/commands.js';
+import { IiodConnection } from '../src/backends/network/connection.js';
 import type { Context } from '../src/core/context.js';
 import type { Device } from '../src/core/device.js';
 import { openContext } from '../src/open.js';
@@ -525,6 +527,34 @@ describe('against a raw peer: malformed replies and lost connections', () => {
     await using fake = await fakeIiod((line) => (line.startsWith('READ') ? '1048577\n' : undefined));
     await using ctx = await openContext(fake.uri);
     await assert.rejects(ctx.device('adc').attr('sampling_frequency').read(), systemFailure('EPROTO', 'READ', /exceeds the limit of 1048576/));
+  });
+
+  test('a payload announced just under the limit that never comes: memory follows the bytes that came; the read fails, it does not hang', { timeout: 30_000 }, async () => {
+    const announced = XML_LIMIT - 1;
+    const cases = [
+      ['stalls', (s: Socket) => s.write(`${announced}\n<?xml`), systemFailure('ETIMEDOUT', 'PRINT', /no reply within 500 ms/, /context description/)],
+      ['closes', (s: Socket) => s.end(`${announced}\n<?xml`), systemFailure('ECONNRESET', 'PRINT', /iiod closed the connection/, /context description/)],
+    ] as const;
+    for (const [how, answer, failure] of cases) {
+      await using fake = await fakeIiod((line) => (line === 'PRINT' ? answer : undefined));
+      // The client's PRINT on its own connection, so the allocation can be seen while the read waits.
+      const conn = new IiodConnection(parseIpUri(fake.uri));
+      let grew = Infinity;
+      const read = conn.run('PRINT', 'the context description', async (wire) => {
+        wire.line('PRINT');
+        const length = await wire.status();
+        const before = process.memoryUsage().arrayBuffers;
+        const payload = readPayload(wire, length, XML_LIMIT);
+        grew = process.memoryUsage().arrayBuffers - before;
+        return payload;
+      }, { timeoutMs: 500 });
+      await assert.rejects(read, failure, how);
+      // Allocating what the server announced would be +64 MiB; the first step is 64 KiB.
+      assert.ok(grew < 8 * 1024 * 1024, `${how}: ${(grew / 2 ** 20).toFixed(1)} MiB allocated at once for ${announced} bytes announced, 5 sent`);
+      await conn.close();
+      // openContext's PRINT fails the same way
+      await assert.rejects(openContext(fake.uri, { timeoutMs: 500 }), failure, how);
+    }
   });
 
   test('a flood without a newline is cut at the line limit (bounded memory)', async () => {

@@ -13,6 +13,7 @@ import { probeKernel } from '../src/kernel/probe.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { counterCheck, dmabufSync, getBufferFd } from './support/iio-calls.js';
 import { bootUnderTest, type Lab } from './support/kernel-under-test.js';
+import { spyPort } from './support/port-spy.js';
 import { DUMMY, VADC, probeScenario } from './support/probe-scenario.js';
 
 const SIZE = 65536;
@@ -63,13 +64,7 @@ describe('allocation (kernel-abi §4)', () => {
   test('one implementation: the allocator and the probe open the heap and udmabuf nodes O_RDWR | O_CLOEXEC', async () => {
     const k = fresh().kernel;
     const opens: Array<[string, number]> = [];
-    const spy = new Proxy(k, {
-      get(target, key) {
-        const value = Reflect.get(target, key, target) as unknown;
-        if (key === 'open') return (path: string, flags: number) => (opens.push([path, flags]), target.open(path, flags));
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const spy = spyPort(k, { open: (open) => (path, flags) => (opens.push([path, flags]), open(path, flags)) });
     const made = [await allocateDmabuf(spy, 4096), await allocateDmabuf(spy, 4096, { sources: ['udmabuf'] })];
     for (const d of made) {
       assert.equal(k.fcntl(d.fd, F_GETFD), FD_CLOEXEC, `${d.source}: the DMABUF is close-on-exec`);

@@ -1,8 +1,9 @@
 // The lifecycle rules of docs/lifecycle.md on the sim, where faults can be injected: close
 // releases everything whatever fails, one transfer per queued block however many wait, waits
 // leave nothing behind, the context's limit bounds local waits, ENQUEUE's two EBUSYs, a block
-// whose fence could not be exported stays tracked, file I/O output waits for POLLOUT, and the
-// event fd's slips. (The kernel behaviour behind each is cited where it is used.)
+// whose fence could not be exported stays tracked, file I/O output waits for POLLOUT and backs
+// off from room it is not given, and the event fd's slips. (The kernel behaviour behind each is
+// cited where it is used.)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
@@ -14,6 +15,8 @@ import { Context } from '../src/core/context.js';
 import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import type { ChannelSpec, Scenario } from '../src/kernel/sim/scenario-types.js';
+import { fnv1a } from './support/checksum.js';
+import { spyPort } from './support/port-spy.js';
 import { labScenario, probeScenario, VADC } from './support/probe-scenario.js';
 
 async function simContext(scenario = probeScenario): Promise<{ ctx: Context; sim: SimKernel }> {
@@ -232,6 +235,75 @@ describe('file I/O', () => {
       // still enabled in the kernel: a block queued now is written, not held for an enable
       await handle.enqueue(1, 64 * scanBytes, false);
       assert.equal(await handle.dequeue(1, { timeoutMs: 5000 }), 64 * scanBytes);
+    } finally {
+      await handle.close();
+      await ctx.close();
+    }
+  });
+
+  test('room reported that write() does not take (a refused block stays ACTIVE): few writes and polls while it lasts; the data goes on after a restart (kernel-abi §1.3)', { timeout: 60_000 }, async () => {
+    const sim = new SimKernel({ scenario: labScenario });
+    const control = sim.iio.device('lab-dac').buffer(0);
+    const calls = { writes: 0, zeroWrites: 0, polls: 0 };
+    const port = spyPort(sim, {
+      write: (write) => async (fd, from) => {
+        // A write loop that never waits would starve the timers that end the wait (the sim
+        // answers at once): past any sane count, let them run so the count can fail the test.
+        if (++calls.writes > 1000) await new Promise(setImmediate);
+        const n = await write(fd, from);
+        if (n === 0) calls.zeroWrites++;
+        return n;
+      },
+      poll: (poll) => (fd, events, options) => (calls.polls++, poll(fd, events, options)),
+    });
+    const backend = new LocalBackend(port);
+    const ctx = await Context.open(backend);
+    const buffer = ctx.device('lab-dac').buffer(0);
+    const { scanBytes } = layoutOf(buffer.channels);
+    const blockBytes = 64 * scanBytes;
+    // length 4 × 64 scans: the DMA buffer splits it into two file I/O blocks, two of ours each
+    const handle = await backend.openBuffer(buffer.device.id, 0, buffer.channels.map((c) => c.index!), { mode: 'fileio', blocks: 9, blockBytes, scanBytes });
+    const data = handle.blocks.map((b, i) => {
+      for (let n = 0; n < b.data.length; n++) b.data[n] = (i * 37 + n * 11) & 0xff;
+      return b.data.slice();
+    });
+    try {
+      // The driver refuses the first kernel block (ours 0–1); 6.12 keeps it ACTIVE (docs/sim.md).
+      // Once the second (2–3) is done, POLLOUT reports its room (§1.3: any space), but write()
+      // takes the blocks in order and the next is the refused one: it returns 0 while that lasts.
+      control.failNext('EIO');
+      for (let i = 0; i < 4; i++) await handle.enqueue(i, blockBytes, false);
+      await handle.enable();
+      for (let i = 0; i < 4; i++) await handle.dequeue(i, { timeoutMs: 5000 });
+      assert.equal(control.stats.failed, 1);
+
+      Object.assign(calls, { writes: 0, zeroWrites: 0, polls: 0 });
+      const started = performance.now();
+      await handle.enqueue(4, blockBytes, false);
+      await assert.rejects(handle.dequeue(4, { timeoutMs: 400 }), { code: 'ETIMEDOUT' });
+      const took = performance.now() - started;
+      const { writes, zeroWrites, polls } = calls;
+      assert.ok(zeroWrites >= 2, `room reported and nothing taken, more than once (${JSON.stringify(calls)})`);
+      // The back-off doubles to 64 ms: 7 tries in its first 127 ms, then one per 64 ms. Allowed:
+      // twice that. A loop that retries at once (or every 1 ms) makes hundreds to thousands.
+      const budget = 14 + took / 32;
+      assert.ok(writes <= budget && polls <= budget, `${writes} writes and ${polls} polls in ${took.toFixed(0)} ms (at most ${budget.toFixed(0)} each)`);
+
+      // The kernel's remedy for a refused block (iio_dma_buffer_submit_block): disable and enable
+      // again, which makes new file I/O blocks. The write waiting in its back-off goes on.
+      await handle.disable();
+      await handle.enable();
+      for (let i = 5; i < 9; i++) await handle.enqueue(i, blockBytes, false);
+      for (let i = 4; i < 8; i++) assert.equal(await handle.dequeue(i, { timeoutMs: 5000 }), blockBytes);
+      // block 8 only fits once the kernel block holding 4–5 has played: that is our event
+      await handle.dequeue(8, { timeoutMs: 5000 });
+      const { bytes, checksum, failed } = control.stats;
+      assert.equal(failed, 1);
+      // What the DAC received, in order: 2–3, then 4–5 (and 6–7 if their block ended too). 0–1
+      // went with the refused block, as on 6.12.
+      assert.ok(bytes === 4 * blockBytes || bytes === 6 * blockBytes, `${bytes} bytes played`);
+      const played = data.slice(2, 2 + bytes / blockBytes);
+      assert.equal(checksum, fnv1a(Uint8Array.from(played.flatMap((d) => [...d]))));
     } finally {
       await handle.close();
       await ctx.close();
