@@ -59,6 +59,7 @@ test('wildcards: * within a name, . for anything', () => {
 test('a write is read back from the kernel; negative values are operands; -w skips the read back', () => {
   assert.deepEqual(ok(attr('-u', PROBE, '-c', 'dummy0', 'accel_x', 'calibbias', '-3')), ["dev 'dummy0', channel 'accel_x' (input), attr 'calibbias', value '-3'"]);
   assert.deepEqual(ok(attr('-u', 'sim:', '-q', '-d', 'adc4', 'sampling_frequency', '250000')), ['250000']);
+  assert.deepEqual(ok(attr('-u', 'sim:', '-q', '-d', 'trx', 'ensm_mode', 'alert')), ['alert'], 'one of ensm_mode_available');
   const writeOnly = attr('-u', 'sim:', '-w', '-d', 'adc4', 'sampling_frequency', '250000');
   assert.equal(writeOnly.status, 0, writeOnly.stderr);
   assert.equal(writeOnly.stdout.length, 0);
@@ -85,6 +86,8 @@ const bad: Array<[string, string[], number, RegExp]> = [
   ['a missing buffer', ['-u', 'sim:', '-B', '-b', '3', 'adc4'], 1, /^iio: iio:device0 \(iiojs-adc4\) has no buffer 3$/],
   ['an ambiguous write', ['-u', PROBE, '-c', 'dummy0', 'voltage0', 'raw', '5'], 1, /^iio: 2 attributes match, a write needs exactly one: .*\(narrow it with -i\/-o or the device id\)$/],
   ['a read-only attribute', ['-u', 'sim:', '-d', 'trx', 'ensm_mode_available', 'x'], 1, /^iio: EACCES: /],
+  ['a value its _available does not list', ['-u', 'sim:', '-d', 'trx', 'ensm_mode', 'bogus'], 1,
+    /^iio: EINVAL: invalid argument, write '.*\/iio:device1\/ensm_mode': "bogus" is not in ensm_mode_available: sleep wait alert fdd pinctrl \(attribute "ensm_mode" of iio:device1 \(iiojs-trx\), value "bogus"\)$/],
   ['a context attribute write', ['-u', 'sim:', '-C', 'uri', 'x'], 2, /^iio: unexpected argument "x"/],
   ['a wildcard write', ['-u', 'sim:', '-d', 'adc*', 'sampling_frequency', '250000'], 2, /^iio: cannot write a value with a wildcard match/],
   ['no attribute kind', ['-u', 'sim:', 'adc4'], 2, /^iio: give one of -d, -c, -B, -D, -C, -E or -e \(see 'iio attr --help'\)$/],

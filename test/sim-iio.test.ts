@@ -161,6 +161,53 @@ describe('debugfs', () => {
   });
 });
 
+// kernel-abi §6.6: "`*_available` lists either discrete values or `[min step max]`"; a driver
+// refuses a value outside them with EINVAL and keeps the one it had.
+describe('attributes with an _available list or range', () => {
+  const refused = (path: string, detail: string) => ({ code: 'EINVAL', errno: -22, syscall: 'write', path, message: `EINVAL: invalid argument, write '${path}': ${detail}` });
+
+  test('a value outside the list is EINVAL and changes nothing; a listed one is taken', async () => {
+    const k = new SimKernel(); // the default transceiver PHY: ensm_mode beside ensm_mode_available
+    const ensm = '/sys/bus/iio/devices/iio:device1/ensm_mode';
+    await assert.rejects(k.writeText(ensm, 'bogus\n'), refused(ensm, '"bogus" is not in ensm_mode_available: sleep wait alert fdd pinctrl'));
+    await assert.rejects(k.writeText(ensm, 'FDD'), { code: 'EINVAL' }, 'compared as written');
+    assert.equal(await k.readText(ensm), 'fdd\n');
+    await k.writeText(ensm, 'alert\n');
+    assert.equal(await k.readText(ensm), 'alert\n');
+  });
+
+  test('numbers: a list compares values, a range takes its steps only; channel attributes and scale too', async () => {
+    const k = new SimKernel({ scenario: { devices: [{
+      name: 'gains',
+      samplingFrequency: 1,
+      samplingFrequencyAvailable: { min: 0.1, step: 0.1, max: 1 },
+      attributes: { gain: 2, gain_available: '1 2 4' },
+      channels: [{ type: 'voltage', index: 0, scale: 0.5, attributes: { scale_available: '0.25 0.5 1', hardwaregain: 10, hardwaregain_available: '[0 0.5 30]' } }],
+    }] } });
+    const dir = '/sys/bus/iio/devices/iio:device0';
+    await assert.rejects(k.writeText(`${dir}/gain`, '3'), refused(`${dir}/gain`, '"3" is not in gain_available: 1 2 4'));
+    await k.writeText(`${dir}/gain`, '4.0');
+    assert.equal(await k.readText(`${dir}/gain`), '4\n');
+
+    const gain = `${dir}/in_voltage0_hardwaregain`;
+    for (const outside of ['30.5', '-0.5', '10.25']) {
+      await assert.rejects(k.writeText(gain, outside), refused(gain, `"${Number(outside)}" is not in in_voltage0_hardwaregain_available: [0 0.5 30]`), outside);
+    }
+    assert.equal(await k.readText(gain), '10\n');
+    await k.writeText(gain, '12.5');
+    assert.equal(await k.readText(gain), '12.500000\n');
+
+    await assert.rejects(k.writeText(`${dir}/in_voltage0_scale`, '0.3'), { code: 'EINVAL' });
+    await k.writeText(`${dir}/in_voltage0_scale`, '1');
+    assert.equal(await k.readText(`${dir}/in_voltage0_scale`), '1\n');
+
+    // A decimal step: (0.3 - 0.1) / 0.1 is 1.9999999999999998 in binary, still step 2.
+    await k.writeText(`${dir}/sampling_frequency`, '0.3');
+    assert.equal(await k.readText(`${dir}/sampling_frequency`), '0.300000\n');
+    await assert.rejects(k.writeText(`${dir}/sampling_frequency`, '0.35'), { code: 'EINVAL' });
+  });
+});
+
 describe('the DMA engine', () => {
   const VADC = '/sys/bus/iio/devices/iio:device1';
 

@@ -328,6 +328,26 @@ test('validation: events, registers, attributes', () => {
   assert.deepEqual(parseScenario(s).devices[0]!.attributes, { mode: 'fdd', modes: { value: 'a b', readOnly: true }, gain: 1.5 });
 });
 
+test('validation: an attribute starts at a value its _available admits (the driver refuses others, §6.6)', () => {
+  rejects((s) => { dev(s).attributes = { mode: 'auto', mode_available: { value: 'fdd tdd', readOnly: true } }; },
+    'test.json: devices[0].attributes.mode: "auto" is not in mode_available: fdd tdd');
+  rejects((s) => { dev(s).attributes = { gain: 7, gain_available: '[0 2 10]' }; }, 'test.json: devices[0].attributes.gain: 7 is not in gain_available: [0 2 10]');
+  rejects((s) => { dev(s).attributes = { gain: { value: 'x', readOnly: true }, gain_available: '[0 2 10]' }; },
+    'test.json: devices[0].attributes.gain.value: "x" is not in gain_available: [0 2 10]');
+  rejects((s) => { dev(s).attributes = { gain_available: '[0 10]' }; }, 'test.json: devices[0].attributes.gain_available: "[0 10]" is not a "[min step max]" range');
+  rejects((s) => { dev(s).attributes = { gain_available: '[10 1 0]' }; }, 'test.json: devices[0].attributes.gain_available: the range [10 1 0] needs a step above 0 and min <= max');
+  rejects((s) => { chan(s, 4).attributes = { hardwaregain: 31, hardwaregain_available: '[0 0.5 30]' }; },
+    'test.json: devices[0].channels[4].attributes.hardwaregain: 31 is not in hardwaregain_available: [0 0.5 30]');
+  rejects((s) => { chan(s, 4).scale = 0.3; chan(s, 4).attributes = { scale_available: '0.25 0.5' }; },
+    'test.json: devices[0].channels[4].scale: 0.3 is not in scale_available: 0.25 0.5');
+  const s = base();
+  dev(s).attributes = { mode: 'tdd', mode_available: 'fdd tdd', gain: 4, gain_available: '[0 2 10]', level: 2, level_available: '1 2.0 4' };
+  chan(s, 4).attributes = { scale_available: '0.25 0.5' };
+  chan(s, 4).scale = 0.5;
+  chan(s, 1).attributes = { scale_available: '1 2' }; // in_voltage1_scale_available: no file beside the shared in_voltage_scale
+  assert.deepEqual(parseScenario(s), s);
+});
+
 test('deviceIds gives explicit ids and fills the rest with the lowest free numbers', () => {
   const s = base();
   dev(s, 1).id = 0;

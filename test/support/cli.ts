@@ -18,9 +18,9 @@ export interface Run {
   stderr: string;
 }
 
-/** `iio <args>` to completion (bounded: a hang fails the test instead of stalling it). */
-export function iio(args: readonly string[], input?: Buffer | string): Run {
-  const run = spawnSync(process.execPath, [IIO_BIN, ...args], { input: input ?? '', timeout: 60_000, maxBuffer: 256 << 20 });
+/** `iio <args>` to completion (bounded: a hang fails the test instead of stalling it), in `cwd` if given. */
+export function iio(args: readonly string[], input?: Buffer | string, cwd?: string): Run {
+  const run = spawnSync(process.execPath, [IIO_BIN, ...args], { input: input ?? '', cwd, timeout: 60_000, maxBuffer: 256 << 20 });
   if (run.error !== undefined) throw run.error;
   return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr.toString() };
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { IIO_CHAN_TYPE_NAMES } from '../../abi/iio-sysfs.js';
+import { inRange, isAvailable, parseAvailableText } from '../../format/available.js';
 import { ScanTypeError, parseScanType, type ScanType } from '../../format/scan-type.js';
 import type {
   BufferSpec,
@@ -65,19 +66,30 @@ const RESERVED_CHANNEL_POSTFIXES = new Set(['raw', 'scale', 'offset', 'label']);
 // A scan element's own files; other channels may have these as attributes (iio_dummy's in_steps_en).
 const SCAN_ELEMENT_POSTFIXES = new Set(['en', 'index', 'type']);
 
-const SCENARIO_KEYS = ['description', 'devices', 'triggers', 'sysfsTrigger', 'dmaHeaps', 'udmabuf'] as const;
-const TRIGGER_KEYS = ['name', 'kind', 'frequency'] as const;
-const DEVICE_KEYS = [
-  'name', 'label', 'parent', 'id', 'samplingFrequency', 'samplingFrequencyAvailable', 'channels', 'buffers',
-  'triggered', 'trigger', 'registers', 'attributes', 'events',
-] as const;
-const CHANNEL_KEYS = [
-  'type', 'direction', 'index', 'differential', 'modifier', 'extendName', 'label', 'raw', 'scanIndex', 'format',
-  'buffers', 'scale', 'offset', 'shared', 'waveform', 'attributes',
-] as const;
-const BUFFER_KEYS = ['direction', 'kind', 'lengthAlignBytes', 'availableScanMasks'] as const;
-const EVENT_KEYS = ['channel', 'type', 'direction', 'value', 'enabled'] as const;
-const WAVEFORM_KEYS: Record<WaveformSpec['kind'], readonly string[]> = {
+/**
+ * The fields each kind of scenario object may have: what the validator accepts, and what the
+ * reference in docs/sim.md must describe (a test holds it to that).
+ */
+export const SCENARIO_FIELDS = {
+  scenario: ['description', 'devices', 'triggers', 'sysfsTrigger', 'dmaHeaps', 'udmabuf'],
+  trigger: ['name', 'kind', 'frequency'],
+  device: [
+    'name', 'label', 'parent', 'id', 'samplingFrequency', 'samplingFrequencyAvailable', 'channels', 'buffers',
+    'triggered', 'trigger', 'registers', 'attributes', 'events',
+  ],
+  /** samplingFrequencyAvailable given as a range. */
+  range: ['min', 'step', 'max'],
+  /** A device attribute given as an object rather than a bare value. */
+  attribute: ['value', 'readOnly'],
+  channel: [
+    'type', 'direction', 'index', 'differential', 'modifier', 'extendName', 'label', 'raw', 'scanIndex', 'format',
+    'buffers', 'scale', 'offset', 'shared', 'waveform', 'attributes',
+  ],
+  buffer: ['direction', 'kind', 'lengthAlignBytes', 'availableScanMasks'],
+  event: ['channel', 'type', 'direction', 'value', 'enabled'],
+} as const satisfies Record<string, readonly string[]>;
+/** The fields of a waveform, per kind (`kind` included). */
+export const WAVEFORM_FIELDS: Readonly<Record<WaveformSpec['kind'], readonly string[]>> = {
   sine: ['kind', 'frequency', 'amplitude', 'offset', 'phase'],
   square: ['kind', 'frequency', 'amplitude', 'offset', 'duty'],
   ramp: ['kind', 'start', 'step', 'period'],
@@ -276,7 +288,7 @@ class Validator {
   // ---- the document ----
 
   scenario(json: unknown): Scenario {
-    const o = this.object(json, '', SCENARIO_KEYS, ['devices']);
+    const o = this.object(json, '', SCENARIO_FIELDS.scenario, ['devices']);
     const out: Scenario = { devices: [] };
     if (o.description !== undefined) out.description = this.string(o.description, 'description');
 
@@ -343,7 +355,7 @@ class Validator {
   }
 
   trigger(value: unknown, path: string, sysfsTrigger: boolean): TriggerSpec {
-    const o = this.object(value, path, TRIGGER_KEYS, ['name', 'kind']);
+    const o = this.object(value, path, SCENARIO_FIELDS.trigger, ['name', 'kind']);
     const name = this.name(o.name, key(path, 'name'));
     const kind = this.oneOf(o.kind, key(path, 'kind'), ['hrtimer', 'sysfs'] as const);
     const out: TriggerSpec = { name, kind };
@@ -360,7 +372,7 @@ class Validator {
   }
 
   device(value: unknown, path: string, triggers: readonly TriggerSpec[]): DeviceSpec {
-    const o = this.object(value, path, DEVICE_KEYS, ['name', 'channels']);
+    const o = this.object(value, path, SCENARIO_FIELDS.device, ['name', 'channels']);
     const out: DeviceSpec = { name: this.name(o.name, key(path, 'name')), channels: [] };
     if (o.label !== undefined) out.label = this.text(o.label, key(path, 'label'));
     if (o.parent !== undefined) {
@@ -413,20 +425,17 @@ class Validator {
       if (!list.includes(current)) this.fail(path, `does not include samplingFrequency ${current}`);
       return list;
     }
-    const o = this.object(value, path, ['min', 'step', 'max'], ['min', 'step', 'max']);
+    const o = this.object(value, path, SCENARIO_FIELDS.range, SCENARIO_FIELDS.range);
     const min = this.positive(o.min, key(path, 'min'));
     const step = this.positive(o.step, key(path, 'step'));
     const max = this.positive(o.max, key(path, 'max'));
     if (max < min) this.fail(key(path, 'max'), `${max} is below min ${min}`);
-    const steps = (current - min) / step;
-    if (current < min || current > max || Math.abs(steps - Math.round(steps)) > 1e-9 * Math.max(1, steps)) {
-      this.fail(path, `samplingFrequency ${current} is not in [${min} ${step} ${max}]`);
-    }
+    if (!inRange(current, { min, step, max })) this.fail(path, `samplingFrequency ${current} is not in [${min} ${step} ${max}]`);
     return { min, step, max };
   }
 
   buffer(value: unknown, path: string, triggered: boolean): BufferSpec {
-    const o = this.object(value, path, BUFFER_KEYS, ['direction', 'kind']);
+    const o = this.object(value, path, SCENARIO_FIELDS.buffer, ['direction', 'kind']);
     const out: BufferSpec = {
       direction: this.oneOf(o.direction, key(path, 'direction'), ['in', 'out'] as const),
       kind: this.oneOf(o.kind, key(path, 'kind'), ['dma', 'kfifo'] as const),
@@ -481,7 +490,7 @@ class Validator {
       this.attributeName(k, p);
       if (RESERVED_DEVICE_ATTRIBUTES.has(k) || /^buffer[0-9]+$/.test(k)) this.fail(p, `${JSON.stringify(k)} is created by the kernel model and cannot be set here`);
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        const a = this.object(v, p, ['value', 'readOnly'], ['value']);
+        const a = this.object(v, p, SCENARIO_FIELDS.attribute, ['value']);
         const entry: { value: string | number; readOnly?: boolean } = { value: this.attributeValue(a.value, key(p, 'value')) };
         if (a.readOnly !== undefined) entry.readOnly = this.boolean(a.readOnly, key(p, 'readOnly'));
         out[k] = entry;
@@ -489,7 +498,29 @@ class Validator {
         out[k] = this.attributeValue(v, p);
       }
     }
+    this.availableValues(Object.entries(out).map(([name, v]) => typeof v === 'object'
+      ? { name, value: v.value, path: key(key(path, name), 'value') }
+      : { name, value: v, path: key(path, name) }));
     return out;
+  }
+
+  /**
+   * Every `<name>_available` value is a list or a `[min step max]` range, and `<name>`, given
+   * beside it, starts at a value it admits: the driver refuses to set any other (device-sysfs.ts).
+   */
+  availableValues(entries: ReadonlyArray<{ name: string; value: string | number; path: string }>): void {
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    for (const listed of entries) {
+      if (!listed.name.endsWith('_available')) continue;
+      const text = String(listed.value).trim();
+      const available = parseAvailableText(text);
+      if (available === undefined) this.fail(listed.path, `${JSON.stringify(text)} is not a "[min step max]" range`);
+      if (available.kind === 'range' && !(available.step > 0 && available.min <= available.max)) {
+        this.fail(listed.path, `the range ${text} needs a step above 0 and min <= max`);
+      }
+      const owner = byName.get(listed.name.slice(0, -'_available'.length));
+      if (owner !== undefined && !isAvailable(available, owner.value)) this.fail(owner.path, `${JSON.stringify(owner.value)} is not in ${listed.name}: ${text}`);
+    }
   }
 
   attributeName(k: string, path: string): void {
@@ -505,7 +536,7 @@ class Validator {
   }
 
   channel(value: unknown, path: string, device: DeviceSpec): ChannelSpec {
-    const o = this.object(value, path, CHANNEL_KEYS, ['type']);
+    const o = this.object(value, path, SCENARIO_FIELDS.channel, ['type']);
     const type = this.string(o.type, key(path, 'type'));
     if (!CHANNEL_TYPES.includes(type)) this.fail(key(path, 'type'), `unknown channel type ${JSON.stringify(type)} (the kernel's names: ${CHANNEL_TYPES.join(', ')})`);
     const out: ChannelSpec = { type };
@@ -582,6 +613,12 @@ class Validator {
         out.attributes[k] = this.attributeValue(v, key(p, k));
       }
     }
+    // A separate scale/offset file sits beside the channel's own attributes (scale_available).
+    const values = Object.entries(out.attributes ?? {}).map(([name, value]) => ({ name, value, path: key(key(path, 'attributes'), name) }));
+    if (out.shared !== 'type') {
+      for (const k of ['scale', 'offset'] as const) if (out[k] !== undefined) values.push({ name: k, value: out[k], path: key(path, k) });
+    }
+    this.availableValues(values);
     return out;
   }
 
@@ -648,10 +685,10 @@ class Validator {
   }
 
   waveform(value: unknown, path: string, type: ScanType | undefined, rate: number | undefined): WaveformSpec {
-    const kinds = Object.keys(WAVEFORM_KEYS) as WaveformSpec['kind'][];
-    const peek = this.object(value, path, [...new Set(Object.values(WAVEFORM_KEYS).flat())], ['kind']);
+    const kinds = Object.keys(WAVEFORM_FIELDS) as WaveformSpec['kind'][];
+    const peek = this.object(value, path, [...new Set(Object.values(WAVEFORM_FIELDS).flat())], ['kind']);
     const kind = this.oneOf(peek.kind, key(path, 'kind'), kinds);
-    const o = this.object(value, path, WAVEFORM_KEYS[kind]);
+    const o = this.object(value, path, WAVEFORM_FIELDS[kind]);
     const range = type === undefined ? undefined : formatRange(type);
     const opt = (k: string, read: (v: unknown, p: string) => number): number | undefined =>
       o[k] === undefined ? undefined : read(o[k], key(path, k));
@@ -750,7 +787,7 @@ class Validator {
   }
 
   event(value: unknown, path: string, device: DeviceSpec): EventSpec {
-    const o = this.object(value, path, EVENT_KEYS, ['channel', 'type', 'direction', 'value']);
+    const o = this.object(value, path, SCENARIO_FIELDS.event, ['channel', 'type', 'direction', 'value']);
     const channel = this.integer(o.channel, key(path, 'channel'), 0);
     const ch = device.channels[channel];
     if (ch === undefined) this.fail(key(path, 'channel'), `channel ${channel} does not exist (the device has ${device.channels.length})`);

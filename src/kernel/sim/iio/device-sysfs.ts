@@ -2,16 +2,20 @@
 // label, dev, uevent, subsystem, current_timestamp_clock, sampling_frequency(_available), the
 // driver's extra attributes, each channel's info attributes (raw, scale, offset, label, ...)
 // named by how widely they are shared, and trigger/current_trigger for triggered devices.
+import { inRange, isAvailable, parseAvailableText } from '../../../format/available.js';
 import { kerr } from '../errno.js';
 import { nowMs } from '../clock.js';
 import type { IioDevice } from './device.js';
 import { IIO_MAJOR } from './device.js';
-import { kstrtoint, parseIioValue } from './kstrto.js';
+import { kstrtoint, parseIioValue, withoutNewline } from './kstrto.js';
 import { formatAttrValue, formatIioValue, separateName, sharedByTypeName } from './naming.js';
 import { TIMESTAMP_CLOCKS, type TimestampClock } from './timestamps.js';
 import { installCurrentTrigger } from './trigger.js';
 
-/** A read-write attribute holding a value the driver keeps (written values are stored as given). */
+/**
+ * A read-write attribute holding a value the driver keeps (written values are stored as given).
+ * With a `<file>_available` beside it, it takes only what that shows, as drivers check.
+ */
 function valueAttr(device: IioDevice, path: string, initial: string | number): void {
   let value = formatAttrValue(initial);
   const numeric = typeof initial === 'number';
@@ -19,9 +23,22 @@ function valueAttr(device: IioDevice, path: string, initial: string | number): v
     mode: 0o644,
     show: () => `${value}\n`,
     store: (text) => {
-      value = numeric ? formatIioValue(parseIioValue(text)) : text.endsWith('\n') ? text.slice(0, -1) : text;
+      const written = numeric ? parseIioValue(text) : withoutNewline(text);
+      checkAvailable(device, path, written, text);
+      value = formatAttrValue(written);
     },
   });
+}
+
+/** EINVAL unless `value` (written as `text`) is in the list or range `<path>_available` shows, if there is one. */
+function checkAvailable(device: IioDevice, path: string, value: string | number, text: string): void {
+  const listing = `${path}_available`;
+  if (!device.ctx.vfs.exists(listing)) return;
+  const shown = device.ctx.vfs.readText(listing).trim();
+  const available = parseAvailableText(shown);
+  if (available === undefined || !isAvailable(available, value)) {
+    throw kerr('EINVAL', `${JSON.stringify(withoutNewline(text))} is not in ${listing.slice(listing.lastIndexOf('/') + 1)}: ${shown}`);
+  }
 }
 
 function readOnly(device: IioDevice, path: string, show: () => string): void {
@@ -48,7 +65,7 @@ export function installDeviceSysfs(device: IioDevice): void {
       mode: 0o644,
       show: () => `${device.timestampClock}\n`,
       store: (text) => {
-        const name = (text.endsWith('\n') ? text.slice(0, -1) : text) as TimestampClock;
+        const name = withoutNewline(text) as TimestampClock;
         if (!TIMESTAMP_CLOCKS.includes(name)) throw kerr('EINVAL');
         if (device.activeBuffers.length > 0 || device.events?.open === true) throw kerr('EBUSY');
         device.timestampClock = name;
@@ -63,9 +80,7 @@ export function installDeviceSysfs(device: IioDevice): void {
       store: (text) => {
         const hz = parseIioValue(text);
         const available = spec.samplingFrequencyAvailable;
-        const ok = available === undefined ? hz > 0
-          : Array.isArray(available) ? available.includes(hz)
-          : hz >= available.min && hz <= available.max && Math.abs(((hz - available.min) / available.step) % 1) < 1e-9;
+        const ok = available === undefined ? hz > 0 : Array.isArray(available) ? available.includes(hz) : inRange(hz, available);
         if (!ok) throw kerr('EINVAL', `${hz} Hz is not available`);
         if (device.activeBuffers.length > 0) throw kerr('EBUSY');
         device.samplingFrequency = hz;

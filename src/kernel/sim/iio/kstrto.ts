@@ -3,7 +3,8 @@
 // ERANGE on overflow), thrown as KernelErrors.
 import { kerr } from '../errno.js';
 
-function body(text: string): string {
+/** The text without its one allowed trailing newline. */
+export function withoutNewline(text: string): string {
   return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
@@ -26,7 +27,7 @@ export function kstrtobool(text: string): boolean {
 
 /** kstrtoull with base 10 (an optional leading '+'), as a bigint. */
 function decimal(text: string): bigint {
-  let s = body(text);
+  let s = withoutNewline(text);
   if (s.startsWith('+')) s = s.slice(1);
   if (!/^[0-9]+$/.test(s)) throw kerr('EINVAL', `not a decimal number: ${JSON.stringify(text)}`);
   return BigInt(s);
@@ -41,7 +42,7 @@ export function kstrtouint(text: string): number {
 
 /** kstrtoint(s, 10). */
 export function kstrtoint(text: string): number {
-  const s = body(text);
+  const s = withoutNewline(text);
   const negative = s.startsWith('-');
   const v = decimal(negative ? s.slice(1) : s);
   const signed = negative ? -v : v;
@@ -67,7 +68,7 @@ export function scanInteger(text: string): { value: number; rest: string } | und
  * fraction, optionally signed, one trailing newline. EINVAL otherwise.
  */
 export function parseIioValue(text: string): number {
-  const s = body(text).trim();
+  const s = withoutNewline(text).trim();
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s)) throw kerr('EINVAL', `not a number: ${JSON.stringify(text)}`);
   return Number(s);
 }
