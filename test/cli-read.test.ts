@@ -171,7 +171,7 @@ describe('bad input', () => {
     ['-p without a text format', ['read', '-u', 'sim:', '-p', 'adc4'], 2, /^iio: -p\/--physical needs --format csv or json/],
     ['an unknown option', ['read', '-u', 'sim:', '--frobnicate', 'adc4'], 2, /^iio: unknown option '--frobnicate' \(see 'iio read --help'\)$/],
     ['no device', ['read', '-u', 'sim:'], 2, /^iio: missing <device>/],
-    ['a bad URI', ['read', '-u', 'usb:', 'adc4'], 1, /^iio: unsupported URI "usb:"/],
+    ['a bad URI', ['read', '-u', 'usb:', 'adc4'], 2, /^iio: unsupported URI "usb:": use local:, sim:, sim:<scenario.json> or ip:<host>\[:port\] \(see 'iio read --help'\)$/],
   ];
   for (const [what, args, status, message] of cases) {
     test(`${what}: exit ${status}, one line on stderr, nothing on stdout`, () => {

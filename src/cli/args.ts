@@ -2,7 +2,9 @@
 // an operand that looks like a negative number stays an operand (`iio attr -c dummy0 accel_x
 // calibbias -7`), and an option value may start with a dash (`-T -1`) — and the usage errors
 // (exit status 2), the common context options and number parsing.
+import { CONTEXT_URIS } from '../backends/open.js';
 import { MAX_TIMEOUT_MS } from '../backends/waits.js';
+import type { UriForm } from '../kernel/open.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Context } from '../core/context.js';
 import type { CliEnv } from './env.js';
@@ -21,8 +23,17 @@ export const CONTEXT_OPTIONS = {
   timeout: { type: 'string', short: 'T' },
 } as const satisfies OptionsConfig;
 
-export const CONTEXT_HELP = `  -u, --uri <uri>         local: (this machine's kernel, the default), sim: (the simulated
-                          kernel's built-in devices) or sim:<scenario.json>
+/** One line per URI form, with what it opens; the first is the default. */
+export function uriLines(forms: readonly UriForm[]): string[] {
+  return forms.map((f, i) => `${f.form.padEnd(21)}${f.opens}${i === 0 ? ' (the default)' : ''}`);
+}
+
+/** The help of -u taking `forms`. */
+export function uriHelp(forms: readonly UriForm[]): string {
+  return `  -u, --uri <uri>         ${uriLines(forms).join(`\n${' '.repeat(26)}`)}`;
+}
+
+export const CONTEXT_HELP = `${uriHelp(CONTEXT_URIS)}
   -T, --timeout <ms>      limit of every blocking operation (0: none, the default)`;
 
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;

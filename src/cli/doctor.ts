@@ -1,9 +1,9 @@
 // `iio doctor`: what a kernel offers for IIO streaming, and what to do about what is missing.
 import { release } from 'node:os';
 import { addonPath, loadAddon } from '../kernel/linux/addon.js';
-import { openKernel } from '../kernel/open.js';
+import { KERNEL_URIS, openKernel } from '../kernel/open.js';
 import { probeKernel, type KernelReport, type NamedEntry, type ProbeResult } from '../kernel/probe.js';
-import { operands, parseCommand } from './args.js';
+import { operands, parseCommand, uriHelp } from './args.js';
 import type { CliEnv } from './env.js';
 
 export const doctorHelp = `Usage: iio doctor [-u <uri>] [--json]
@@ -13,9 +13,8 @@ Checks what a kernel offers for IIO streaming: IIO devices and triggers, DMA hea
 native addon. Every feature is detected by trying it.
 
 Options:
-  -u, --uri <uri>   local: (this machine's kernel, the default), sim: (the simulated kernel
-                    and its built-in devices) or sim:<scenario.json>
-  --json            print the report as JSON
+${uriHelp(KERNEL_URIS)}
+      --json              print the report as JSON
 
 Examples:
   iio doctor
