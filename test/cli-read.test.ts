@@ -163,7 +163,8 @@ describe('bad input', () => {
     ['an output buffer', ['read', '-u', 'sim:', '--buffer', '0', 'tx'], 1, /^iio: buffer0 of iio:device4 \(iiojs-trx-tx\) is an output buffer, not an input buffer$/],
     ['an unknown trigger', ['read', '-u', PROBE, '-t', 'nope', 'dummy0'], 1, /^iio: ENODEV: .*no trigger nope/],
     ['DMABUF forced on a kfifo buffer', ['read', '-u', PROBE, '-t', 't0', '--mode', 'dmabuf', 'dummy0'], 1, /^iio: .*does not support DMABUF blocks/],
-    ['a triggered device without a trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], 1, /^iio: EINVAL: .*no trigger/],
+    ['a triggered device without a trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], 1,
+      /^iio: EINVAL: .*buffer0\/enable': buffer not started: no trigger \(enabling iio:device0\/buffer0\); the device has no trigger: pass -t <trigger>, one of t0, sysfstrig0$/],
     ['a bad sample count', ['read', '-u', 'sim:', '-s', '12x', 'adc4'], 2, /^iio: -s\/--samples must be an integer >= 0, got "12x" \(see 'iio read --help'\)$/],
     ['a bad block size', ['read', '-u', 'sim:', '-b', '0', 'adc4'], 2, /^iio: -b\/--block-size must be an integer >= 1, got "0"/],
     ['a bad format', ['read', '-u', 'sim:', '-f', 'xml', 'adc4'], 2, /^iio: --format must be raw, csv or json, got "xml"/],
@@ -179,12 +180,49 @@ describe('bad input', () => {
     });
   }
 
+  test('a triggered device without a trigger: -t is named with the triggers there are, for bench too, and when there are none', () => {
+    const advice = /; the device has no trigger: pass -t <trigger>, one of t0, sysfstrig0$/;
+    oneLineError(iio(['bench', '-u', PROBE, '-s', '10', 'dummy0']), 1, advice);
+    oneLineError(iio(['read', '-u', PROBE, '-B', '-s', '10', 'dummy0']), 1, advice);
+    const untriggered = files.uri('no-triggers', {
+      devices: [{ name: 'trig-only', triggered: true, buffers: [{ direction: 'in', kind: 'kfifo' }], channels: [{ type: 'voltage', index: 0, scanIndex: 0, format: 'le:s16/16>>0' }] }],
+    });
+    oneLineError(iio(['read', '-u', untriggered, '-s', '1', 'trig-only']), 1, /^iio: EINVAL: .*; the device has no trigger, and the context has none to pass with -t$/);
+  });
+
   test('-T: no block within the timeout is ETIMEDOUT (a sysfs trigger that nobody fires)', () => {
     const run = iio(['read', '-u', PROBE, '-t', 'sysfstrig0', '-T', '300', 'dummy0']);
     assert.equal(run.status, 1);
     assert.match(run.stderr, /^iio: ETIMEDOUT: .*no data within \d+ ms\n$/);
     assert.equal(run.stdout.length, 0);
   });
+});
+
+test('every error names its subject once, whatever layer adds to it (read, write, attr, reg)', () => {
+  const noAllocator = files.uri('no-allocator', {
+    devices: [{ name: 'adc', samplingFrequency: 1000, buffers: [{ direction: 'in', kind: 'dma' }], channels: [{ type: 'voltage', index: 0, scanIndex: 0, format: 'le:s16/16>>0' }] }],
+    dmaHeaps: [], udmabuf: false,
+  });
+  const buffer = 'iio:device0/buffer0';
+  const device = 'iio:device0 (dummy0)';
+  const cases: Array<[string, string[], string]> = [
+    ['DMABUF forced on a kfifo buffer', ['read', '-u', PROBE, '-t', 't0', '--mode', 'dmabuf', 'dummy0'], buffer],
+    ['DMABUF forced without an allocator', ['read', '-u', noAllocator, '--mode', 'dmabuf', 'adc'], buffer],
+    ['a buffer enabled without its trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], buffer],
+    ['no block within -T', ['read', '-u', PROBE, '-t', 'sysfstrig0', '-T', '300', 'dummy0'], buffer],
+    ['an unknown trigger', ['read', '-u', PROBE, '-t', 'nope', 'dummy0'], device],
+    ['an unknown channel', ['read', '-u', PROBE, 'dummy0', 'voltage9'], device],
+    ['no output buffer', ['write', '-u', PROBE, 'dummy0'], device],
+    ['a value the driver refuses', ['attr', '-u', PROBE, '-c', 'dummy0', 'voltage0', 'scale', 'abc'], device],
+    ['no register access', ['reg', '-u', PROBE, 'dummy0', '0x1'], device],
+  ];
+  for (const [what, args, subject] of cases) {
+    const run = iio(args, Buffer.alloc(4));
+    oneLineError(run, 1, /^iio: /);
+    // The subject as a word of its own: a sysfs path (/sys/.../iio:device0/buffer0/enable) does not name it.
+    const word = new RegExp(`(?<![\\w/])${subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w/])`, 'g');
+    assert.equal(run.stderr.match(word)?.length, 1, `${what}: ${subject} once in ${run.stderr}`);
+  }
 });
 
 describe('stopping', () => {

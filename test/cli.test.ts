@@ -1,7 +1,7 @@
 // The real `iio` binary as a subprocess.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -91,6 +91,19 @@ test('doctor rejects unknown options and URIs (exit 2) with a one-line error', (
   const bad = iio('doctor', '-u', 'usb:');
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'iio: unsupported URI "usb:": use local:, sim: or sim:<scenario.json> (see \'iio doctor --help\')\n');
+});
+
+test('without IIO (no /sys/bus/iio), info and the other commands on local: say what doctor says', { skip: existsSync('/sys/bus/iio') && 'this machine has IIO' }, () => {
+  const doctor = iio('doctor');
+  assert.equal(doctor.status, 0, doctor.stderr);
+  const advice = /^IIO +no +ENOENT: .*\n +(.+)$/m.exec(doctor.stdout)?.[1];
+  assert.ok(advice !== undefined, doctor.stdout);
+  for (const args of [['info'], ['info', '-u', 'local:'], ['attr', '-d'], ['read', '-s', '1', 'adc4']]) {
+    const run = iio(...args);
+    assert.equal(run.status, 1, args.join(' '));
+    assert.equal(run.stderr, `iio: ENOENT: no such file or directory, scandir '/sys/bus/iio/devices': listing IIO devices; ${advice}\n`);
+    assert.equal(run.stdout, '');
+  }
 });
 
 test('doctor -u sim: lists the simulated devices and zero-copy support', () => {

@@ -8,6 +8,7 @@ import type { UriForm } from '../kernel/open.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Context } from '../core/context.js';
 import type { CliEnv } from './env.js';
+import { explainOpenError } from './explain.js';
 
 /** A command line the command cannot run: the dispatcher prints it with a pointer to --help. */
 export class UsageError extends Error {
@@ -120,7 +121,7 @@ export function operands(positionals: readonly string[], min: number, max: numbe
 /** Opens the context of -u, with -T applied (-T 0: no limit, whatever the context's default). */
 export async function openFromArgs(values: { uri?: string; timeout?: string }, env: CliEnv): Promise<Context> {
   const timeout = timeoutArg(values);
-  const ctx = await env.openContext(values.uri ?? 'local:');
+  const ctx = await env.openContext(values.uri ?? 'local:').catch((e: unknown) => { throw explainOpenError(e); });
   if (timeout !== undefined) ctx.setTimeout(timeout);
   return ctx;
 }
