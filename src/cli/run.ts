@@ -65,7 +65,7 @@ export async function runIio(argv: readonly string[], env: CliEnv): Promise<numb
   } catch (e) {
     // Interrupted while opening or configuring: a stop, not a failure.
     if (env.interrupt.aborted) return stopStatus(env.interrupt.reason as StopReason);
-    // A URI the library takes no form of is a command line too.
+    // A command line it cannot run: a usage error, or a URI of no form the library opens.
     if (e instanceof UsageError || (e as { code?: unknown }).code === 'ERR_INVALID_URI') {
       env.stderr.write(`${errorLine(e)} (see 'iio ${name} --help')\n`);
       return 2;
