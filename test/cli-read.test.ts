@@ -78,8 +78,9 @@ describe('text formats', () => {
     const [header, ...rows] = run.stdout.toString().trimEnd().split('\n');
     assert.equal(header, 'voltage0,voltage1-voltage2,voltage3-voltage4,accel_x,timestamp');
     assert.equal(rows.length, 4);
-    // dummy0 buffers 7 (offset 7, scale 0.001333), -33 and -2 (scale 0.000001344), 344 (no scale).
-    const physical = `${(7 + 7) * 0.001333},${-33 * 0.000001344},${-2 * 0.000001344},344`;
+    // dummy0 buffers 7 (offset 7, scale 0.001333), -33 and -2 (scale 0.000001344), 344 (no scale):
+    // the exact products, not the doubles' 0.018661999999999998.
+    const physical = '0.018662,-0.000044352,-0.000002688,344';
     let previous = 0n;
     for (const row of rows) {
       const timestamp = /^(.*),(\d+)$/.exec(row)!;
@@ -98,9 +99,60 @@ describe('text formats', () => {
     const lines = phys.stdout.toString().trimEnd().split('\n');
     assert.equal(lines.length, 2);
     for (const line of lines) {
-      assert.match(line, /^\{"voltage0":[^,]+,"accel_x":344,"timestamp":\d{19}\}$/);
-      assert.equal((JSON.parse(line) as { voltage0: number }).voltage0, (7 + 7) * 0.001333);
+      assert.match(line, /^\{"voltage0":0\.018662,"accel_x":344,"timestamp":\d{19}\}$/);
     }
+  });
+
+  /** `text`, a decimal of at most `places` places, in units of 10^-places: ("-9.5", 3) → -9500n. */
+  function scaled(text: string, places: number): bigint {
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+    assert.ok(m !== null && (m[3] ?? '').length <= places, `${text}: a decimal of at most ${places} places`);
+    const units = BigInt(m[2]! + (m[3] ?? '').padEnd(places, '0'));
+    return m[1] === '-' ? -units : units;
+  }
+
+  /** `units` × 10^-places in its shortest text: (-9500n, 3) → "-9.5". */
+  function decimalText(units: bigint, places: number): string {
+    const digits = (units < 0n ? -units : units).toString().padStart(places + 1, '0');
+    const fraction = digits.slice(-places).replace(/0+$/, '');
+    return `${units < 0n ? '-' : ''}${digits.slice(0, -places)}${fraction === '' ? '' : `.${fraction}`}`;
+  }
+
+  test('-p prints the exact product, no float noise: adc4\'s ramp x 0.030517578 in csv and json', () => {
+    const scale = 30_517_578n; // 0.030517578 in units of 10^-9
+    for (const format of ['csv', 'json']) {
+      const run = iio(['read', '-u', 'sim:', '-s', '4000', '-f', format, '-p', 'adc4', 'voltage2']);
+      assert.equal(run.status, 0, run.stderr);
+      const lines = run.stdout.toString().trimEnd().split('\n');
+      const texts = format === 'csv' ? lines.slice(1) : lines.map((l) => /^\{"voltage2":([^}]+)\}$/.exec(l)?.[1] ?? l);
+      assert.equal(texts.length, 4000);
+      const raws = texts.map((text) => {
+        const units = scaled(text, 9);
+        assert.equal(units % scale, 0n, `${text} is raw x 0.030517578`);
+        assert.equal(text, decimalText(units, 9), 'the shortest text');
+        return units / scale;
+      });
+      // The ramp: steps of 16 from -32000, once round its 4000 samples.
+      for (let k = 1; k < raws.length; k++) assert.ok(raws[k]! - raws[k - 1]! === 16n || raws[k] === -32000n, `${format} sample ${k}: ${texts[k - 1]}, ${texts[k]}`);
+    }
+  });
+
+  test('-p: the offset\'s decimals count too, (3 + 0.5) x 0.1 is 0.35 and (100 - 0.5) x 0.07 is 6.965', () => {
+    const uri = files.uri('therm', {
+      devices: [{
+        name: 'therm', samplingFrequency: 1000, buffers: [{ direction: 'in', kind: 'dma' }],
+        channels: [
+          { type: 'temp', index: 0, scanIndex: 0, format: 'le:s16/16>>0', offset: 0.5, scale: 0.1, waveform: { kind: 'constant', value: 3 } },
+          { type: 'temp', index: 1, scanIndex: 1, format: 'le:s16/16>>0', offset: -0.5, scale: 0.07, waveform: { kind: 'constant', value: 100 } },
+        ],
+      }],
+    });
+    const csv = iio(['read', '-u', uri, '-s', '2', '-f', 'csv', '-p', 'therm']);
+    assert.equal(csv.status, 0, csv.stderr);
+    assert.equal(csv.stdout.toString(), 'temp0,temp1\n0.35,6.965\n0.35,6.965\n');
+    const json = iio(['read', '-u', uri, '-s', '1', '-f', 'json', '-p', 'therm']);
+    assert.equal(json.status, 0, json.stderr);
+    assert.equal(json.stdout.toString(), '{"temp0":0.35,"temp1":6.965}\n');
   });
 });
 
@@ -111,7 +163,8 @@ describe('bad input', () => {
     ['an output buffer', ['read', '-u', 'sim:', '--buffer', '0', 'tx'], 1, /^iio: buffer0 of iio:device4 \(iiojs-trx-tx\) is an output buffer, not an input buffer$/],
     ['an unknown trigger', ['read', '-u', PROBE, '-t', 'nope', 'dummy0'], 1, /^iio: ENODEV: .*no trigger nope/],
     ['DMABUF forced on a kfifo buffer', ['read', '-u', PROBE, '-t', 't0', '--mode', 'dmabuf', 'dummy0'], 1, /^iio: .*does not support DMABUF blocks/],
-    ['a triggered device without a trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], 1, /^iio: EINVAL: .*no trigger/],
+    ['a triggered device without a trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], 1,
+      /^iio: EINVAL: .*buffer0\/enable': buffer not started: no trigger \(enabling iio:device0\/buffer0\); the device has no trigger: pass -t <trigger>, one of t0, sysfstrig0$/],
     ['a bad sample count', ['read', '-u', 'sim:', '-s', '12x', 'adc4'], 2, /^iio: -s\/--samples must be an integer >= 0, got "12x" \(see 'iio read --help'\)$/],
     ['a bad block size', ['read', '-u', 'sim:', '-b', '0', 'adc4'], 2, /^iio: -b\/--block-size must be an integer >= 1, got "0"/],
     ['a bad format', ['read', '-u', 'sim:', '-f', 'xml', 'adc4'], 2, /^iio: --format must be raw, csv or json, got "xml"/],
@@ -119,7 +172,7 @@ describe('bad input', () => {
     ['-p without a text format', ['read', '-u', 'sim:', '-p', 'adc4'], 2, /^iio: -p\/--physical needs --format csv or json/],
     ['an unknown option', ['read', '-u', 'sim:', '--frobnicate', 'adc4'], 2, /^iio: unknown option '--frobnicate' \(see 'iio read --help'\)$/],
     ['no device', ['read', '-u', 'sim:'], 2, /^iio: missing <device>/],
-    ['a bad URI', ['read', '-u', 'usb:', 'adc4'], 1, /^iio: unsupported URI "usb:"/],
+    ['a bad URI', ['read', '-u', 'usb:', 'adc4'], 2, /^iio: unsupported URI "usb:": use local:, sim:, sim:<scenario.json> or ip:<host>\[:port\] \(see 'iio read --help'\)$/],
   ];
   for (const [what, args, status, message] of cases) {
     test(`${what}: exit ${status}, one line on stderr, nothing on stdout`, () => {
@@ -127,12 +180,49 @@ describe('bad input', () => {
     });
   }
 
+  test('a triggered device without a trigger: -t is named with the triggers there are, for bench too, and when there are none', () => {
+    const advice = /; the device has no trigger: pass -t <trigger>, one of t0, sysfstrig0$/;
+    oneLineError(iio(['bench', '-u', PROBE, '-s', '10', 'dummy0']), 1, advice);
+    oneLineError(iio(['read', '-u', PROBE, '-B', '-s', '10', 'dummy0']), 1, advice);
+    const untriggered = files.uri('no-triggers', {
+      devices: [{ name: 'trig-only', triggered: true, buffers: [{ direction: 'in', kind: 'kfifo' }], channels: [{ type: 'voltage', index: 0, scanIndex: 0, format: 'le:s16/16>>0' }] }],
+    });
+    oneLineError(iio(['read', '-u', untriggered, '-s', '1', 'trig-only']), 1, /^iio: EINVAL: .*; the device has no trigger, and the context has none to pass with -t$/);
+  });
+
   test('-T: no block within the timeout is ETIMEDOUT (a sysfs trigger that nobody fires)', () => {
     const run = iio(['read', '-u', PROBE, '-t', 'sysfstrig0', '-T', '300', 'dummy0']);
     assert.equal(run.status, 1);
     assert.match(run.stderr, /^iio: ETIMEDOUT: .*no data within \d+ ms\n$/);
     assert.equal(run.stdout.length, 0);
   });
+});
+
+test('every error names its subject once, whatever layer adds to it (read, write, attr, reg)', () => {
+  const noAllocator = files.uri('no-allocator', {
+    devices: [{ name: 'adc', samplingFrequency: 1000, buffers: [{ direction: 'in', kind: 'dma' }], channels: [{ type: 'voltage', index: 0, scanIndex: 0, format: 'le:s16/16>>0' }] }],
+    dmaHeaps: [], udmabuf: false,
+  });
+  const buffer = 'iio:device0/buffer0';
+  const device = 'iio:device0 (dummy0)';
+  const cases: Array<[string, string[], string]> = [
+    ['DMABUF forced on a kfifo buffer', ['read', '-u', PROBE, '-t', 't0', '--mode', 'dmabuf', 'dummy0'], buffer],
+    ['DMABUF forced without an allocator', ['read', '-u', noAllocator, '--mode', 'dmabuf', 'adc'], buffer],
+    ['a buffer enabled without its trigger', ['read', '-u', PROBE, '-s', '1', 'dummy0'], buffer],
+    ['no block within -T', ['read', '-u', PROBE, '-t', 'sysfstrig0', '-T', '300', 'dummy0'], buffer],
+    ['an unknown trigger', ['read', '-u', PROBE, '-t', 'nope', 'dummy0'], device],
+    ['an unknown channel', ['read', '-u', PROBE, 'dummy0', 'voltage9'], device],
+    ['no output buffer', ['write', '-u', PROBE, 'dummy0'], device],
+    ['a value the driver refuses', ['attr', '-u', PROBE, '-c', 'dummy0', 'voltage0', 'scale', 'abc'], device],
+    ['no register access', ['reg', '-u', PROBE, 'dummy0', '0x1'], device],
+  ];
+  for (const [what, args, subject] of cases) {
+    const run = iio(args, Buffer.alloc(4));
+    oneLineError(run, 1, /^iio: /);
+    // The subject as a word of its own: a sysfs path (/sys/.../iio:device0/buffer0/enable) does not name it.
+    const word = new RegExp(`(?<![\\w/])${subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w/])`, 'g');
+    assert.equal(run.stderr.match(word)?.length, 1, `${what}: ${subject} once in ${run.stderr}`);
+  }
 });
 
 describe('stopping', () => {

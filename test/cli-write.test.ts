@@ -88,6 +88,15 @@ test('write: stdin cut into blocks of -b samples, all played; the receiver then 
   assertRepeats(run.captured, blocks.subarray(1000 * 4));
 });
 
+test('write: stdin ending inside a scan plays every whole scan, then names the bytes left over (exit 1)', () => {
+  const blocks = iq(1500, (k) => 2 * k, (k) => -2 * k);
+  const run = loopback('after', ['sim:', 'tx', 'rx'], ['-b', '500'], Buffer.concat([blocks, Buffer.from([1, 2, 3])]));
+  assert.equal(run.write, 1);
+  assert.equal(run.stderr, 'iio: stdin ended inside a scan: its last 3 bytes are not a whole 4-byte scan of voltage0_i, voltage0_q and were not played\n');
+  assert.equal(run.read, 0);
+  assertRepeats(run.captured, blocks.subarray(1000 * 4));
+});
+
 test('write -s: stops after that many samples; the last block holds what was left of them', () => {
   const blocks = iq(1500, (k) => k, (k) => -k);
   const run = loopback('after', ['sim:', 'tx', 'rx'], ['-b', '500', '-s', '1200'], blocks);

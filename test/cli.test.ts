@@ -1,7 +1,7 @@
 // The real `iio` binary as a subprocess.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -44,6 +44,36 @@ test('--help lists every command; each command\'s --help shows its usage, option
   }
 });
 
+test('--help and every command\'s -u list each URI form the command takes, ip: too, in the same words', () => {
+  const forms = ['local:', 'sim:', 'sim:<scenario.json>', 'ip:<host>[:port]'];
+  /** What the help says each form opens: `<form>  <what>` lines, under -u or on their own. */
+  const described = (help: string, form: string): string | undefined =>
+    new RegExp(`^ +(?:-u, --uri <uri> +)?${form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} {2,}(.+)$`, 'm').exec(help)?.[1];
+  const top = iio('--help').stdout;
+  const words = forms.map((f) => described(top, f));
+  assert.ok(words.every((w) => w !== undefined), top);
+  assert.match(words[3]!, /iiod server \(port 30431 by default\)/);
+  for (const command of ['info', 'attr', 'read', 'write', 'reg', 'genxml', 'bench', 'serve', 'doctor']) {
+    const help = iio(command, '--help').stdout;
+    // doctor checks a kernel: local: and sim: only.
+    const taken = command === 'doctor' ? 3 : 4;
+    assert.deepEqual(forms.map((f) => described(help, f)), [...words.slice(0, taken), ...forms.slice(taken).map(() => undefined)], command);
+  }
+});
+
+test('a URI of no supported form is a command line iio cannot run: exit 2, the forms listed', () => {
+  for (const [args, message] of [
+    [['info', '-u', 'usb:'], 'unsupported URI "usb:": use local:, sim:, sim:<scenario.json> or ip:<host>[:port] (see \'iio info --help\')'],
+    [['read', '-u', 'ip:', 'adc4'], 'invalid URI "ip:": no host (iiojs does not discover iiod servers through DNS-SD; name the host) (see \'iio read --help\')'],
+    [['doctor', '-u', 'ip:127.0.0.1'], 'unsupported URI "ip:127.0.0.1": use local:, sim: or sim:<scenario.json> (see \'iio doctor --help\')'],
+  ] as const) {
+    const run = iio(...args);
+    assert.equal(run.status, 2, args.join(' '));
+    assert.equal(run.stderr, `iio: ${message}\n`);
+    assert.equal(run.stdout, '');
+  }
+});
+
 test('doctor --json reports the addon and this machine\'s memfd support', () => {
   const run = iio('doctor', '--json');
   assert.equal(run.status, 0, run.stderr);
@@ -54,13 +84,26 @@ test('doctor --json reports the addon and this machine\'s memfd support', () => 
   assert.ok(Array.isArray(report['dmaHeaps'].heaps));
 });
 
-test('doctor rejects unknown options (exit 2) and URIs (exit 1) with a one-line error', () => {
+test('doctor rejects unknown options and URIs (exit 2) with a one-line error', () => {
   const run = iio('doctor', '--frobnicate');
   assert.equal(run.status, 2);
   assert.equal(run.stderr, "iio: unknown option '--frobnicate' (see 'iio doctor --help')\n");
   const bad = iio('doctor', '-u', 'usb:');
-  assert.equal(bad.status, 1);
-  assert.equal(bad.stderr, 'iio: unsupported URI "usb:": use local:, sim: or sim:<scenario.json>\n');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'iio: unsupported URI "usb:": use local:, sim: or sim:<scenario.json> (see \'iio doctor --help\')\n');
+});
+
+test('without IIO (no /sys/bus/iio), info and the other commands on local: say what doctor says', { skip: existsSync('/sys/bus/iio') && 'this machine has IIO' }, () => {
+  const doctor = iio('doctor');
+  assert.equal(doctor.status, 0, doctor.stderr);
+  const advice = /^IIO +no +ENOENT: .*\n +(.+)$/m.exec(doctor.stdout)?.[1];
+  assert.ok(advice !== undefined, doctor.stdout);
+  for (const args of [['info'], ['info', '-u', 'local:'], ['attr', '-d'], ['read', '-s', '1', 'adc4']]) {
+    const run = iio(...args);
+    assert.equal(run.status, 1, args.join(' '));
+    assert.equal(run.stderr, `iio: ENOENT: no such file or directory, scandir '/sys/bus/iio/devices': listing IIO devices; ${advice}\n`);
+    assert.equal(run.stdout, '');
+  }
 });
 
 test('doctor -u sim: lists the simulated devices and zero-copy support', () => {

@@ -20,6 +20,7 @@ import {
 import {
   BlockLayout,
   HOST_LITTLE_ENDIAN,
+  physicalDecimals,
   physicalToRaw,
   rawToPhysical,
   sampleArrayKind,
@@ -683,6 +684,17 @@ test('rawToPhysical is (raw + offset) × scale, as toPhysical; Float32 rounds on
   assert.deepEqual(Array.from(rawToPhysical([1, 2n])), [1, 2], 'defaults: scale 1, offset 0');
   assert.throws(() => rawToPhysical(raw, { scale: NaN }), RangeError);
   assert.throws(() => rawToPhysical(raw, {}, new Float64Array(3)), RangeError);
+});
+
+test('physicalDecimals: the scale\'s decimal places plus the offset\'s, exponent forms too', () => {
+  assert.equal(physicalDecimals({ scale: 0.030517578 }), 9);
+  assert.equal(physicalDecimals({ scale: 0.1, offset: -2731.5 }), 2);
+  assert.equal(physicalDecimals({ scale: 1.5e-7, offset: 0.25 }), 10);
+  assert.equal(physicalDecimals({ scale: 1e-7 }), 7);
+  assert.equal(physicalDecimals({ scale: 10, offset: 1200 }), 0);
+  assert.equal(physicalDecimals({ scale: 1e21 }), 0);
+  assert.equal(physicalDecimals(), 0, 'defaults: scale 1, offset 0');
+  assert.throws(() => physicalDecimals({ scale: Infinity }), RangeError);
 });
 
 test('physicalToRaw inverts rawToPhysical for random types, scales and offsets', () => {

@@ -2,10 +2,13 @@
 // an operand that looks like a negative number stays an operand (`iio attr -c dummy0 accel_x
 // calibbias -7`), and an option value may start with a dash (`-T -1`) — and the usage errors
 // (exit status 2), the common context options and number parsing.
+import { CONTEXT_URIS } from '../backends/open.js';
 import { MAX_TIMEOUT_MS } from '../backends/waits.js';
+import type { UriForm } from '../kernel/open.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Context } from '../core/context.js';
 import type { CliEnv } from './env.js';
+import { explainOpenError } from './explain.js';
 
 /** A command line the command cannot run: the dispatcher prints it with a pointer to --help. */
 export class UsageError extends Error {
@@ -21,8 +24,17 @@ export const CONTEXT_OPTIONS = {
   timeout: { type: 'string', short: 'T' },
 } as const satisfies OptionsConfig;
 
-export const CONTEXT_HELP = `  -u, --uri <uri>         local: (this machine's kernel, the default), sim: (the simulated
-                          kernel's built-in devices) or sim:<scenario.json>
+/** One line per URI form, with what it opens; the first is the default. */
+export function uriLines(forms: readonly UriForm[]): string[] {
+  return forms.map((f, i) => `${f.form.padEnd(21)}${f.opens}${i === 0 ? ' (the default)' : ''}`);
+}
+
+/** The help of -u taking `forms`. */
+export function uriHelp(forms: readonly UriForm[]): string {
+  return `  -u, --uri <uri>         ${uriLines(forms).join(`\n${' '.repeat(26)}`)}`;
+}
+
+export const CONTEXT_HELP = `${uriHelp(CONTEXT_URIS)}
   -T, --timeout <ms>      limit of every blocking operation (0: none, the default)`;
 
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
@@ -109,7 +121,7 @@ export function operands(positionals: readonly string[], min: number, max: numbe
 /** Opens the context of -u, with -T applied (-T 0: no limit, whatever the context's default). */
 export async function openFromArgs(values: { uri?: string; timeout?: string }, env: CliEnv): Promise<Context> {
   const timeout = timeoutArg(values);
-  const ctx = await env.openContext(values.uri ?? 'local:');
+  const ctx = await env.openContext(values.uri ?? 'local:').catch((e: unknown) => { throw explainOpenError(e); });
   if (timeout !== undefined) ctx.setTimeout(timeout);
   return ctx;
 }

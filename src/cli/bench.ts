@@ -4,6 +4,7 @@ import type { Context } from '../core/context.js';
 import { allocateSamples, type SampleArray } from '../samples/kinds.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { stopStatus, type CliEnv } from './env.js';
+import { explainStreamError } from './explain.js';
 import { Progress, si } from './progress.js';
 import { describeStream, openStream, STREAM_OPTIONS, streamHelp, type StreamArgs } from './streaming.js';
 
@@ -85,6 +86,8 @@ export async function runBench(values: BenchArgs, positionals: readonly string[]
           : await playbackPass(stream, name === 'touched', limit, seconds * 1000, progress, env.interrupt);
         progress.done();
         passes.push({ name, ...counted, bytesPerSecond: counted.bytes / counted.seconds, samplesPerSecond: counted.samples / counted.seconds });
+      } catch (e) {
+        throw await explainStreamError(e, stream.buffer.device, ctx);
       } finally {
         await stream.close();
       }

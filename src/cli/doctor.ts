@@ -1,10 +1,11 @@
 // `iio doctor`: what a kernel offers for IIO streaming, and what to do about what is missing.
 import { release } from 'node:os';
 import { addonPath, loadAddon } from '../kernel/linux/addon.js';
-import { openKernel } from '../kernel/open.js';
+import { KERNEL_URIS, openKernel } from '../kernel/open.js';
 import { probeKernel, type KernelReport, type NamedEntry, type ProbeResult } from '../kernel/probe.js';
-import { operands, parseCommand } from './args.js';
+import { operands, parseCommand, uriHelp } from './args.js';
 import type { CliEnv } from './env.js';
+import { NO_IIO_ADVICE } from './explain.js';
 
 export const doctorHelp = `Usage: iio doctor [-u <uri>] [--json]
 
@@ -13,9 +14,8 @@ Checks what a kernel offers for IIO streaming: IIO devices and triggers, DMA hea
 native addon. Every feature is detected by trying it.
 
 Options:
-  -u, --uri <uri>   local: (this machine's kernel, the default), sim: (the simulated kernel
-                    and its built-in devices) or sim:<scenario.json>
-  --json            print the report as JSON
+${uriHelp(KERNEL_URIS)}
+      --json              print the report as JSON
 
 Examples:
   iio doctor
@@ -65,7 +65,7 @@ export async function doctor(args: string[], env: CliEnv): Promise<number> {
   const out = [local ? `Linux ${release()} (${process.arch}), Node ${process.version}` : `${uri} (simulated kernel), Node ${process.version}`];
   if (addon) out.push(line('native addon', addon));
   if (report) {
-    out.push(line('IIO', report.iio, 'no IIO devices: load a driver, or try the simulated devices (-u sim:)'));
+    out.push(line('IIO', report.iio, NO_IIO_ADVICE));
     out.push(...entries(report.iio.devices), ...entries(report.iio.triggers));
     out.push(line('DMA heaps', report.dmaHeaps, 'CONFIG_DMABUF_HEAPS_SYSTEM gives /dev/dma_heap/system'));
     for (const heap of report.dmaHeaps.heaps) out.push(line(`  ${heap.name}`, heap.alloc));

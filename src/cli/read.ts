@@ -3,6 +3,7 @@ import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, 
 import { runBench } from './bench.js';
 import { ChannelSubset } from './channel-subset.js';
 import { stopStatus, type CliEnv } from './env.js';
+import { explainStreamError } from './explain.js';
 import { DataSink } from './output.js';
 import { Progress } from './progress.js';
 import { ScanText } from './sample-text.js';
@@ -78,7 +79,7 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
       if (limit !== 0 && scans >= limit) break;
     }
   } catch (e) {
-    if (!sink.signal.aborted) throw e;
+    if (!sink.signal.aborted) throw await explainStreamError(e, stream.buffer.device, ctx);
   } finally {
     sink.signal.removeEventListener('abort', stop);
     progress.done();

@@ -2,7 +2,8 @@
 // 0 done, 1 failed (one line on stderr naming what), 2 a command line it cannot run, 128 + n
 // stopped by signal n (130: Ctrl-C), 141 stdout's reader went away.
 import { IIOJS_VERSION_TEXT } from '../version.js';
-import { UsageError } from './args.js';
+import { CONTEXT_URIS } from '../backends/open.js';
+import { UsageError, uriLines } from './args.js';
 import { attr, attrHelp } from './attr.js';
 import { bench, benchHelp } from './bench.js';
 import { doctor, doctorHelp } from './doctor.js';
@@ -36,7 +37,7 @@ function usage(): string {
   const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
   return `Usage: iio <command> [options]\n\nCommands:\n${list.join('\n')}\n\n` +
     "Run 'iio <command> --help' for a command's options and examples. Most take -u <uri>:\n" +
-    "local: (this machine, the default), sim: (simulated devices) or sim:<scenario.json>.\n";
+    uriLines(CONTEXT_URIS).map((line) => `  ${line}\n`).join('');
 }
 
 /** Runs `iio <argv>` and resolves with its exit status; errors are reported on env.stderr. */
@@ -64,7 +65,8 @@ export async function runIio(argv: readonly string[], env: CliEnv): Promise<numb
   } catch (e) {
     // Interrupted while opening or configuring: a stop, not a failure.
     if (env.interrupt.aborted) return stopStatus(env.interrupt.reason as StopReason);
-    if (e instanceof UsageError) {
+    // A command line it cannot run: a usage error, or a URI of no form the library opens.
+    if (e instanceof UsageError || (e as { code?: unknown }).code === 'ERR_INVALID_URI') {
       env.stderr.write(`${errorLine(e)} (see 'iio ${name} --help')\n`);
       return 2;
     }

@@ -5,6 +5,7 @@ import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, 
 import { runBench } from './bench.js';
 import { ChannelSubset } from './channel-subset.js';
 import { stopStatus, untilInterrupted, type CliEnv } from './env.js';
+import { explainStreamError } from './explain.js';
 import { Progress } from './progress.js';
 import { announce, openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
 
@@ -59,7 +60,7 @@ export async function write(args: string[], env: CliEnv): Promise<number> {
     if (cyclic) await playCyclic(stream, subset, env);
     else await play(stream, subset, env, limit);
   } catch (e) {
-    if (!signal.aborted) throw e;
+    if (!signal.aborted) throw await explainStreamError(e, stream.buffer.device, ctx);
   } finally {
     signal.removeEventListener('abort', stop);
   }

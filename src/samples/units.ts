@@ -56,6 +56,22 @@ export function rawToPhysical<O extends PhysicalArray = Float64Array>(
 }
 
 /**
+ * The decimal places `(raw + offset) × scale` holds for integer raw values: the scale's plus the
+ * offset's (counted in their shortest decimal texts). A physical value rounded to them is the
+ * exact product without the noise of binary floating point: 9.8, not 9.799999999999999.
+ */
+export function physicalDecimals(conv?: ChannelConversion): number {
+  const { scale, offset } = conversion(conv, false);
+  return decimalPlaces(scale) + decimalPlaces(offset);
+}
+
+/** Decimal places of a number's shortest text: 0.030517578 → 9, 1.5e-7 → 8, 1200 → 0. */
+function decimalPlaces(x: number): number {
+  const [, fraction = '', exponent = '0'] = /^-?\d+(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x))!;
+  return Math.max(0, fraction.length - Number(exponent));
+}
+
+/**
  * Raw values of `type` for physical values: `physical / scale - offset`, rounded to nearest
  * (ties away from zero), clamped to the type's range; NaN becomes raw 0. Into `out` (any array
  * that holds the type's values; a new array of the narrowest kind by default), which is returned.

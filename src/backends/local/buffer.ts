@@ -384,7 +384,7 @@ async function tryDmabufs(port: KernelPort, bfd: number, watch: DeviceWatch, nam
     // Closing the buffer fd later detaches whatever was attached.
     if (!forced && (e instanceof DmabufUnavailableError || e instanceof DmabufNotSupportedError)) return undefined;
     if (e instanceof DmabufUnavailableError || e instanceof DmabufNotSupportedError) {
-      throw new UnsupportedError('dmabuf', name, e.message, { cause: e });
+      throw new UnsupportedError('dmabuf', name, e instanceof DmabufNotSupportedError ? e.detail : e.message, { cause: e });
     }
     throw e;
   }

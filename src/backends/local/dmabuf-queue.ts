@@ -26,9 +26,13 @@ import type { Dmabuf } from './dmabuf-alloc.js';
 /** The buffer cannot take DMABUFs (kfifo and other non-DMA buffers answer EPERM): use file I/O. */
 export class DmabufNotSupportedError extends Error {
   readonly code = 'ERR_IIOJS_DMABUF_NOT_SUPPORTED';
+  /** The message without the buffer's name, for errors that name it already. */
+  readonly detail: string;
   constructor(readonly buffer: string, cause: SystemError) {
-    super(`${buffer} does not support DMABUF blocks (${cause.code} from ATTACH)`, { cause });
+    const detail = `does not support DMABUF blocks (${cause.code} from ATTACH)`;
+    super(`${buffer} ${detail}`, { cause });
     this.name = 'DmabufNotSupportedError';
+    this.detail = detail;
   }
 }
 
