@@ -117,7 +117,7 @@ for (const [what, uri, device, name, channel] of slowDevices) {
     const t0 = performance.now();
     for (const json of [[], ['--json']]) {
       const run = iio(['bench', '-u', uri, ...json, '--duration', '0.5', '-b', '16384', device, channel]);
-      const done = what === 'capture' ? 'no block of 16384 samples completed in the 0.5 s untouched pass, which needs two \\(its clock starts at the first\\)'
+      const done = what === 'capture' ? 'fewer than two blocks of 16384 samples completed in the 0.5 s untouched pass \\(its clock starts at the first\\)'
         : 'no block of 16384 samples was played in the 0.5 s untouched pass';
       oneLineError(run, 1, new RegExp(`^iio: buffer0 of iio:device\\d \\(${name}\\): too slow to measure: ${done}; use a longer --duration or a smaller -b$`));
     }

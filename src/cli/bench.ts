@@ -91,10 +91,9 @@ export async function runBench(values: BenchArgs, positionals: readonly string[]
         const progress = new Progress(env.stderr, `${name} ${stream.toString()}`);
         const counted = dir === 'in' ? await capturePass(stream, name === 'touched', limit, seconds, progress)
           : await playbackPass(stream, name === 'touched', limit, seconds, progress);
-        if (counted.samples === 0) throw tooSlow(stream, name, seconds, counted.blocks);
+        if (counted.samples === 0) throw tooSlow(stream, name, seconds);
         progress.done();
-        const { samples, bytes, seconds: took } = counted;
-        passes.push({ name, samples, bytes, seconds: took, bytesPerSecond: bytes / took, samplesPerSecond: samples / took });
+        passes.push({ name, ...counted, bytesPerSecond: counted.bytes / counted.seconds, samplesPerSecond: counted.samples / counted.seconds });
       } finally {
         await stream.close();
       }
@@ -127,8 +126,7 @@ function benchDirection(ctx: Context, deviceKey: string, index: string | undefin
   return device.buffers[0]?.direction ?? 'in';
 }
 
-/** What a pass counted, and how many blocks completed in it (captured, or played). */
-type Counted = Pick<Pass, 'samples' | 'bytes' | 'seconds'> & { blocks: number };
+type Counted = Pick<Pass, 'samples' | 'bytes' | 'seconds'>;
 
 /**
  * Counts the blocks after the first (which starts the clock) until the limit or the pass's end,
@@ -146,13 +144,11 @@ async function capturePass(stream: BufferStream, touched: boolean, limit: number
   }, seconds * 1000);
   let first: number | undefined;
   let last = 0;
-  let blocks = 0;
   let samples = 0;
   let bytes = 0;
   try {
     for await (const block of stream) {
       if (ended) break;
-      blocks++;
       if (first === undefined) {
         first = performance.now();
         continue;
@@ -171,7 +167,7 @@ async function capturePass(stream: BufferStream, touched: boolean, limit: number
     clearTimeout(timer);
   }
   await stopping;
-  return { samples, bytes, seconds: (last - (first ?? 0)) / 1000, blocks };
+  return { samples, bytes, seconds: (last - (first ?? last)) / 1000 };
 }
 
 /**
@@ -186,11 +182,9 @@ async function playbackPass(stream: BufferStream, touched: boolean, limit: numbe
   const start = performance.now();
   const queued: number[] = []; // scans of the blocks with the hardware, oldest first
   let last = start;
-  let blocks = 0;
   let samples = 0;
   const cameBack = (): void => {
     samples += queued.shift()!;
-    blocks++;
     last = performance.now();
   };
   try {
@@ -210,13 +204,13 @@ async function playbackPass(stream: BufferStream, touched: boolean, limit: numbe
   } finally {
     clearTimeout(timer);
   }
-  return { samples, bytes: samples * stream.layout.scanBytes, seconds: (last - start) / 1000, blocks };
+  return { samples, bytes: samples * stream.layout.scanBytes, seconds: (last - start) / 1000 };
 }
 
 /** A pass that could not measure anything in its time. */
-function tooSlow(stream: BufferStream, pass: Pass['name'], seconds: number, blocks: number): Error {
+function tooSlow(stream: BufferStream, pass: Pass['name'], seconds: number): Error {
   const what = stream.buffer.direction === 'in'
-    ? `${blocks === 0 ? 'no block' : 'one block'} of ${stream.blockSize} samples completed in the ${seconds} s ${pass} pass, which needs two (its clock starts at the first)`
+    ? `fewer than two blocks of ${stream.blockSize} samples completed in the ${seconds} s ${pass} pass (its clock starts at the first)`
     : `no block of ${stream.blockSize} samples was played in the ${seconds} s ${pass} pass`;
   return new Error(`${stream.buffer.toString()}: too slow to measure: ${what}; use a longer --duration or a smaller -b`);
 }

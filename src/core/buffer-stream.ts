@@ -1,7 +1,8 @@
 // A buffer opened for streaming (libiio's iio_buffer + iio_block + iio_stream): blocks that go
 // round between the hardware and the CPU, `for await` capture (which stop() ends with what was
-// captured), a writer for playback, and Node stream adapters. Shutdown (close, asyncDispose, or best effort at process exit) goes through
-// the backend in the kernel's order: disable → wait fences (bounded) → detach → close.
+// captured), a writer for playback, and Node stream adapters. Shutdown (close, asyncDispose, or
+// best effort at process exit) goes through the backend in the kernel's order: disable → wait
+// fences (bounded) → detach → close.
 import type { BufferHandle, OpOptions, TransferMode, WaitBlockOptions } from '../backends/backend.js';
 import { isSystemError } from '../errors.js';
 import type { BlockLayout } from '../samples/block-layout.js';
@@ -71,8 +72,8 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
 
   /** Enables the buffer: queued blocks start moving. */
   async start(options?: OpOptions): Promise<void> {
+    this.#lastBlocks = undefined; // before the enable: a stop() meanwhile is the last word
     await this.#handle.enable(options);
-    this.#lastBlocks = undefined;
     this.#running = true;
   }
 
@@ -100,11 +101,10 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
   async *[Symbol.asyncIterator](): AsyncIterator<StreamBlock> {
     if (this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an output buffer: use write()`);
     const wait = this.#wait();
-    if (this.#lastBlocks === undefined) {
-      // Idle blocks (a new stream, or the one a previous loop broke out on) go round too.
-      for (const b of this.blocks) if (!b.queued) await b.enqueue(undefined, wait);
-      if (!this.#running && this.#lastBlocks === undefined) await this.start();
-    }
+    // Idle blocks (a new stream, or the one a previous loop broke out on) go round too, unless
+    // stopped meanwhile: work queued on a disabled buffer stays there (kernel-abi §2.10).
+    for (const b of this.blocks) if (!b.queued && this.#lastBlocks === undefined) await b.enqueue(undefined, wait);
+    if (!this.#running && this.#lastBlocks === undefined) await this.start();
     let previous: StreamBlock | undefined;
     for (;;) {
       if (this.#lastBlocks !== undefined) {
@@ -114,7 +114,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
         continue;
       }
       if (previous !== undefined) await previous.enqueue(undefined, wait);
-      if (this.#lastBlocks !== undefined) continue; // stopped meanwhile: that block may never run
+      if (this.#lastBlocks !== undefined) continue; // stopped meanwhile: the block just queued may never run
       const block = this.#nextQueued();
       try {
         await block.dequeue(wait);
