@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { exited, iio, IIO_BIN, oneLineError, probeUri, ScenarioFiles, session, spawnIio, u16le } from './support/cli.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { collect, exited, iio, IIO_BIN, oneLineError, probeUri, ScenarioFiles, session, spawnIio, u16le } from './support/cli.js';
 
 const files = new ScenarioFiles();
 after(() => files.cleanup());
@@ -274,9 +275,71 @@ describe('stopping', () => {
     child.kill('SIGINT');
     const { status } = await exited(child);
     assert.equal(status, 130);
-    assert.equal(output, '');
+    assert.equal(output, 'voltage0,voltage1-voltage2,voltage3-voltage4,accel_x,timestamp\n', 'the CSV header alone: no scan came');
     assert.match(stderr, /^iio: buffer0 of iio:device0 \(dummy0\): .*mode fileio\n$/);
   });
+
+  // The built-in sensor: 100 Hz, kfifo; its temp is a slow sine (23.5 ± 1.5 °C in centi-degrees),
+  // so consecutive samples differ by at most 1: a lost or torn sample shows.
+  function assertTemps(temps: number[], what: string): void {
+    assert.ok(temps.length >= 1, `${what}: no sample`);
+    for (const [i, t] of temps.entries()) {
+      assert.ok(Number.isInteger(t) && t >= 2200 && t <= 2500, `${what}: sample ${i} is ${t}`);
+      if (i > 0) assert.ok(Math.abs(t - temps[i - 1]!) <= 1, `${what}: samples ${i - 1} and ${i} are ${temps[i - 1]} and ${t}`);
+    }
+  }
+
+  /** The temps in `iio read … sensor temp`'s output, every line or scan complete. */
+  function temps(format: 'csv' | 'json' | 'raw', out: Buffer): number[] {
+    if (format === 'raw') {
+      assert.equal(out.length % 2, 0, 'whole scans only');
+      return Array.from({ length: out.length / 2 }, (_, i) => out.readInt16LE(2 * i));
+    }
+    const text = out.toString();
+    assert.ok(text.endsWith('\n'), `the last line is complete: ${JSON.stringify(text.slice(-40))}`);
+    const lines = text.slice(0, -1).split('\n');
+    if (format === 'csv') {
+      assert.equal(lines.shift(), 'temp', 'the header first');
+      return lines.map((line) => (assert.match(line, /^\d+$/), Number(line)));
+    }
+    return lines.map((line) => (assert.match(line, /^\{"temp":\d+\}$/), (JSON.parse(line) as { temp: number }).temp));
+  }
+
+  test('Ctrl-C at 100 Hz (blocks of 100 ms): the lines seen before it, and those captured since, all complete; exit 130', { timeout: 30_000 }, async (t) => {
+    const child = spawnIio(['read', '-u', 'sim:', '-f', 'csv', 'sensor', 'temp']);
+    t.after(() => child.kill('SIGKILL')); // a test that fails leaves no process behind
+    const out = collect(child.stdout);
+    const err = collect(child.stderr);
+    await out.until((b) => /^temp\n\d+\n/.test(b.toString()));
+    const seen = out.bytes().toString();
+    child.kill('SIGINT');
+    const { status, signal } = await exited(child);
+    assert.deepEqual({ status, signal, stderr: err.bytes().toString() }, { status: 130, signal: null, stderr: '' });
+    const all = out.bytes().toString();
+    assert.ok(all.startsWith(seen), 'what was out stays out');
+    assertTemps(temps('csv', out.bytes()), 'csv');
+  });
+
+  // Blocks of 100000 samples take 1000 s at 100 Hz: nothing can come out before Ctrl-C but the CSV
+  // header; what comes out after it is what the block being filled held (the disabled kfifo drained).
+  for (const format of ['csv', 'json', 'raw'] as const) {
+    test(`Ctrl-C at 100 Hz in a block of 1000 s (${format}): the header at once, then every sample captured, exit 130`, { timeout: 30_000 }, async (t) => {
+      const child = spawnIio(['read', '-u', 'sim:', '-v', '-b', '100000', '-f', format, 'sensor', 'temp']);
+      t.after(() => child.kill('SIGKILL'));
+      const out = collect(child.stdout);
+      const err = collect(child.stderr);
+      await err.until((b) => b.includes('\n')); // -v: the buffer is open
+      if (format === 'csv') await out.until((b) => b.toString() === 'temp\n');
+      // Not a wait for readiness (the line above is that): time for the sensor to capture ~50 samples.
+      await sleep(500);
+      assert.equal(out.bytes().length, format === 'csv' ? 5 : 0, 'no block completed');
+      child.kill('SIGINT');
+      const { status, signal } = await exited(child);
+      assert.deepEqual({ status, signal }, { status: 130, signal: null });
+      assert.match(err.bytes().toString(), /^iio: buffer0 of iio:device2 \(iiojs-sensor\): temp \(2 bytes per sample\), 4 blocks of 100000 samples, mode fileio\n$/);
+      assertTemps(temps(format, out.bytes()), format);
+    });
+  }
 
   test('a broken pipe on stdout (iio read | head -c 100): exit 141 like SIGPIPE, quietly', () => {
     const pipeline = `"${process.execPath}" "${IIO_BIN}" read -u sim: adc4 voltage2 | head -c 100 | wc -c; echo "\${PIPESTATUS[0]}"`;

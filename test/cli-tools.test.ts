@@ -92,6 +92,41 @@ test('bench: playback (an output buffer), and write -B', () => {
   assert.match(viaWrite.stdout.toString(), /^buffer0 of iio:device4 \(iiojs-trx-tx\): voltage0_i, voltage0_q \(4 bytes per sample\), 4 blocks of 2048 samples, mode dmabuf\nuntouched .*\(4096 samples in [\d.]+ s\)\ntouched .*\(4096 samples in [\d.]+ s\)\n$/);
 });
 
+// A pass of 0.5 s at 100 Hz (the built-in sensor; for playback, a DAC of the same pace).
+const slowDac = files.uri('slow-dac', {
+  devices: [{
+    name: 'slow-dac', samplingFrequency: 100, buffers: [{ direction: 'out', kind: 'dma' }],
+    channels: [{ type: 'voltage', direction: 'out', index: 0, scanIndex: 0, format: 'le:s16/16>>0' }],
+  }],
+  dmaHeaps: ['system'],
+});
+const slowDevices = [['capture', 'sim:', 'sensor', 'iiojs-sensor', 'temp'], ['playback', slowDac, 'slow-dac', 'slow-dac', 'voltage0']] as const;
+
+for (const [what, uri, device, name, channel] of slowDevices) {
+  test(`bench at 100 Hz (${what}): blocks of 50 ms from the rate, each pass within --duration, about 100 samples/s`, () => {
+    const result = benchJson(['-u', uri, '--duration', '0.5', device, channel]);
+    assert.equal(result.blockSize, 5, 'a tenth of the pass at 100 Hz');
+    for (const p of result.passes) {
+      assert.ok(p.samples >= 5 && p.samples % 5 === 0, `${p.name}: whole blocks, ${p.samples} samples`);
+      assert.ok(p.seconds > 0 && p.seconds < 0.5, `${p.name}: measured within the pass, ${p.seconds} s`);
+      // The device's pace, within what a loaded machine's timing skews over a few blocks.
+      assert.ok(p.samplesPerSecond > 25 && p.samplesPerSecond < 400, `${p.name}: ${p.samplesPerSecond} samples/s`);
+    }
+  });
+
+  test(`bench at 100 Hz (${what}) with blocks of 16384 (164 s each): too slow to measure, said within the duration`, () => {
+    const t0 = performance.now();
+    for (const json of [[], ['--json']]) {
+      const run = iio(['bench', '-u', uri, ...json, '--duration', '0.5', '-b', '16384', device, channel]);
+      const done = what === 'capture' ? 'fewer than two blocks of 16384 samples completed in the 0.5 s untouched pass \\(its clock starts at the first\\)'
+        : 'no block of 16384 samples was played in the 0.5 s untouched pass';
+      oneLineError(run, 1, new RegExp(`^iio: buffer0 of iio:device\\d \\(${name}\\): too slow to measure: ${done}; use a longer --duration or a smaller -b$`));
+    }
+    // Two runs of one 0.5 s pass each, the boot of each process included: generous for a loaded machine.
+    assert.ok(performance.now() - t0 < 20_000, `took ${performance.now() - t0} ms`);
+  });
+}
+
 test('bench, bad input', () => {
   oneLineError(iio(['bench', '-u', 'sim:', '--duration', '0', 'adc4']), 2, /^iio: --duration must be a positive number of seconds, got "0"/);
   oneLineError(iio(['bench', '-u', 'sim:', 'nope']), 1, /^iio: ENODEV: .*has no device "nope"/);

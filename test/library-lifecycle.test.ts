@@ -10,14 +10,16 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LocalBackend } from '../src/backends/local/backend.js';
 import { openLocalEvents } from '../src/backends/local/events.js';
+import { POLLOUT } from '../src/abi/index.js';
 import { layoutOf } from '../src/core/buffer.js';
+import type { StreamBlock } from '../src/core/stream-block.js';
 import { Context } from '../src/core/context.js';
 import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import type { ChannelSpec, Scenario } from '../src/kernel/sim/scenario-types.js';
 import { fnv1a } from './support/checksum.js';
 import { spyPort } from './support/port-spy.js';
-import { labScenario, probeScenario, VADC } from './support/probe-scenario.js';
+import { DUMMY, labScenario, probeScenario, VADC } from './support/probe-scenario.js';
 
 async function simContext(scenario = probeScenario): Promise<{ ctx: Context; sim: SimKernel }> {
   const sim = new SimKernel({ scenario });
@@ -308,6 +310,56 @@ describe('file I/O', () => {
       await handle.close();
       await ctx.close();
     }
+  });
+});
+
+describe('stop() ends a capture loop with what was captured', () => {
+  test('file I/O: the block being filled comes out partial, with what the disabled buffer still held, then the loop ends (kernel-abi §1.3)', async () => {
+    const { ctx } = await simContext();
+    const dummy = ctx.device(DUMMY.name);
+    await dummy.setTrigger('sysfstrig0');
+    await using stream = await dummy.buffer(0).open({ channels: ['voltage0'], blockSize: 100, timeoutMs: 5000 });
+    for (const b of stream.blocks) await b.enqueue();
+    await stream.start();
+    const loop = stream[Symbol.asyncIterator]();
+    const first = loop.next(); // waits for a block of 100 scans
+    for (let i = 0; i < 7; i++) await ctx.find('sysfstrig0')!.attr('trigger_now').write('1');
+    await stream.stop();
+    const block = (await first).value as StreamBlock;
+    assert.equal(block.scans, 7);
+    assert.deepEqual([...block.samples('voltage0')], Array(7).fill(7), "dummy0's buffered voltage0");
+    assert.equal((await loop.next()).done, true);
+  });
+
+  test('DMABUF: blocks that completed before the stop still come out, in order; then the loop ends (kernel-abi §2.9)', async () => {
+    const { ctx, sim } = await simContext();
+    await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 256, blocks: 4, mode: 'dmabuf', timeoutMs: 5000 });
+    const loop = stream[Symbol.asyncIterator]();
+    const first = (await loop.next()).value as StreamBlock;
+    // The other three complete while the consumer holds the first: their fences signal (POLLOUT).
+    for (const b of stream.blocks.filter((x) => x !== first)) await sim.poll(b.dmabufFd!, POLLOUT);
+    await stream.stop();
+    let word = Number(first.samples('voltage0')[0]);
+    for (let n = 0; n < 3; n++) {
+      const next = await loop.next();
+      assert.equal(next.done, false, `block ${n + 1} of the 3 completed`);
+      word += 2 * 256;
+      assert.equal(Number((next.value as StreamBlock).samples('voltage0')[0]), word & 0xffff);
+    }
+    assert.equal((await loop.next()).done, true);
+  });
+
+  test('DMABUF: a loop waiting on a block in flight ends, the transfer the disable aborted (EINTR) is no error (kernel-abi §2.10)', async () => {
+    const { ctx, sim } = await simContext();
+    await using stream = await ctx.device(VADC.name).buffer(0).open({ blockSize: 256, blocks: 2, mode: 'dmabuf', timeoutMs: 5000 });
+    sim.iio.device(VADC.name).buffer(0).stall();
+    for (const b of stream.blocks) await b.enqueue();
+    await stream.start();
+    const loop = stream[Symbol.asyncIterator]();
+    const first = loop.next(); // waits for a block that does not come
+    await stream.stop();
+    assert.equal((await first).done, true);
+    assert.equal(sim.iio.device(VADC.name).buffer(0).stats.aborted, 2);
   });
 });
 

@@ -6,10 +6,12 @@ import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, 
 import { stopStatus, type CliEnv } from './env.js';
 import { explainStreamError } from './explain.js';
 import { Progress, si } from './progress.js';
-import { describeStream, openStream, STREAM_OPTIONS, streamHelp, type StreamArgs } from './streaming.js';
+import { describeStream, openStream, stopCapture, STREAM_OPTIONS, streamHelp, type StreamArgs } from './streaming.js';
 
 const DEFAULT_BLOCK = 16384;
 const DEFAULT_SECONDS = 2;
+/** Without -b, blocks short enough at the device's rate for a pass to see this many. */
+const BLOCKS_PER_PASS = 10;
 
 export const benchHelp = `Usage: iio bench [options] <device> [<channel>...]
 
@@ -18,7 +20,12 @@ Measures how fast a device's buffer moves samples, in two passes over a fresh st
              -B); in DMABUF mode not even a cache sync is made
   touched    every block is demuxed into per-channel arrays, as an application reads them (an
              output buffer: every block is muxed from per-channel arrays)
-Each pass starts its clock when the first block completes. The result (MB/s with MB = 10^6
+Each pass lasts at most --duration seconds, whatever the device's rate. A capture pass's clock
+starts when the first block completes and stops at the last one completed in time; a playback
+pass counts the samples played by its end. Without -b, blocks are sized from the device's rate
+(its sampling_frequency, or its trigger's) for a pass to see ${BLOCKS_PER_PASS} of them, 100 ms each at most.
+A device too slow to measure in that time (fewer than two blocks captured, or none played) is
+an error that says so (exit 1, nothing on stdout, --json too). The result (MB/s with MB = 10^6
 bytes, samples/s, and the transfer mode) goes to stdout; progress to stderr on a terminal.
 
 Options:
@@ -79,11 +86,13 @@ export async function runBench(values: BenchArgs, positionals: readonly string[]
   env.interrupt.addEventListener('abort', stop, { once: true });
   try {
     for (const name of ['untouched', 'touched'] as const) {
-      stream = await openStream(ctx, deviceKey, channelKeys, dir, values, { defaultBlockSize: DEFAULT_BLOCK, cpuAccess: name === 'touched', signal: env.interrupt });
+      stream = await openStream(ctx, deviceKey, channelKeys, dir, values,
+        { defaultBlockSize: DEFAULT_BLOCK, blockSeconds: seconds / BLOCKS_PER_PASS, cpuAccess: name === 'touched', signal: env.interrupt });
       try {
         const progress = new Progress(env.stderr, `${name} ${stream.toString()}`);
-        const counted = dir === 'in' ? await capturePass(stream, name === 'touched', limit, seconds * 1000, progress)
-          : await playbackPass(stream, name === 'touched', limit, seconds * 1000, progress, env.interrupt);
+        const counted = dir === 'in' ? await capturePass(stream, name === 'touched', limit, seconds, progress)
+          : await playbackPass(stream, name === 'touched', limit, seconds, progress);
+        if (counted.samples === 0) throw tooSlow(stream, name, seconds);
         progress.done();
         passes.push({ name, ...counted, bytesPerSecond: counted.bytes / counted.seconds, samplesPerSecond: counted.samples / counted.seconds });
       } catch (e) {
@@ -122,38 +131,91 @@ function benchDirection(ctx: Context, deviceKey: string, index: string | undefin
 
 type Counted = Pick<Pass, 'samples' | 'bytes' | 'seconds'>;
 
-/** Counts the blocks after the first until the limit or the time is reached. */
-async function capturePass(stream: BufferStream, touched: boolean, limit: number, ms: number, progress: Progress): Promise<Counted> {
+/**
+ * Counts the blocks after the first (which starts the clock) until the limit or the pass's end,
+ * `seconds` after its start, when the stream is stopped: what the stop drains did not complete
+ * in time and is not counted.
+ */
+async function capturePass(stream: BufferStream, touched: boolean, limit: number, seconds: number, progress: Progress): Promise<Counted> {
   const outs = touched ? channelArrays(stream) : undefined;
-  let start: number | undefined;
+  let ended = false;
+  let stopping: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    ended = true;
+    stopping = stopCapture(stream);
+    stopping.catch(() => undefined); // awaited below
+  }, seconds * 1000);
+  let first: number | undefined;
+  let last = 0;
   let samples = 0;
   let bytes = 0;
-  for await (const block of stream) {
-    if (start === undefined) {
-      start = performance.now();
-      continue;
+  try {
+    for await (const block of stream) {
+      if (ended) break;
+      if (first === undefined) {
+        first = performance.now();
+        continue;
+      }
+      if (outs !== undefined) stream.layout.samplesAllInto(block.bytes, outs);
+      samples += block.scans;
+      bytes += block.bytesUsed;
+      progress.add(block.scans, block.bytesUsed);
+      last = performance.now();
+      if (limit !== 0 && samples >= limit) break;
     }
-    if (outs !== undefined) stream.layout.samplesAllInto(block.bytes, outs);
-    samples += block.scans;
-    bytes += block.bytesUsed;
-    progress.add(block.scans, block.bytesUsed);
-    if ((limit !== 0 && samples >= limit) || performance.now() - start >= ms) break;
+  } catch (e) {
+    await stopping; // a stop that failed closed the stream: its error says why the loop failed
+    throw e;
+  } finally {
+    clearTimeout(timer);
   }
-  return { samples, bytes, seconds: (performance.now() - start!) / 1000 };
+  await stopping;
+  return { samples, bytes, seconds: (last - (first ?? last)) / 1000 };
 }
 
-/** Queues whole blocks until the limit or the time is reached, then waits until they are played. */
-async function playbackPass(stream: BufferStream, touched: boolean, limit: number, ms: number, progress: Progress, signal: AbortSignal): Promise<Counted> {
+/**
+ * Queues whole blocks until the limit or the pass's end, `seconds` after its start, then waits
+ * for them to be played, in that time too; counts the samples played until the last block that
+ * came back.
+ */
+async function playbackPass(stream: BufferStream, touched: boolean, limit: number, seconds: number, progress: Progress): Promise<Counted> {
   const values = touched ? channelArrays(stream) : undefined;
+  const end = new AbortController();
+  const timer = setTimeout(() => end.abort(), seconds * 1000);
   const start = performance.now();
+  const queued: number[] = []; // scans of the blocks with the hardware, oldest first
+  let last = start;
   let samples = 0;
-  while ((limit === 0 || samples < limit) && performance.now() - start < ms) {
-    const scans = values === undefined ? await stream.write((data) => data.length, { signal }) : await stream.write(values, { signal });
-    samples += scans;
-    progress.add(scans, scans * stream.layout.scanBytes);
+  const cameBack = (): void => {
+    samples += queued.shift()!;
+    last = performance.now();
+  };
+  try {
+    let written = 0;
+    while (limit === 0 || written < limit) {
+      const reuses = queued.length === stream.blocks.length; // the write waits for the oldest block to come back
+      const scans = values === undefined ? await stream.write((data) => data.length, { signal: end.signal }) : await stream.write(values, { signal: end.signal });
+      if (reuses) cameBack();
+      queued.push(scans);
+      written += scans;
+      progress.add(scans, scans * stream.layout.scanBytes);
+    }
+    await stream.flush({ signal: end.signal });
+    while (queued.length > 0) cameBack();
+  } catch (e) {
+    if (!end.signal.aborted) throw e; // the pass's end: what was played by then counts
+  } finally {
+    clearTimeout(timer);
   }
-  await stream.flush({ signal });
-  return { samples, bytes: samples * stream.layout.scanBytes, seconds: (performance.now() - start) / 1000 };
+  return { samples, bytes: samples * stream.layout.scanBytes, seconds: (last - start) / 1000 };
+}
+
+/** A pass that could not measure anything in its time. */
+function tooSlow(stream: BufferStream, pass: Pass['name'], seconds: number): Error {
+  const what = stream.buffer.direction === 'in'
+    ? `fewer than two blocks of ${stream.blockSize} samples completed in the ${seconds} s ${pass} pass (its clock starts at the first)`
+    : `no block of ${stream.blockSize} samples was played in the ${seconds} s ${pass} pass`;
+  return new Error(`${stream.buffer.toString()}: too slow to measure: ${what}; use a longer --duration or a smaller -b`);
 }
 
 /** One array per enabled channel, a block long: where the touched passes demux to or mux from. */

@@ -7,7 +7,7 @@ import { explainStreamError } from './explain.js';
 import { DataSink } from './output.js';
 import { Progress } from './progress.js';
 import { ScanText } from './sample-text.js';
-import { announce, openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
+import { announce, openStream, stopCapture, STREAM_OPTIONS, streamHelp } from './streaming.js';
 
 const DEFAULT_BLOCK = 256;
 
@@ -16,8 +16,9 @@ export const readHelp = `Usage: iio read [options] <device> [<channel>...]
 Captures samples from a device's input buffer and writes them to stdout: raw scans (the
 buffer's binary layout, as libiio's iio_readdev writes them; never to a terminal) by default,
 or text. The device is an id (iio:device0), label or name; channels are ids (voltage0), names
-or labels, all of the buffer's when none are given. Stops after -s samples, or when interrupted (Ctrl-C: what was
-captured is flushed, the buffer released, exit status 130). On a terminal, stderr shows progress.
+or labels, all of the buffer's when none are given. Stops after -s samples, or when interrupted
+(Ctrl-C: every sample captured until then is written, a block not yet full included, the buffer
+released, exit status 130). On a terminal, stderr shows progress.
 
 Options:
 ${CONTEXT_HELP}
@@ -58,22 +59,23 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   const sink = new DataSink(env.stdout, env.interrupt);
   await using ctx = await openFromArgs(values, env);
   await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, samples: limit, signal: sink.signal });
+  // A stop (Ctrl-C, broken pipe) stops the stream: the loop still gets what was captured until
+  // then, the last block partial, and ends. Its failure changes nothing: the command is stopping.
+  const stop = (): void => void stopCapture(stream).catch(() => undefined);
+  sink.signal.addEventListener('abort', stop, { once: true });
   announce(stream, values, env.stderr);
   const subset = ChannelSubset.of(stream, channelKeys);
   const text = format === 'raw' ? undefined : new ScanText(format, subset?.layout ?? stream.layout, subset?.channels ?? stream.channels, values.physical === true);
   const progress = new Progress(env.stderr, `${stream.toString()}`);
-  // A stop (Ctrl-C, broken pipe) closes the stream, which wakes the block wait in progress.
-  const stop = (): void => void stream.close();
-  sink.signal.addEventListener('abort', stop, { once: true });
   let scans = 0;
-  let header = text?.header() ?? '';
   try {
+    // The CSV header at once: a slow device's first block may be long in coming.
+    if (text !== undefined) await sink.write(text.header());
     for await (const block of stream) {
       const n = limit === 0 ? block.scans : Math.min(block.scans, limit - scans);
       const captured = block.bytes.subarray(0, n * stream.layout.scanBytes);
       const bytes = subset === undefined ? captured : subset.extract(captured);
-      await sink.write(text === undefined ? bytes : header + text.lines(bytes));
-      header = '';
+      await sink.write(text === undefined ? bytes : text.lines(bytes));
       scans += n;
       progress.add(n, bytes.length);
       if (limit !== 0 && scans >= limit) break;

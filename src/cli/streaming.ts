@@ -1,8 +1,9 @@
 // What `iio read`, `iio write` and `iio bench` share: their buffer options, and opening a
 // device's buffer with them (trigger first, then the channels asked for, or all of the buffer's).
 // Without -b, a block holds no more than the samples asked for and what the device makes in
-// BLOCK_SECONDS, so a short read of a slow sensor does not wait for a whole default block; and
-// the context's time limit, when it has one, is raised to cover a block at the device's rate.
+// BLOCK_SECONDS (or in less, when the caller has less time: bench), so a short read of a slow
+// sensor does not wait for a whole default block; and the context's time limit, when it has
+// one, is raised to cover a block at the device's rate.
 import type { BufferStream } from '../core/buffer-stream.js';
 import type { IioBuffer } from '../core/buffer.js';
 import type { Context } from '../core/context.js';
@@ -83,10 +84,11 @@ function pickBuffer(ctx: Context, deviceKey: string, direction: 'in' | 'out', in
 
 /**
  * Opens the buffer with the channels `keys` (all of the buffer's when none) and the options;
- * `samples` (0: until stopped) is how many the caller will take.
+ * `samples` (0: until stopped) is how many the caller will take, `blockSeconds` the longest a
+ * block may last at the device's rate when -b does not say (at most BLOCK_SECONDS).
  */
 export async function openStream(ctx: Context, deviceKey: string, keys: readonly string[], direction: 'in' | 'out', values: StreamArgs,
-  extra: { defaultBlockSize: number; samples?: number; cyclic?: boolean; cpuAccess?: boolean; blocks?: number; signal?: AbortSignal }): Promise<BufferStream> {
+  extra: { defaultBlockSize: number; samples?: number; blockSeconds?: number; cyclic?: boolean; cpuAccess?: boolean; blocks?: number; signal?: AbortSignal }): Promise<BufferStream> {
   const buffer = pickBuffer(ctx, deviceKey, direction, values.buffer);
   const mode = values.mode ?? 'auto';
   if (mode !== 'auto' && mode !== 'dmabuf' && mode !== 'fileio') throw new UsageError(`--mode must be auto, dmabuf or fileio, got ${JSON.stringify(mode)}`);
@@ -99,7 +101,8 @@ export async function openStream(ctx: Context, deviceKey: string, keys: readonly
   else {
     blockSize = extra.defaultBlockSize;
     if (extra.samples !== undefined && extra.samples > 0) blockSize = Math.min(blockSize, extra.samples);
-    if (rate !== undefined) blockSize = Math.min(blockSize, Math.max(1, Math.ceil(rate * BLOCK_SECONDS)));
+    const seconds = Math.min(BLOCK_SECONDS, extra.blockSeconds ?? BLOCK_SECONDS);
+    if (rate !== undefined) blockSize = Math.min(blockSize, Math.max(1, Math.ceil(rate * seconds)));
   }
   // A block's wait, when bounded, is bounded by no less than the block takes to fill.
   const blockMs = rate === undefined ? 0 : Math.min(Math.ceil((blockSize / rate) * 1000) + BLOCK_MARGIN_MS, MAX_TIMEOUT_MS);
@@ -116,4 +119,18 @@ export async function openStream(ctx: Context, deviceKey: string, keys: readonly
     ...(timeout === undefined ? {} : { timeoutMs: timeout }),
     ...(extra.signal === undefined ? {} : { signal: extra.signal }),
   });
+}
+
+/**
+ * Ends a capture loop from outside it (Ctrl-C, a deadline): stop() lets the loop take what was
+ * captured until then, and end (docs/lifecycle.md). When the disable fails, the stream is closed
+ * instead (the loop's wait rejects) and the disable's error rejects the promise.
+ */
+export async function stopCapture(stream: BufferStream): Promise<void> {
+  try {
+    await stream.stop();
+  } catch (e) {
+    await stream.close().catch(() => undefined);
+    throw e;
+  }
 }

@@ -1,8 +1,10 @@
 // A buffer opened for streaming (libiio's iio_buffer + iio_block + iio_stream): blocks that go
-// round between the hardware and the CPU, `for await` capture, a writer for playback, and Node
-// stream adapters. Shutdown (close, asyncDispose, or best effort at process exit) goes through
-// the backend in the kernel's order: disable → wait fences (bounded) → detach → close.
+// round between the hardware and the CPU, `for await` capture (which stop() ends with what was
+// captured), a writer for playback, and Node stream adapters. Shutdown (close, asyncDispose, or
+// best effort at process exit) goes through the backend in the kernel's order: disable → wait
+// fences (bounded) → detach → close.
 import type { BufferHandle, OpOptions, TransferMode, WaitBlockOptions } from '../backends/backend.js';
+import { isSystemError } from '../errors.js';
 import type { BlockLayout } from '../samples/block-layout.js';
 import type { SampleInput } from '../samples/kinds.js';
 import type { IioBuffer } from './buffer.js';
@@ -33,6 +35,8 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
   readonly #settings: StreamSettings;
   readonly #onClose: () => void;
   #running = false;
+  /** Capture: the blocks queued when stop() was called, oldest first; undefined unless stopped. */
+  #lastBlocks: StreamBlock[] | undefined;
   #closing: Promise<void> | undefined;
   /** Playback: the next block to fill, and how many were ever queued. */
   #nextWrite = 0;
@@ -68,31 +72,57 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
 
   /** Enables the buffer: queued blocks start moving. */
   async start(options?: OpOptions): Promise<void> {
+    this.#lastBlocks = undefined; // before the enable: a stop() meanwhile is the last word
     await this.#handle.enable(options);
     this.#running = true;
   }
 
-  /** Disables the buffer: transfers in flight are aborted (their dequeue rejects with EINTR). */
+  /**
+   * Disables the buffer: transfers in flight are aborted. A capture loop then gets what was
+   * captured before the stop, and ends (docs/lifecycle.md).
+   */
   async stop(options?: OpOptions): Promise<void> {
-    await this.#handle.disable(options);
-    this.#running = false; // only once the kernel took it: a failed disable leaves it running
+    // Taken before the disable: the loop may see an aborted transfer before the write returns.
+    this.#lastBlocks = this.#order.filter((b) => b.queued);
+    try {
+      await this.#handle.disable(options);
+    } catch (e) {
+      this.#lastBlocks = undefined; // only once the kernel took it: a failed disable leaves it running
+      throw e;
+    }
+    this.#running = false;
   }
 
   /**
    * Capture: queues every idle block, starts, then yields completed blocks in order. A block is
-   * valid until the consumer asks for the next one, when it goes back to the hardware.
+   * valid until the consumer asks for the next one, when it goes back to the hardware. After
+   * stop(), it yields the blocks that were queued then and hold data, and ends.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<StreamBlock> {
     if (this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an output buffer: use write()`);
     const wait = this.#wait();
-    // Idle blocks (a new stream, or the one a previous loop broke out on) go round too.
-    for (const b of this.blocks) if (!b.queued) await b.enqueue(undefined, wait);
-    if (!this.#running) await this.start();
+    // Idle blocks (a new stream, or the one a previous loop broke out on) go round too, unless
+    // stopped meanwhile: work queued on a disabled buffer stays there (kernel-abi §2.10).
+    for (const b of this.blocks) if (!b.queued && this.#lastBlocks === undefined) await b.enqueue(undefined, wait);
+    if (!this.#running && this.#lastBlocks === undefined) await this.start();
     let previous: StreamBlock | undefined;
     for (;;) {
+      if (this.#lastBlocks !== undefined) {
+        const block = await this.#lastCaptured(this.#lastBlocks, wait);
+        if (block === undefined) return;
+        yield block;
+        continue;
+      }
       if (previous !== undefined) await previous.enqueue(undefined, wait);
+      if (this.#lastBlocks !== undefined) continue; // stopped meanwhile: the block just queued may never run
       const block = this.#nextQueued();
-      await block.dequeue(wait);
+      try {
+        await block.dequeue(wait);
+      } catch (e) {
+        if (this.#lastBlocks !== undefined && isSystemError(e, 'EINTR')) return; // aborted by stop()
+        throw e;
+      }
+      if (this.#lastBlocks !== undefined && block.scans === 0) return; // file I/O: nothing was left
       previous = block;
       yield block;
     }
@@ -188,6 +218,25 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
       if (block === undefined) throw new Error(`${this.toString()}: no block is queued`);
       if (block.queued) return block;
     }
+  }
+
+  /**
+   * The next of the blocks queued at stop() that holds data, or undefined once one did not
+   * complete: aborted by the disable (EINTR) or, in file I/O mode, nothing left to drain. Those
+   * queued after it could not have completed either.
+   */
+  async #lastCaptured(last: StreamBlock[], wait: WaitBlockOptions): Promise<StreamBlock | undefined> {
+    let block: StreamBlock | undefined;
+    do block = last.shift(); while (block !== undefined && !block.queued); // the loop took it already
+    try {
+      if (block !== undefined) await block.dequeue(wait);
+    } catch (e) {
+      if (!isSystemError(e, 'EINTR')) throw e;
+      block = undefined;
+    }
+    if (block !== undefined && block.scans > 0) return block;
+    last.length = 0;
+    return undefined;
   }
 
   #wait(): WaitBlockOptions {

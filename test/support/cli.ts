@@ -35,6 +35,42 @@ export function exited(child: ChildProcessWithoutNullStreams): Promise<{ status:
   return new Promise((resolve) => child.once('exit', (status, signal) => resolve({ status, signal })));
 }
 
+/** What a child's output stream carried so far, and a wait until it carried enough. */
+export interface Collected {
+  bytes(): Buffer;
+  /** Resolves once `enough(bytes)` holds; rejects if the stream ends before. */
+  until(enough: (bytes: Buffer) => boolean): Promise<void>;
+}
+
+export function collect(stream: NodeJS.ReadableStream): Collected {
+  const chunks: Buffer[] = [];
+  const bytes = (): Buffer => Buffer.concat(chunks);
+  const waiters = new Set<() => void>();
+  let ended = false;
+  stream.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    for (const w of waiters) w();
+  });
+  stream.on('end', () => {
+    ended = true;
+    for (const w of waiters) w();
+  });
+  return {
+    bytes,
+    until: (enough) => new Promise((resolve, reject) => {
+      const check = (): void => {
+        const done = enough(bytes());
+        if (!done && !ended) return;
+        waiters.delete(check);
+        if (done) resolve();
+        else reject(new Error(`the stream ended before what was awaited; it carried ${JSON.stringify(bytes().toString().slice(0, 500))}`));
+      };
+      waiters.add(check);
+      check();
+    }),
+  };
+}
+
 /** Scenario files in a temporary directory, removed by `cleanup()`. */
 export class ScenarioFiles {
   readonly dir = mkdtempSync(join(tmpdir(), 'iiojs-cli-'));

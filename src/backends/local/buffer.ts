@@ -42,7 +42,7 @@ interface Block extends BlockHandle {
   bytesUsed: number;
   queued: boolean;
   /** File I/O output: the write in progress. */
-  writing?: Promise<void>;
+  writing?: Promise<unknown>;
 }
 
 /** What the local backend adds to the open options: the context's limit, read at each wait. */
@@ -183,6 +183,7 @@ class LocalBuffer implements BufferHandle {
     await this.#port.writeText(this.#files.enable, '1').catch((e: unknown) => { throw withContext(e, `enabling ${this.name}`, this.#files.enable); });
     this.#everEnabled = true;
     this.#enabled.resolve();
+    if (this.#disabled.signal.aborted) this.#disabled = new AbortController();
   }
 
   async disable(): Promise<void> {
@@ -190,6 +191,7 @@ class LocalBuffer implements BufferHandle {
     await this.#port.writeText(this.#files.enable, '0').catch((e: unknown) => { throw withContext(e, `disabling ${this.name}`, this.#files.enable); });
     // Only once the kernel took it: a failed write leaves the buffer enabled and its output going.
     if (this.#enabled.settled) this.#enabled = withResolvers();
+    this.#disabled.abort();
   }
 
   async enqueue(i: number, bytesUsed: number, cyclic: boolean, options: WaitBlockOptions = {}): Promise<void> {
@@ -222,11 +224,13 @@ class LocalBuffer implements BufferHandle {
     b.queued = true;
   }
 
-  #lastWrite: Promise<void> = Promise.resolve();
+  #lastWrite: Promise<unknown> = Promise.resolve();
   /** Resolved while the buffer is enabled (file I/O output waits for it). */
   #enabled: Resolvers<void> = withResolvers();
   /** Ends background file I/O writes at close. */
   readonly #abort = new AbortController();
+  /** Aborted by disable(): file I/O reads then drain the kernel buffer and end (fileio.ts). */
+  #disabled = new AbortController();
 
   /** A wait's bounds: its own, else the context's limit. */
   #bounds(options: WaitBlockOptions): WaitBlockOptions {
@@ -243,7 +247,7 @@ class LocalBuffer implements BufferHandle {
     try {
       if (this.#queue !== undefined) await this.#queue.wait(b.dmabuf!, bounds);
       else if (this.#files.output) await bounded(b.writing!, bounds, (ms) => systemError(errnoOf('ETIMEDOUT'), 'write', this.name, `not written within ${ms} ms`));
-      else await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), bounds);
+      else b.bytesUsed = await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), bounds, this.#disabled.signal);
     } catch (e) {
       // A timeout or an abort leaves the block queued (it may still complete); anything else ends it.
       if (!isSystemError(e, 'ETIMEDOUT') && (e as Error).name !== 'AbortError') b.queued = false;

@@ -1,5 +1,6 @@
 // File I/O blocks: read()/write() on the O_NONBLOCK buffer fd, waiting for POLLIN/POLLOUT
-// between partial transfers (kernel-abi §1.3). Only used when no DMABUF is attached:
+// between partial transfers (kernel-abi §1.3); a read on a buffer being disabled takes what the
+// kernel still holds and ends there. Only used when no DMABUF is attached:
 // read()/write() on a buffer with DMABUFs attached oopses 6.12. Deadlines are monotonic.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { POLLIN, POLLOUT } from '../../abi/index.js';
@@ -21,8 +22,12 @@ export class FileIo {
     private readonly output: boolean,
   ) {}
 
-  /** Moves all of `bytes` (read into it for input, write it for output). */
-  async transfer(bytes: Uint8Array, bounds: Omit<WaitBounds, 'stop'> = {}): Promise<void> {
+  /**
+   * Moves all of `bytes` (read into it for input, write it for output); resolves with the bytes
+   * moved. A read ends early once `disabled` fires: a disabled buffer hands out what it still
+   * holds (kernel-abi §1.3), so what was read by its first EAGAIN is all there is.
+   */
+  async transfer(bytes: Uint8Array, bounds: Omit<WaitBounds, 'stop'> = {}, disabled?: AbortSignal): Promise<number> {
     const deadline = bounds.timeoutMs ? performance.now() + bounds.timeoutMs : undefined;
     const events = this.output ? POLLOUT : POLLIN;
     let done = 0;
@@ -34,7 +39,8 @@ export class FileIo {
         n = this.output ? await this.port.write(this.bufferFd, part) : await this.port.read(this.bufferFd, part);
       } catch (e) {
         if (!isSystemError(e, 'EAGAIN')) throw withContext(e, this.name);
-        const revents = await this.#ready(events, bounds, deadline);
+        if (disabled?.aborted === true) break;
+        const revents = await this.#ready(events, bounds, deadline, disabled);
         // poll answers 0 (or HUP) once the device is gone (§2.10): say so rather than retry.
         if ((revents & events) === 0) await this.#checkAlive();
         continue;
@@ -53,6 +59,7 @@ export class FileIo {
       backoff = 0;
       done += n;
     }
+    return done;
   }
 
   #bounds(bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined): WaitBounds {
@@ -65,9 +72,25 @@ export class FileIo {
     };
   }
 
-  #ready(events: number, bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined): Promise<number> {
-    return boundedWait((signal) => this.port.poll(this.bufferFd, events, signal === undefined ? {} : { signal }),
-      this.#bounds(bounds, deadline), () => this.#timedOut(bounds.timeoutMs!));
+  #ready(events: number, bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined, disabled?: AbortSignal): Promise<number> {
+    return boundedWait((signal) => this.#poll(events, signal, disabled), this.#bounds(bounds, deadline), () => this.#timedOut(bounds.timeoutMs!));
+  }
+
+  /** poll(), or 0 once `disabled` fires: a disabled, empty buffer is never ready (§1.3). */
+  async #poll(events: number, signal: AbortSignal | undefined, disabled: AbortSignal | undefined): Promise<number> {
+    if (disabled === undefined) return this.port.poll(this.bufferFd, events, signal === undefined ? {} : { signal });
+    const cancel = new AbortController();
+    const onAbort = (): void => cancel.abort();
+    for (const s of [signal, disabled]) s?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true || disabled.aborted) cancel.abort();
+    try {
+      return await this.port.poll(this.bufferFd, events, { signal: cancel.signal });
+    } catch (e) {
+      if (disabled.aborted && signal?.aborted !== true) return 0;
+      throw e;
+    } finally {
+      for (const s of [signal, disabled]) s?.removeEventListener('abort', onAbort);
+    }
   }
 
   #pause(ms: number, bounds: Omit<WaitBounds, 'stop'>, deadline: number | undefined): Promise<void> {
