@@ -313,6 +313,27 @@ describe('file I/O', () => {
   });
 });
 
+describe('file I/O capture', () => {
+  test('a dequeue ended by its limit mid-block is resumed by the next: no byte read is lost', async () => {
+    const { ctx } = await simContext();
+    const dummy = ctx.device(DUMMY.name);
+    await dummy.setTrigger('sysfstrig0');
+    await using stream = await dummy.buffer(0).open({ channels: ['voltage0'], blockSize: 10, blocks: 1 });
+    const [block] = stream.blocks;
+    await block!.enqueue();
+    await stream.start();
+    const fire = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await ctx.find('sysfstrig0')!.attr('trigger_now').write('1');
+    };
+    await fire(4); // 4 of the block's 10 scans: read, then the wait for the rest times out
+    await assert.rejects(block!.dequeue({ timeoutMs: 200 }), { code: 'ETIMEDOUT' });
+    assert.equal(block!.queued, true);
+    await fire(6); // the other 6: the block is whole only if the first 4 were kept
+    await block!.dequeue({ timeoutMs: 5000 });
+    assert.equal(block!.scans, 10);
+  });
+});
+
 describe('stop() ends a capture loop with what was captured', () => {
   test('file I/O: the block being filled comes out partial, with what the disabled buffer still held, then the loop ends (kernel-abi §1.3)', async () => {
     const { ctx } = await simContext();

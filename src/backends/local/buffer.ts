@@ -43,6 +43,8 @@ interface Block extends BlockHandle {
   queued: boolean;
   /** File I/O output: the write in progress. */
   writing?: Promise<unknown>;
+  /** File I/O input: the bytes read into the block so far (a dequeue ended by its bound resumes there). */
+  read?: { done: number };
 }
 
 /** What the local backend adds to the open options: the context's limit, read at each wait. */
@@ -170,7 +172,7 @@ class LocalBuffer implements BufferHandle {
       });
     }
     const blocks: Block[] = [];
-    for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), bytesUsed: 0, queued: false });
+    for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), bytesUsed: 0, queued: false, read: { done: 0 } });
     return new LocalBuffer(port, files, bfd, watch, options.timeoutMs, name, mask, 'fileio', blocks, undefined);
   }
 
@@ -221,6 +223,7 @@ class LocalBuffer implements BufferHandle {
       }
     }
     b.bytesUsed = bytesUsed;
+    if (b.read !== undefined) b.read.done = 0;
     b.queued = true;
   }
 
@@ -247,7 +250,7 @@ class LocalBuffer implements BufferHandle {
     try {
       if (this.#queue !== undefined) await this.#queue.wait(b.dmabuf!, bounds);
       else if (this.#files.output) await bounded(b.writing!, bounds, (ms) => systemError(errnoOf('ETIMEDOUT'), 'write', this.name, `not written within ${ms} ms`));
-      else b.bytesUsed = await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), bounds, this.#disabled.signal);
+      else b.bytesUsed = await this.#fileio!.transfer(b.data.subarray(0, b.bytesUsed), bounds, this.#disabled.signal, b.read);
     } catch (e) {
       // A timeout or an abort leaves the block queued (it may still complete); anything else ends it.
       if (!isSystemError(e, 'ETIMEDOUT') && (e as Error).name !== 'AbortError') b.queued = false;

@@ -26,11 +26,13 @@ export class FileIo {
    * Moves all of `bytes` (read into it for input, write it for output); resolves with the bytes
    * moved. A read ends early once `disabled` fires: a disabled buffer hands out what it still
    * holds (kernel-abi §1.3), so what was read by its first EAGAIN is all there is.
+   * `progress.done` counts what is moved as it goes and is where a transfer starts: a call ended
+   * by its bound (ETIMEDOUT, an abort) is resumed by the next, losing none of the bytes it moved.
    */
-  async transfer(bytes: Uint8Array, bounds: Omit<WaitBounds, 'stop'> = {}, disabled?: AbortSignal): Promise<number> {
+  async transfer(bytes: Uint8Array, bounds: Omit<WaitBounds, 'stop'> = {}, disabled?: AbortSignal, progress = { done: 0 }): Promise<number> {
     const deadline = bounds.timeoutMs ? performance.now() + bounds.timeoutMs : undefined;
     const events = this.output ? POLLOUT : POLLIN;
-    let done = 0;
+    let done = progress.done;
     let backoff = 0;
     while (done < bytes.length) {
       let n: number;
@@ -58,6 +60,7 @@ export class FileIo {
       }
       backoff = 0;
       done += n;
+      progress.done = done;
     }
     return done;
   }
