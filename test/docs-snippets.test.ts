@@ -21,13 +21,10 @@ const DOCS = ['README.md', ...readdirSync(join(repo, 'docs')).filter((f) => f.en
 const TIME_LIMIT_MS = 90_000; // one block; `iio bench` alone takes 4 s of it
 const BESIDE = fileURLToPath(new URL('./support/beside.js', import.meta.url));
 
-// The user's side: a package that imports 'iiojs' (installed as a link to this checkout, as
-// `npm install <path>` does) and a PATH where `npm link` put iio.
+// The user's side: a PATH where `npm link` put iio, and for each block a package of its own
+// that imports 'iiojs' (installed as a link to this checkout, as `npm install <path>` does).
 const work = mkdtempSync(join(tmpdir(), 'iiojs-snippets-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
-mkdirSync(join(work, 'node_modules'));
-symlinkSync(repo, join(work, 'node_modules', 'iiojs'));
 mkdirSync(join(work, 'bin'));
 chmodSync(IIO_BIN, 0o755); // as npm link makes the package's bin
 symlinkSync(IIO_BIN, join(work, 'bin', 'iio'));
@@ -47,11 +44,13 @@ for (const file of DOCS) {
 const blocks = snippets.flatMap((s) => (s.beside === undefined ? [s] : [s, s.beside]));
 const label = (s: Snippet): string => `${s.file}:${s.line} ${s.lang}`;
 
-/** Each block's file, in a directory of its own (a background block's next block beside it). */
+/** Each block's file, in a package directory of its own (a background block's next block beside it). */
 const files = new Map<Snippet, string>();
 for (const s of snippets) {
   const dir = join(work, `${s.file.replace(/\W/g, '_')}-${s.line}`);
-  mkdirSync(dir);
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  symlinkSync(repo, join(dir, 'node_modules', 'iiojs'));
   files.set(s, join(dir, `snippet.${s.lang}`));
   if (s.beside !== undefined) files.set(s.beside, join(dir, 'beside.sh'));
 }
