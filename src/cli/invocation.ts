@@ -8,14 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('./iio.js', import.meta.url));
 
-/** The command line that runs this `iio`, given the PATH the user's shell searches. */
-export function iioCommand(path = process.env['PATH'] ?? ''): string {
-  const onPath = path.split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, 'iio')).find(runnable);
-  return onPath !== undefined && realpathSync(onPath) === realpathSync(BIN) ? 'iio' : `node ${shellWord(BIN)}`;
-}
-
 /** The package's folder (BIN is dist/src/cli/iio.js in it), where `npm link` puts this `iio` on PATH. */
 export const PACKAGE_ROOT = resolve(dirname(BIN), '../../..');
+
+/** The command line that runs this `iio`, for a shell searching this process's PATH. */
+export function iioCommand(): string {
+  const onPath = (process.env['PATH'] ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, 'iio')).find(runnable);
+  return onPath !== undefined && realpathSync(onPath) === realpathSync(BIN) ? 'iio' : `node ${shellWord(BIN)}`;
+}
 
 /** What the shell would run for this name: an executable regular file (symlinks followed). */
 function runnable(file: string): boolean {
