@@ -186,7 +186,7 @@ async function guideOf(args: string[], options: { cwd: string; env: NodeJS.Proce
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no guide within 10 s: ${out}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no guide within 30 s: ${out}`)), 30_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Ctrl-C stops the server.\n')) {
