@@ -2,6 +2,9 @@
 // logs, and a clean exit 0 on SIGINT and SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -177,11 +180,13 @@ test('iio serve: --help; a bad port is a usage error (exit 2), a busy one a fail
   assert.equal((await s.exited).code, 0);
 });
 
-test('iio serve prints a guide with this context\'s device and its own URI (what npm start shows)', async () => {
-  const child = spawn(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `iio serve …` started with `options` until its guide is out; `stop()` interrupts it and resolves with its exit status. */
+async function guideOf(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ guide: string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no guide within 10 s: ${out}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no guide within 30 s: ${out}`)), 30_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('Ctrl-C stops the server.\n')) {
@@ -190,11 +195,42 @@ test('iio serve prints a guide with this context\'s device and its own URI (what
       }
     });
   });
-  child.kill('SIGINT');
-  const uri = /clients: -u (ip:127\.0\.0\.1:\d+)\n/.exec(out)?.[1];
-  assert.ok(uri !== undefined, out);
-  assert.ok(out.includes(`  iio_info -u ${uri} `), out);
-  assert.ok(out.includes(`  npx iio read -u ${uri} iiojs-adc4 voltage0 -s 8 --format csv\n`), out);
-  assert.ok(out.includes(`  iio_readdev -u ${uri} -b 4096 -s 4096 iiojs-adc4 |`), out);
-  assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0);
+  return { guide: out, stop: () => (child.kill('SIGINT'), closed) };
+}
+
+test('iio serve prints a guide (what npm start shows) whose commands run as pasted from a directory outside the checkout', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'iiojs-guide-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // What the user's shell finds: node, libiio's tools, od and head; no iio unless linked. A
+  // command that needs a registry (npx of a package not installed here) fails instead of fetching.
+  const system = `${dirname(process.execPath)}${delimiter}/usr/bin${delimiter}/bin`;
+  const linked = join(dir, 'bin');
+  mkdirSync(linked);
+  chmodSync(bin, 0o755); // as npm link makes the package's bin
+  symlinkSync(bin, join(linked, 'iio'));
+  const cases = [
+    { name: 'iio not on PATH', args: [], PATH: system, iio: `node ${bin}` },
+    // npm link's layout; and listening on every address, the guide's URI is still one that connects.
+    { name: 'iio on PATH (npm link), --listen 0.0.0.0', args: ['--listen', '0.0.0.0'], PATH: `${linked}${delimiter}${system}`, iio: 'iio' },
+  ];
+  for (const c of cases) {
+    const env = { ...process.env, PATH: c.PATH, npm_config_offline: 'true' };
+    const { guide, stop } = await guideOf(['-u', 'sim:', '-p', '0', ...c.args], { cwd: dir, env });
+    try {
+      const uri = /^  iio_info -u (ip:127\.0\.0\.1:\d+) /m.exec(guide)?.[1];
+      assert.ok(uri !== undefined, `${c.name}: ${guide}`);
+      const commands = guide.split('\n').filter((l) => l.startsWith('  ') && !l.trimStart().startsWith('#')).map((l) => l.trim());
+      assert.deepEqual(commands.map((l) => l.split(' -u ')[0]), ['iio_info', `${c.iio} info`, `${c.iio} read`, 'iio_readdev'], `${c.name}: ${guide}`);
+      const ran = commands.map((command) => spawnSync('sh', ['-c', command], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 }));
+      for (const [i, r] of ran.entries()) assert.equal(r.status, 0, `${c.name}: ${commands[i]}: ${r.stderr}`);
+      assert.match(ran[0]!.stdout, /iiojs-adc4/);
+      assert.match(ran[1]!.stdout, /^  iio:device0: iiojs-adc4 \(label: adc4\)$/m);
+      const csv = ran[2]!.stdout.trimEnd().split('\n');
+      assert.equal(csv[0], 'voltage0');
+      assert.equal(csv.length, 9, ran[2]!.stdout);
+      assert.equal(ran[3]!.stdout.trimEnd().split('\n').length, 10, ran[3]!.stdout); // head's 10 lines of od
+    } finally {
+      assert.equal(await stop(), 0);
+    }
+  }
 });

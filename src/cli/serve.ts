@@ -5,6 +5,7 @@ import type { Context } from '../core/context.js';
 import { IIOD_PORT, serve as serveContext } from '../server/iiod/index.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, operands, parseCommand } from './args.js';
 import { untilInterrupted, type CliEnv } from './env.js';
+import { iioCommand, PACKAGE_ROOT } from './invocation.js';
 
 export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--read-only] [-v]
 
@@ -42,27 +43,34 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   await using server = await serveContext(ctx, { host: values.listen, port, readOnly, log });
   const { address, family } = server.address();
   const where = family === 'IPv6' ? `[${address}]:${server.port}` : `${address}:${server.port}`;
-  const host = address === '0.0.0.0' || address === '::' ? '<this host>' : family === 'IPv6' ? `[${address}]` : address;
-  const uri = `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
-  env.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uri}\n`);
-  env.stdout.write(guide(ctx, uri));
+  const uriOf = (host: string): string => `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
+  const bracketed = (a: string): string => (family === 'IPv6' ? `[${a}]` : a);
+  const everywhere = address === '0.0.0.0' || address === '::';
+  env.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uriOf(everywhere ? '<this host>' : bracketed(address))}\n`);
+  // The guide's commands run on this machine: they connect to its loopback when it listens everywhere.
+  env.stdout.write(guide(ctx, uriOf(bracketed(everywhere ? (family === 'IPv6' ? '::1' : '127.0.0.1') : address))));
   await untilInterrupted(env.interrupt);
   return 0; // stopping is what the user asked for
 }
 
-/** What to try against the server, with this context's own device names. */
+/**
+ * What to try against the server, with this context's own device names: every indented line is
+ * a shell command (or a comment) that works from any directory, as pasted.
+ */
 function guide(ctx: Context, uri: string): string {
+  const iio = iioCommand();
   const capture = ctx.devices.find((d) => d.buffers.some((b) => !b.output && b.channels.length > 0));
   const lines = [
     'Try, from another terminal:',
-    `  iio_info -u ${uri}                       libiio's tools see every device`,
-    `  npx iio info -u ${uri}                   ours, through the ip: client`,
+    `  iio_info -u ${uri}   # libiio's tools see every device`,
+    `  ${iio} info -u ${uri}   # ours, through the ip: client`,
   ];
   if (capture !== undefined) {
     const channel = capture.buffers.find((b) => !b.output)!.channels[0]!;
-    lines.push(`  npx iio read -u ${uri} ${capture.name ?? capture.id} ${channel.id} -s 8 --format csv`);
+    lines.push(`  ${iio} read -u ${uri} ${capture.name ?? capture.id} ${channel.id} -s 8 --format csv`);
     lines.push(`  iio_readdev -u ${uri} -b 4096 -s 4096 ${capture.name ?? capture.id} | od -A d -t d2 | head`);
   }
+  if (iio !== 'iio') lines.push(`  # to type iio instead: npm link, in ${PACKAGE_ROOT}`);
   lines.push('Ctrl-C stops the server.', '');
   return lines.join('\n');
 }
