@@ -14,11 +14,14 @@ export interface Section {
 export interface Fence {
   /** The info string's first word: `json`, `console`, ... ('' for none). */
   lang: string;
+  /** Its lines, less the fence's own indentation (a fence in a list item is indented). */
   body: string;
   /** 1-based line of the opening fence. */
   line: number;
   /** The heading of the innermost section it is in ('' before the first heading). */
   heading: string;
+  /** The line before the opening fence, trimmed (where a marker comment goes). */
+  before: string;
 }
 
 interface Parsed {
@@ -29,22 +32,27 @@ interface Parsed {
 function parse(markdown: string): Parsed {
   const headings: Parsed['headings'] = [];
   const fences: Fence[] = [];
-  let open: { lang: string; line: number; body: string[] } | undefined;
-  for (const [index, line] of markdown.split('\n').entries()) {
+  const lines = markdown.split('\n');
+  let open: { lang: string; line: number; indent: string; before: string; body: string[] } | undefined;
+  for (const [index, line] of lines.entries()) {
     if (open !== undefined) {
-      if (line.startsWith('```')) {
-        fences.push({ lang: open.lang, body: open.body.join('\n'), line: open.line, heading: headings.at(-1)?.heading ?? '' });
+      if (line.trim() === '```') {
+        fences.push({ lang: open.lang, body: open.body.join('\n'), line: open.line, heading: headings.at(-1)?.heading ?? '', before: open.before });
         open = undefined;
       } else {
-        open.body.push(line);
+        open.body.push(line.slice(open.indent.length));
       }
-    } else if (line.startsWith('```')) {
-      open = { lang: line.slice(3).trim().split(/\s+/)[0] ?? '', line: index + 1, body: [] };
+      continue;
+    }
+    const fence = /^(\s*)```(.*)$/.exec(line);
+    if (fence !== null) {
+      open = { lang: fence[2]!.trim().split(/\s+/)[0] ?? '', line: index + 1, indent: fence[1]!, before: lines[index - 1]?.trim() ?? '', body: [] };
     } else {
       const m = /^(#{1,6}) (.*)$/.exec(line);
       if (m !== null) headings.push({ heading: m[2]!.trim(), level: m[1]!.length, index });
     }
   }
+  if (open !== undefined) throw new Error(`line ${open.line}: a fence that is never closed`);
   return { headings, fences };
 }
 

@@ -1,12 +1,15 @@
 // The fenced code blocks of a markdown file, as test/docs-snippets.test.ts runs them. The
 // conventions (docs/development.md, "Snippets in the docs"):
 // - ```js, ```ts and ```sh blocks are code, and run; ```json is data, and parses; ```text and
-//   bare ``` blocks are neither (pictures, output). Any other language is refused, so that a
-//   block cannot escape the test by being spelt ```bash or ```javascript.
+//   bare ``` blocks are neither (pictures, output); ```console transcripts are allowed where a
+//   test of their own runs them (TRANSCRIPTS). Any other language is refused, so that a block
+//   cannot escape the test by being spelt ```bash or ```javascript.
 // - `<!-- not run: <why> -->` on the line before a fence: the block is only checked (parsed,
 //   type-checked), not run; the reason is required.
 // - `<!-- background: <what> -->` before an sh block that runs until Ctrl-C (a server): it
 //   runs until it prints a line, the next sh block runs beside it, then it is interrupted.
+
+import { fences, type Fence } from './markdown.js';
 
 export type Language = 'js' | 'ts' | 'sh' | 'json';
 
@@ -26,31 +29,31 @@ export interface Snippet {
 }
 
 const NOT_CODE = new Set(['', 'text']);
+/** Transcripts (`$ command`, then what it prints), run and compared by the document's own test. */
+export const TRANSCRIPTS: ReadonlyMap<string, string> = new Map([['docs/sim.md', 'test/sim-doc.test.ts']]);
 const MARKER = /^<!--\s*(not run|background):\s*(.*?)\s*-->$/;
 
 /** Every code and data block of `markdown`; throws naming file:line on a broken convention. */
 export function extractSnippets(file: string, markdown: string): Snippet[] {
-  const lines = markdown.split('\n');
   const snippets: Snippet[] = [];
   let background: Snippet | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]!);
-    if (open === null) continue;
-    const indent = open[1]!;
-    const lang = open[2]!;
-    const end = lines.findIndex((l, j) => j > i && l.trim() === '```');
-    if (end < 0) throw new Error(`${file}:${i + 1}: a fence that is never closed`);
-    const code = lines.slice(i + 1, end).map((l) => l.slice(indent.length)).join('\n') + '\n';
-    const line = i + 1;
+  let all: Fence[];
+  try {
+    all = fences(markdown);
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  for (const { lang, body, line, before } of all) {
+    const code = body + '\n';
     const where = `${file}:${line}`;
-    const marker = MARKER.exec(lines[i - 1]?.trim() ?? '');
-    i = end;
-    if (NOT_CODE.has(lang)) {
+    const marker = MARKER.exec(before);
+    if (NOT_CODE.has(lang) || (lang === 'console' && TRANSCRIPTS.has(file))) {
       if (marker !== null) throw new Error(`${where}: a marker on a block that is not code`);
       continue;
     }
     if (lang !== 'js' && lang !== 'ts' && lang !== 'sh' && lang !== 'json') {
-      throw new Error(`${where}: fence language '${lang}': use js, ts or sh (run), json (data) or text`);
+      throw new Error(`${where}: fence language '${lang}': use js, ts or sh (run), json (data) or text` +
+        (lang === 'console' ? ` (console transcripts only where a test runs them: ${[...TRANSCRIPTS.keys()].join(', ')})` : ''));
     }
     const snippet: Snippet = { file, line, lang, code };
     if (marker?.[1] === 'not run') {
