@@ -1,14 +1,17 @@
 // A buffer opened for streaming (libiio's iio_buffer + iio_block + iio_stream): blocks that go
 // round between the hardware and the CPU, `for await` capture, a writer for playback, and Node
 // stream adapters. Shutdown (close, asyncDispose, or best effort at process exit) goes through
-// the backend in the kernel's order: disable → wait fences (bounded) → detach → close.
+// the backend in the kernel's order: disable → wait fences (bounded) → detach → close. Capture
+// counts the overruns its data shows (overruns.ts) and emits an 'overrun' event for each.
 import type { BufferHandle, OpOptions, TransferMode, WaitBlockOptions } from '../backends/backend.js';
 import type { BlockLayout } from '../samples/block-layout.js';
 import type { SampleInput } from '../samples/kinds.js';
 import type { IioBuffer } from './buffer.js';
 import type { Channel } from './channel.js';
+import type { Overrun, OverrunCheck, OverrunFinder } from './overruns.js';
 import { StreamBlock } from './stream-block.js';
 import { readableOf, writableOf, type ReadableOptions, type WritableOptions } from './stream-adapters.js';
+import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 
 /** What `write` takes: raw scans, samples by channel id, or a function that fills the block. */
@@ -19,9 +22,16 @@ export interface StreamSettings {
   timeoutMs?: number;
   cpuAccess: boolean;
   cyclic: boolean;
+  /** Capture: how overruns are seen, if they can be. */
+  overruns: OverrunFinder | undefined;
 }
 
-export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable {
+export interface BufferStreamEvents {
+  /** Capture: samples were lost before the block being yielded (see `overruns`). */
+  overrun: [Overrun];
+}
+
+export class BufferStream extends EventEmitter<BufferStreamEvents> implements AsyncIterable<StreamBlock>, AsyncDisposable {
   readonly buffer: IioBuffer;
   /** The enabled channels, in mask order (what the kernel took). */
   readonly channels: readonly Channel[];
@@ -39,9 +49,12 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
   #written = 0;
   /** Blocks in the order they were queued: the order they complete in. */
   readonly #order: StreamBlock[] = [];
+  #overruns = 0;
+  #samplesLost = 0;
 
   /** @internal Built by IioBuffer.open. */
   constructor(buffer: IioBuffer, handle: BufferHandle, channels: readonly Channel[], layout: BlockLayout, blockSize: number, settings: StreamSettings, onClose: () => void) {
+    super();
     this.#onClose = onClose;
     this.buffer = buffer;
     this.#handle = handle;
@@ -66,6 +79,25 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     return this.#closing !== undefined;
   }
 
+  /**
+   * Capture: what overruns are seen in — the sample counter given at open, or the timestamp
+   * channel (enabled, and the device's or its trigger's sampling_frequency known); undefined when
+   * nothing can tell, and `overruns` stays 0 whatever is lost.
+   */
+  get overrunCheck(): OverrunCheck | undefined {
+    return this.#settings.overruns?.check;
+  }
+
+  /** Capture: the gaps seen in the data so far, each one an 'overrun' event. */
+  get overruns(): number {
+    return this.#overruns;
+  }
+
+  /** Capture: the samples lost in those gaps. */
+  get samplesLost(): number {
+    return this.#samplesLost;
+  }
+
   /** Enables the buffer: queued blocks start moving. */
   async start(options?: OpOptions): Promise<void> {
     await this.#handle.enable(options);
@@ -76,11 +108,13 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
   async stop(options?: OpOptions): Promise<void> {
     await this.#handle.disable(options);
     this.#running = false; // only once the kernel took it: a failed disable leaves it running
+    this.#settings.overruns?.gaps.reset(); // what the hardware skips while stopped is no overrun
   }
 
   /**
    * Capture: queues every idle block, starts, then yields completed blocks in order. A block is
-   * valid until the consumer asks for the next one, when it goes back to the hardware.
+   * valid until the consumer asks for the next one, when it goes back to the hardware. Samples
+   * lost before a block are counted, and an 'overrun' emitted, before it is yielded.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<StreamBlock> {
     if (this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an output buffer: use write()`);
@@ -93,6 +127,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
       if (previous !== undefined) await previous.enqueue(undefined, wait);
       const block = this.#nextQueued();
       await block.dequeue(wait);
+      if (this.#settings.overruns !== undefined) this.#findOverruns(block, this.#settings.overruns);
       previous = block;
       yield block;
     }
@@ -163,7 +198,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     return this.close();
   }
 
-  toString(): string {
+  override toString(): string {
     return `${this.buffer.toString()} (${this.mode})`;
   }
 
@@ -188,6 +223,14 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
       if (block === undefined) throw new Error(`${this.toString()}: no block is queued`);
       if (block.queued) return block;
     }
+  }
+
+  #findOverruns(block: StreamBlock, finder: OverrunFinder): void {
+    finder.gaps.scan(block.bytes, (scan, samples) => {
+      this.#overruns++;
+      this.#samplesLost += samples;
+      this.emit('overrun', { samples, block, scan });
+    });
   }
 
   #wait(): WaitBlockOptions {
