@@ -203,16 +203,13 @@ export class BufferStream extends EventEmitter<BufferStreamEvents> implements As
   }
 
   /**
-   * Records that `block` went to the hardware. Only the capture iterator takes entries out, so
-   * entries of blocks no longer queued (playback, blocks dequeued by hand) are dropped once
-   * there are more entries than blocks: at most that many can be queued.
+   * Records that `block` went to the hardware. Only the capture iterator takes entries out, so a
+   * block dequeued elsewhere (playback, by hand) may still have one: it is stale once the block
+   * goes round again, and #order holds each block once.
    */
   #queued(block: StreamBlock): void {
-    if (this.#order.length >= this.blocks.length) {
-      const still = this.#order.filter((b) => b.queued);
-      this.#order.length = 0;
-      this.#order.push(...still);
-    }
+    const stale = this.#order.indexOf(block);
+    if (stale >= 0) this.#order.splice(stale, 1);
     this.#order.push(block);
   }
 
