@@ -85,6 +85,29 @@ describe('timestamp channel', () => {
     assertGapsExact(c, 1000n, rampAfter);
   });
 
+  test('a stop is no overrun: the timestamps jump across stop() and the next start, and that jump is not counted', async () => {
+    await using ctx = await Context.open(new LocalBackend(new SimKernel()));
+    await using stream = await ctx.device('iiojs-adc4').buffer(0).open({ channels: ['voltage2', 'timestamp'], blockSize: 1000, blocks: 2 });
+    const ts: bigint[] = [];
+    const gapsAt: number[] = [];
+    stream.on('overrun', ({ scan }) => gapsAt.push(ts.length + scan));
+    const take = async (blocks: number): Promise<void> => {
+      let n = 0;
+      for await (const block of stream) {
+        ts.push(...(block.samples('timestamp') as BigInt64Array));
+        if (++n === blocks) break;
+      }
+    };
+    await take(2);
+    await stream.stop();
+    for (const b of stream.blocks) if (b.queued) await b.dequeue().catch((e: { code?: string }) => assert.equal(e.code, 'EINTR', 'the transfer the stop aborted'));
+    await sleep(30); // stopped for 30 ms
+    const restart = ts.length;
+    await take(2);
+    assert.ok(ts[restart]! - ts[restart - 1]! >= 30_000_000n, `the timestamps jump across the stop (${ts[restart]! - ts[restart - 1]!} ns)`);
+    assert.ok(!gapsAt.includes(restart), `no overrun where the stream restarted (gaps before scans ${gapsAt.join(', ')})`);
+  });
+
   test('no timestamp channel and no counter: nothing can tell, overrunCheck is undefined', async () => {
     await using ctx = await Context.open(new LocalBackend(new SimKernel()));
     await using stream = await ctx.device('iiojs-adc4').buffer(0).open({ channels: ['voltage2'], blockSize: 100 });
