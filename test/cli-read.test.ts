@@ -1,7 +1,7 @@
 // `iio read`, the real binary as a subprocess on the sim: raw bytes decoded and checked against
 // the devices' deterministic signals (vadc-dma's u16 counter, dummy0's constants),
 // CSV and JSON Lines checked exactly (physical units too), the options, bad input, Ctrl-C,
-// a broken pipe on stdout, and progress on a terminal.
+// a broken pipe on stdout, overruns, and progress on a terminal.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -81,8 +81,8 @@ export class BufferStream extends EventEmitter<BufferStreamEvents> implements As
 
   /**
    * Capture: what overruns are seen in — the sample counter given at open, or the timestamp
-   * channel (enabled, and the device's or its trigger's sampling_frequency known); undefined when
-   * nothing can tell, and `overruns` stays 0 whatever is lost.
+   * channel (enabled, and the device's or its trigger's sampling_frequency readable when the
+   * stream opened); undefined when nothing can tell, and `overruns` stays 0 whatever is lost.
    */
   get overrunCheck(): OverrunCheck | undefined {
     return this.#settings.overruns?.check;

@@ -8,7 +8,7 @@ import type { Channel } from './channel.js';
 import type { Device } from './device.js';
 import type { StreamBlock } from './stream-block.js';
 
-/** Samples the hardware dropped because no block was queued to take them. */
+/** Samples the hardware dropped because they were not taken in time (no block queued, a full kfifo). */
 export interface Overrun {
   /** How many (as the timestamps or the counter tell). */
   samples: number;
