@@ -1,7 +1,7 @@
 // `iio read`, the real binary as a subprocess on the sim: raw bytes decoded and checked against
-// the devices' deterministic signals (vadc-dma's u16 counter, dummy0's constants, adc4's ramp),
+// the devices' deterministic signals (vadc-dma's u16 counter, dummy0's constants),
 // CSV and JSON Lines checked exactly (physical units too), the options, bad input, Ctrl-C,
-// a broken pipe on stdout, and progress on a terminal.
+// a broken pipe on stdout, overruns, and progress on a terminal.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -76,6 +76,7 @@ describe('text formats', () => {
   test('csv -p: (raw + offset) x scale for channels with a scale, raw integers for the others', () => {
     const run = iio(['read', '-u', PROBE, '-t', 't0', '-s', '4', '-f', 'csv', '-p', 'dummy0']);
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr, '', 'no overrun reported: the timestamps are one period of t0 apart');
     const [header, ...rows] = run.stdout.toString().trimEnd().split('\n');
     assert.equal(header, 'voltage0,voltage1-voltage2,voltage3-voltage4,accel_x,timestamp');
     assert.equal(rows.length, 4);
@@ -226,19 +227,11 @@ test('every error names its subject once, whatever layer adds to it (read, write
   }
 });
 
+// vadc-dma has no sample clock: it waits for its blocks, so nothing is lost however late the
+// reader (adc4 keeps its clock: a reader slowed by the test would see gaps, see 'overruns').
 describe('stopping', () => {
-  /** adc4's voltage2: a ramp from -32000 in steps of 16, restarting every 4000 samples. */
-  function assertRamp(bytes: Buffer): void {
-    assert.equal(bytes.length % 2, 0, 'whole scans only');
-    for (let i = 2; i < bytes.length; i += 2) {
-      const v = bytes.readInt16LE(i);
-      const before = bytes.readInt16LE(i - 2);
-      assert.equal(v, before === -32000 + 16 * 3999 ? -32000 : before + 16, `sample ${i / 2}`);
-    }
-  }
-
   test('Ctrl-C mid-capture: what was captured is flushed, the buffer released, exit 130 on its own', async () => {
-    const child = spawnIio(['read', '-u', 'sim:', 'adc4', 'voltage2']);
+    const child = spawnIio(['read', '-u', PROBE, 'vadc-dma', 'voltage0']);
     const chunks: Buffer[] = [];
     let received = 0;
     let interrupted = false;
@@ -257,7 +250,7 @@ describe('stopping', () => {
     assert.equal(signal, null);
     assert.equal(status, 130);
     assert.equal(stderr, '');
-    assertRamp(Buffer.concat(chunks));
+    assertCounter(u16le(Buffer.concat(chunks)), 2, 'voltage0 up to Ctrl-C');
   });
 
   test('Ctrl-C while waiting for a block that never comes (a sysfs trigger nobody fires): exit 130 at once', async () => {
@@ -349,16 +342,55 @@ describe('stopping', () => {
   });
 
   test('a broken pipe on stdout: the reader closes after 100 bytes, iio exits 141 with nothing on stderr', async () => {
-    const child = spawnIio(['read', '-u', 'sim:', 'adc4', 'voltage2']);
+    const child = spawnIio(['read', '-u', PROBE, 'vadc-dma', 'voltage0']);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const head = await new Promise<Buffer>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk)));
     child.stdout.destroy();
     const { status } = await exited(child);
     assert.ok(head.length > 0);
-    assertRamp(head.subarray(0, head.length - (head.length % 2)));
+    assertCounter(u16le(head), 2, 'the first chunk');
     assert.equal(status, 141);
     assert.equal(stderr, '');
+  });
+});
+
+describe('overruns', () => {
+  test('a reader that stops reading: adc4 keeps sampling, the output has gaps, and one line on stderr at the end counts them', async () => {
+    // All of adc4's channels: 4 × s16 and the timestamp (at byte 8), 16-byte scans at 1 MS/s.
+    const samples = 200_000;
+    const child = spawnIio(['read', '-v', '-u', 'sim:', '-b', '1000', '-s', String(samples), 'adc4']);
+    let stderr = '';
+    const open = new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('\n')) resolve();
+    }));
+    await open; // -v: the buffer is open, the capture under way
+    // Nobody reads stdout for 100 ms: the pipe fills, iio waits to write, adc4 goes on sampling.
+    await sleep(100);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => child.stdout.once('end', resolve));
+    const { status } = await exited(child);
+    await ended;
+    assert.equal(status, 0, stderr);
+    const out = Buffer.concat(chunks);
+    assert.equal(out.length, samples * 16, 'every sample asked for');
+    // The gaps, as the timestamps show them (1 µs apart where nothing was lost).
+    let overruns = 0;
+    let lost = 0;
+    for (let s = 1; s < samples; s++) {
+      const step = Number(out.readBigInt64LE(16 * s + 8) - out.readBigInt64LE(16 * s - 8));
+      if (step === 1000) continue;
+      assert.equal(step % 1000, 0, `timestamp step ${step} ns before scan ${s}`);
+      overruns++;
+      lost += step / 1000 - 1;
+    }
+    assert.ok(lost >= 50_000, `100 ms without reading lost only ${lost} samples`);
+    const lines = stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 2, `the -v line and one warning: ${stderr}`);
+    assert.match(lines[0]!, /^iio: buffer0 of iio:device0 \(iiojs-adc4\): .*, mode dmabuf$/);
+    assert.equal(lines[1], `iio: buffer0 of iio:device0 (iiojs-adc4) (dmabuf): ${overruns} overrun${overruns === 1 ? '' : 's'}, ${lost} samples lost (the output has gaps; a larger -b or --blocks gives more time)`);
   });
 });
 

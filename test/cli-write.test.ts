@@ -35,12 +35,13 @@ function iq(count: number, i: (k: number) => number, q: (k: number) => number): 
 
 /**
  * `iio write <options> <dac>` with `input` on stdin, and `iio read -s 4096 <adc>` on the same
- * sim: while the write plays (cyclic: then interrupted) or after it.
+ * sim: while the write plays (cyclic: then interrupted) or after it. The read takes one block:
+ * the ADC keeps its clock, and a reader slower than it would see gaps between blocks.
  */
 function loopback(mode: 'cyclic' | 'after', [uri, dacName, adcName]: [string, string, string], writeOptions: string[], input: Buffer,
   more: { dacChannels?: string[]; alsoEnable?: number } = {}): { write: number; read: number; stderr: string; captured: Buffer } {
   const write = { argv: ['write', '-u', uri, ...writeOptions, dacName, ...more.dacChannels ?? []], stdin: input.toString('base64') };
-  const read = { argv: ['read', '-u', uri, '-s', '4096', adcName] };
+  const read = { argv: ['read', '-u', uri, '-s', '4096', '-b', '4096', adcName] };
   const extra = more.alsoEnable === undefined ? {} : { alsoEnable: more.alsoEnable };
   const run = mode === 'cyclic' ? session({ uri, background: { ...write, device: dacName }, steps: [read], ...extra }) : session({ uri, steps: [write, read], ...extra });
   const [reading] = run.steps.slice(-1);

@@ -2,6 +2,8 @@
 // "Legacy internals"): libiio 0.24's iio_readdev and our ip: client mixed, with different masks
 // and block sizes, each checked sample by sample on adc4's voltage2 ramp; readers that stop
 // reading stall nobody but themselves and get an explicit error or a disconnect, never a gap.
+// The sim runs in fast time mode, where the device waits for its blocks: in realtime mode it
+// keeps its clock, and what it samples while the server holds every block is lost (docs/sim.md).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
@@ -13,6 +15,7 @@ const ADC = 'iio:device0';
 const SAMPLES = 1_000_000;
 const RAMP_START = -32000;
 const RAMP_LAST = -32000 + 16 * 3999;
+const FAST = { timeMode: 'fast' } as const;
 
 /** Follows the voltage2 ramp across calls: every value must be the one after the last. */
 class RampCheck {
@@ -114,7 +117,7 @@ async function ipReader(served: Served, channels: string[], blockSize: number, o
 
 describe('a shared input buffer', () => {
   test('six readers (three iio_readdev, three ip: clients) with their own masks and block sizes each get 10^6 contiguous samples', async () => {
-    await using served = await serveSim();
+    await using served = await serveSim({ sim: FAST });
     // The widest reader first: the others' channels are within its run, so it is never re-opened.
     const wide = readdev(served, 4096, ['voltage0', 'voltage1', 'voltage2', 'voltage3'], false);
     await wide.started;
@@ -134,7 +137,7 @@ describe('a shared input buffer', () => {
 
   test('a reader that stops reading stalls nobody: a stuck socket is disconnected, an idle reader gets -EPIPE (32) and goes on; OPEN/CLOSE answer within 1 s', async () => {
     const watch = new LogWatch();
-    await using served = await serveSim({ serve: { log: watch.log } });
+    await using served = await serveSim({ sim: FAST, serve: { log: watch.log } });
     // The idle reader, the first (and widest: voltage2 and 3): one READBUF, then nothing until
     // the others are far ahead.
     const idle = await RawClient.connect(served.server.port);
@@ -187,8 +190,8 @@ describe('a shared input buffer', () => {
 
     assert.ok(await reader >= SAMPLES && progress >= SAMPLES);
     await checkReaddev(other, 2, 0, 'iio_readdev voltage2 voltage3 beside a stuck reader');
-    // 10^6 samples at 1 MS/s take 1 s; the stuck and idle readers hold them up for at most
-    // LAG_DEADLINE_MS each (generous room for a loaded machine).
+    // The 1 s that 10^6 samples stand for at 1 MS/s (fast mode takes less), LAG_DEADLINE_MS for
+    // each of the stuck and idle readers, and generous room for a loaded machine.
     const elapsed = performance.now() - started;
     assert.ok(elapsed < 1000 + 2 * LAG_DEADLINE_MS + 6000, `the others took ${elapsed} ms`);
     await assertSettled(served);

@@ -297,6 +297,53 @@ describe('the DMA engine', () => {
     }
   });
 
+  test('realtime capture keeps the converter\'s clock: scans taken while no block is queued are lost, the timestamps and the ramp show the gap; fast mode loses none', async () => {
+    // A block reaches the DMA engine only once enqueued on the enabled buffer (kernel-abi §2.6),
+    // and the kernel reports nothing about what a transfer held (§2.8): a gap shows in the data only.
+    for (const timeMode of ['realtime', 'fast'] as const) {
+      const k = new SimKernel({ timeMode }); // adc4 at 1 MS/s: voltage2 is a ramp of 16 per scan, 4000 scans long
+      const sys = '/sys/bus/iio/devices/iio:device0';
+      const dev = await k.open('/dev/iio:device0', O_RDWR);
+      const bfd = getBufferFd(k, dev, 0);
+      await setup(k, `${sys}/buffer0`, { in_voltage2_en: '1', in_timestamp_en: '1' }); // s16 at 0, s64 at 8: 16-byte scans
+      const scans = 1024;
+      const buf = await heapBuffer(k, 16 * scans);
+      attach(k, bfd, buf);
+      const capture = async (): Promise<{ ramp: number[]; ts: bigint[] }> => {
+        assert.equal(await pollFor(k, buf, POLLIN, 10_000), POLLIN);
+        dmabufSync(k, buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+        const map = k.mmap(buf, 16 * scans, PROT_READ, MAP_SHARED);
+        const view = new DataView(map.buffer, map.byteOffset, map.byteLength);
+        const out = { ramp: [] as number[], ts: [] as bigint[] };
+        for (let s = 0; s < scans; s++) {
+          out.ramp.push(view.getInt16(16 * s, true));
+          out.ts.push(view.getBigInt64(16 * s + 8, true));
+        }
+        k.munmap(map);
+        dmabufSync(k, buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+        return out;
+      };
+      enqueue(k, bfd, buf, 16 * scans); // queued before enable: the first block starts with the stream
+      await k.writeText(`${sys}/buffer0/enable`, '1');
+      const first = await capture();
+      await sleep(20); // the application is late: 20 ms with no block queued (what causes the overrun)
+      enqueue(k, bfd, buf, 16 * scans);
+      const second = await capture();
+      const lost = k.iio.device('iiojs-adc4').buffer(0).stats.lost;
+      if (timeMode === 'realtime') assert.ok(lost >= 19_000, `${timeMode}: ${lost} scans lost in 20 ms at 1 MS/s`);
+      else assert.equal(lost, 0, 'fast mode loses nothing');
+      // Within a block the scans are 1 µs apart; across the gap, the lost scans' time is missing.
+      for (const block of [first, second]) {
+        for (let s = 1; s < scans; s++) assert.equal(block.ts[s]! - block.ts[s - 1]!, 1000n, `${timeMode}: timestamp step at scan ${s}`);
+      }
+      assert.equal(second.ts[0]! - first.ts[scans - 1]!, 1000n * BigInt(lost + 1), `${timeMode}: the timestamps jump by the lost scans`);
+      const rampIndex = (v: number): number => (v + 32000) / 16;
+      assert.equal(rampIndex(second.ramp[0]!), (rampIndex(first.ramp[scans - 1]!) + lost + 1) % 4000, `${timeMode}: the ramp's phase moved on by the lost scans`);
+      k.close(bfd);
+      k.close(dev);
+    }
+  });
+
   test('playback: the device receives what was enqueued, and the receiver hears it (loopback)', async () => {
     const k = new SimKernel(); // default scenario: the transceiver's RX iio:device3 and TX iio:device4
     const sys = '/sys/bus/iio/devices/iio:device4';

@@ -1,4 +1,5 @@
 // `iio read`: capture from a device's input buffer to stdout (libiio's iio_readdev).
+import type { BufferStream } from '../core/buffer-stream.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { runBench } from './bench.js';
 import { ChannelSubset } from './channel-subset.js';
@@ -18,7 +19,10 @@ buffer's binary layout, as libiio's iio_readdev writes them; never to a terminal
 or text. The device is an id (iio:device0), label or name; channels are ids (voltage0), names
 or labels, all of the buffer's when none are given. Stops after -s samples, or when interrupted
 (Ctrl-C: every sample captured until then is written, a block not yet full included, the buffer
-released, exit status 130). On a terminal, stderr shows progress.
+released, exit status 130). On a terminal, stderr shows progress. Samples the device dropped
+because iio fell behind (overruns) are seen in the timestamp channel when it is captured (as
+with all channels) and the rate is known; their count is reported once on stderr when the
+capture ends.
 
 Options:
 ${CONTEXT_HELP}
@@ -85,8 +89,16 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   } finally {
     sink.signal.removeEventListener('abort', stop);
     progress.done();
+    reportOverruns(stream, env.stderr);
   }
   sink.throwIfFailed();
   const reason = sink.stopReason;
   return reason === undefined ? 0 : stopStatus(reason);
+}
+
+/** Once, when the capture is over: the samples the device dropped because iio fell behind. */
+function reportOverruns(stream: BufferStream, stderr: NodeJS.WritableStream): void {
+  const n = stream.overruns;
+  if (n === 0) return;
+  stderr.write(`iio: ${stream.toString()}: ${n} overrun${n === 1 ? '' : 's'}, ${stream.samplesLost} samples lost (the output has gaps; a larger -b or --blocks gives more time)\n`);
 }

@@ -2,15 +2,18 @@
 // round between the hardware and the CPU, `for await` capture (which stop() ends with what was
 // captured), a writer for playback, and Node stream adapters. Shutdown (close, asyncDispose, or
 // best effort at process exit) goes through the backend in the kernel's order: disable → wait
-// fences (bounded) → detach → close.
+// fences (bounded) → detach → close. Capture counts the overruns its data shows (overruns.ts)
+// and emits an 'overrun' event for each.
 import type { BufferHandle, OpOptions, TransferMode, WaitBlockOptions } from '../backends/backend.js';
 import { isSystemError } from '../errors.js';
 import type { BlockLayout } from '../samples/block-layout.js';
 import type { SampleInput } from '../samples/kinds.js';
 import type { IioBuffer } from './buffer.js';
 import type { Channel } from './channel.js';
+import type { Overrun, OverrunCheck, OverrunFinder } from './overruns.js';
 import { StreamBlock } from './stream-block.js';
 import { readableOf, writableOf, type ReadableOptions, type WritableOptions } from './stream-adapters.js';
+import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 
 /** What `write` takes: raw scans, samples by channel id, or a function that fills the block. */
@@ -21,9 +24,16 @@ export interface StreamSettings {
   timeoutMs?: number;
   cpuAccess: boolean;
   cyclic: boolean;
+  /** Capture: how overruns are seen, if they can be. */
+  overruns: OverrunFinder | undefined;
 }
 
-export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable {
+export interface BufferStreamEvents {
+  /** Capture: samples were lost before the block being yielded (see `overruns`). */
+  overrun: [Overrun];
+}
+
+export class BufferStream extends EventEmitter<BufferStreamEvents> implements AsyncIterable<StreamBlock>, AsyncDisposable {
   readonly buffer: IioBuffer;
   /** The enabled channels, in mask order (what the kernel took). */
   readonly channels: readonly Channel[];
@@ -43,9 +53,12 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
   #written = 0;
   /** Blocks in the order they were queued: the order they complete in. */
   readonly #order: StreamBlock[] = [];
+  #overruns = 0;
+  #samplesLost = 0;
 
   /** @internal Built by IioBuffer.open. */
   constructor(buffer: IioBuffer, handle: BufferHandle, channels: readonly Channel[], layout: BlockLayout, blockSize: number, settings: StreamSettings, onClose: () => void) {
+    super();
     this.#onClose = onClose;
     this.buffer = buffer;
     this.#handle = handle;
@@ -70,9 +83,29 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     return this.#closing !== undefined;
   }
 
+  /**
+   * Capture: what overruns are seen in — the sample counter given at open, or the timestamp
+   * channel (enabled, and the device's or its trigger's sampling_frequency readable when the
+   * stream opened); undefined when nothing can tell, and `overruns` stays 0 whatever is lost.
+   */
+  get overrunCheck(): OverrunCheck | undefined {
+    return this.#settings.overruns?.check;
+  }
+
+  /** Capture: the gaps seen in the data so far, each one an 'overrun' event. */
+  get overruns(): number {
+    return this.#overruns;
+  }
+
+  /** Capture: the samples lost in those gaps. */
+  get samplesLost(): number {
+    return this.#samplesLost;
+  }
+
   /** Enables the buffer: queued blocks start moving. */
   async start(options?: OpOptions): Promise<void> {
     this.#lastBlocks = undefined; // before the enable: a stop() meanwhile is the last word
+    this.#settings.overruns?.gaps.reset(); // what the hardware skipped while stopped is no overrun
     await this.#handle.enable(options);
     this.#running = true;
   }
@@ -96,7 +129,8 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
   /**
    * Capture: queues every idle block, starts, then yields completed blocks in order. A block is
    * valid until the consumer asks for the next one, when it goes back to the hardware. After
-   * stop(), it yields the blocks that were queued then and hold data, and ends.
+   * stop(), it yields the blocks that were queued then and hold data, and ends. Samples lost
+   * before a block are counted, and an 'overrun' emitted, before it is yielded.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<StreamBlock> {
     if (this.buffer.output) throw new TypeError(`${this.buffer.toString()} is an output buffer: use write()`);
@@ -110,6 +144,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
       if (this.#lastBlocks !== undefined) {
         const block = await this.#lastCaptured(this.#lastBlocks, wait);
         if (block === undefined) return;
+        if (this.#settings.overruns !== undefined) this.#findOverruns(block, this.#settings.overruns);
         yield block;
         continue;
       }
@@ -123,6 +158,7 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
         throw e;
       }
       if (this.#lastBlocks !== undefined && block.scans === 0) return; // file I/O: nothing was left
+      if (this.#settings.overruns !== undefined) this.#findOverruns(block, this.#settings.overruns);
       previous = block;
       yield block;
     }
@@ -193,21 +229,18 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     return this.close();
   }
 
-  toString(): string {
+  override toString(): string {
     return `${this.buffer.toString()} (${this.mode})`;
   }
 
   /**
-   * Records that `block` went to the hardware. Only the capture iterator takes entries out, so
-   * entries of blocks no longer queued (playback, blocks dequeued by hand) are dropped once
-   * there are more entries than blocks: at most that many can be queued.
+   * Records that `block` went to the hardware. Only the capture iterator takes entries out, so a
+   * block dequeued elsewhere (playback, by hand) may still have one: it is stale once the block
+   * goes round again, and #order holds each block once.
    */
   #queued(block: StreamBlock): void {
-    if (this.#order.length >= this.blocks.length) {
-      const still = this.#order.filter((b) => b.queued);
-      this.#order.length = 0;
-      this.#order.push(...still);
-    }
+    const stale = this.#order.indexOf(block);
+    if (stale >= 0) this.#order.splice(stale, 1);
     this.#order.push(block);
   }
 
@@ -237,6 +270,14 @@ export class BufferStream implements AsyncIterable<StreamBlock>, AsyncDisposable
     if (block !== undefined && block.scans > 0) return block;
     last.length = 0;
     return undefined;
+  }
+
+  #findOverruns(block: StreamBlock, finder: OverrunFinder): void {
+    finder.gaps.scan(block.bytes, (scan, samples) => {
+      this.#overruns++;
+      this.#samplesLost += samples;
+      this.emit('overrun', { samples, block, scan });
+    });
   }
 
   #wait(): WaitBlockOptions {

@@ -11,6 +11,7 @@ import { BufferStream } from './buffer-stream.js';
 import type { Channel } from './channel.js';
 import type { Device } from './device.js';
 import { notFound } from './errors.js';
+import { overrunFinder, type OverrunFinder, type SampleCounter } from './overruns.js';
 import type { Session } from './session.js';
 
 export interface OpenStreamOptions {
@@ -37,6 +38,11 @@ export interface OpenStreamOptions {
    * it a failed transfer comes back as if it had succeeded.
    */
   checkTransfers?: boolean;
+  /**
+   * Capture: the channel that counts samples, to see overruns by (BufferStream's 'overrun'
+   * event). Without it, the timestamp channel is used when it is enabled and the rate is known.
+   */
+  counter?: SampleCounter;
   signal?: AbortSignal;
 }
 
@@ -84,6 +90,7 @@ export class IioBuffer {
     if (backend.openBuffer === undefined) throw new UnsupportedError('buffer', this.toString(), `the ${backend.uri} backend cannot stream buffers`);
     if (!(Number.isSafeInteger(options.blockSize) && options.blockSize >= 1)) throw new RangeError(`${this.toString()}: blockSize must be a positive number of samples, got ${options.blockSize}`);
     if (options.cyclic === true && !this.output) throw new RangeError(`${this.toString()}: cyclic streams are for output buffers`);
+    if (options.counter !== undefined && this.output) throw new RangeError(`${this.toString()}: a sample counter is for input buffers`);
     if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
     const requested = this.#mask(options);
     let { handle, layout } = await this.#openHandle(requested, options);
@@ -101,11 +108,19 @@ export class IioBuffer {
         throw systemError(errnoOf('EBUSY'), 'open', undefined, `${this.toString()}: the enabled channels keep changing ([${took.join(', ')}], then [${handle.mask.join(', ')}]): another process is writing its scan elements`);
       }
     }
+    let overruns: OverrunFinder | undefined;
+    try {
+      overruns = this.output ? undefined : await overrunFinder(this, layout, options.counter, options);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
     const session = this.#session;
     const stream = new BufferStream(this, handle, this.#channelsAt(handle.mask), layout, options.blockSize, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       cpuAccess: options.cpuAccess !== false,
       cyclic: options.cyclic === true,
+      overruns,
     }, () => session.streams.delete(stream));
     session.streams.add(stream);
     return stream;

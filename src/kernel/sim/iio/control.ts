@@ -10,7 +10,7 @@ import type { DmaMode, DmaStats } from './dma-engine.js';
 import { KfifoBuffer } from './kfifo.js';
 
 export interface BufferStats extends DmaStats {
-  /** Scans the hardware had to drop (kfifo full, or an output underrun). */
+  /** Scans the hardware had to drop (kfifo full, realtime DMA capture with no block queued, or an output underrun). */
   lost: number;
   /** DMA: blocks waiting for enable, and blocks with the engine. */
   queued: number;

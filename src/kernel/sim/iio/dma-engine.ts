@@ -2,8 +2,13 @@
 // scheduler: capture blocks are filled from the channels' signals straight into their memory
 // (a DMABUF's own pages: zero copies), playback blocks are consumed (counted, checksummed, fed
 // to loopback channels). Pacing:
-//   realtime: done = max(previous done, submit) + bytes / (sampling_frequency × scan bytes) + delay
-//   fast:     done = max(previous done, submit) + delay (the next scheduler turn when 0)
+//   realtime capture: from the first transfer after enable, the converter keeps its clock
+//             (sample-clock.ts). A transfer takes the scans from where the previous one ended or,
+//             when no block was queued in between, from the scan being taken now: those in between
+//             are lost (the buffer's `lost`), and the stream position (the signals' phase, the
+//             timestamps) moves on with time. done = when the converter reaches the block's end + delay
+//   realtime playback: done = max(previous done, submit) + bytes / (sampling_frequency × scan bytes) + delay
+//   fast:     done = max(previous done, submit) + delay (the next scheduler turn when 0); nothing is lost
 // A device without sampling_frequency transfers instantly (only the delay counts), like the
 // probe's vadc-dma whose "DMA" is a delayed work item (module parameter delay_us).
 // Modes: 'pattern' moves data; 'null' completes without touching memory (per-block cost
@@ -15,6 +20,7 @@ import { nowMs } from '../clock.js';
 import type { DmaBlock } from './block.js';
 import type { DmaBuffer } from './dma-buffer.js';
 import type { IioDevice } from './device.js';
+import { SampleClock } from './sample-clock.js';
 import { decodeChannel, layoutScan, type ScanLayoutOf } from './scan.js';
 import { ScanStream } from './stream.js';
 
@@ -40,6 +46,10 @@ interface Transfer {
   block: DmaBlock;
   due: number;
   cancel: (() => void) | undefined;
+  /** Realtime capture: scans the converter took before this transfer's first, with no block to take them. */
+  lost: number;
+  /** Realtime capture: the stream position (scans) where the transfer ends. */
+  end: number;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -53,6 +63,13 @@ export class DmaEngine {
   #stream: ScanStream | undefined;
   #inflight: Transfer[] = [];
   #lastDue = 0;
+  /**
+   * Realtime capture: the converter's clock, started by the first transfer after enable, and the
+   * stream position the last submitted transfer ends at.
+   */
+  #clocked = false;
+  #clock: SampleClock | undefined;
+  #claimed = 0;
   #stalled = false;
   readonly #errors: number[] = [];
 
@@ -64,9 +81,14 @@ export class DmaEngine {
   /** At enable: the scan layout of the buffer's mask, and a capture stream over it. */
   start(): void {
     this.#layout = layoutScan(this.device.channels, this.buffer.scanMask, this.buffer.scanTimestamp);
-    this.#stream = this.buffer.direction === 'in' && this.#layout.scanBytes > 0
-      ? new ScanStream(this.#layout, this.device.rateHz ?? 0, this.device.streamPosition, this.device.timestampClock)
-      : undefined;
+    const capture = this.buffer.direction === 'in' && this.#layout.scanBytes > 0;
+    this.#clocked = capture && this.device.ctx.timeMode === 'realtime' && (this.device.rateHz ?? 0) > 0;
+    this.#clock = undefined;
+    this.#stream = capture && !this.#clocked ? this.#newStream() : undefined; // clocked: at the first transfer
+  }
+
+  #newStream(): ScanStream {
+    return new ScanStream(this.#layout!, this.device.rateHz ?? 0, this.device.streamPosition, this.device.timestampClock);
   }
 
   get stalled(): boolean {
@@ -91,6 +113,7 @@ export class DmaEngine {
 
   stall(): void {
     this.#stalled = true;
+    this.#clock?.pause();
     for (const t of this.#inflight) {
       t.cancel?.();
       t.cancel = undefined;
@@ -100,12 +123,14 @@ export class DmaEngine {
   resume(): void {
     if (!this.#stalled) return;
     this.#stalled = false;
+    this.#clock?.resume();
     this.#lastDue = 0;
     for (const t of this.#inflight) this.#schedule(t);
   }
 
   submit(block: DmaBlock): void {
-    const transfer: Transfer = { block, due: 0, cancel: undefined };
+    const transfer: Transfer = { block, due: 0, cancel: undefined, lost: 0, end: 0 };
+    if (this.#clocked) this.#claim(transfer);
     this.#inflight.push(transfer);
     if (!this.#stalled) this.#schedule(transfer);
   }
@@ -127,13 +152,34 @@ export class DmaEngine {
     return block.bytesUsed - (block.bytesUsed % unit);
   }
 
+  /** Where a capture transfer's scans lie in the stream: the converter does not wait for blocks. */
+  #claim(t: Transfer): void {
+    const scanBytes = this.#layout!.scanBytes;
+    const now = nowMs();
+    if (this.#clock === undefined) {
+      // The stream (its timestamps too) starts with the scan being taken now.
+      this.#stream = this.#newStream();
+      const { scan, byte } = this.device.streamPosition;
+      this.#claimed = scan + byte / scanBytes;
+      this.#clock = new SampleClock(this.device.rateHz!, this.#claimed, now, this.#stalled);
+    }
+    const behind = this.#clock.scanAt(now) - this.#claimed;
+    t.lost = behind >= 1 ? Math.floor(behind) : 0;
+    t.end = this.#claimed + t.lost + this.#bytesOf(t.block) / scanBytes;
+    this.#claimed = t.end;
+  }
+
   #schedule(t: Transfer): void {
     const scheduler = this.device.ctx.scheduler;
-    const rate = this.device.rateHz;
-    const scanBytes = this.#layout?.scanBytes ?? 0;
-    const paced = this.device.ctx.timeMode === 'realtime' && rate !== undefined && rate > 0 && scanBytes > 0;
-    const transferMs = paced ? (this.#bytesOf(t.block) / (rate * scanBytes)) * 1000 : 0;
-    t.due = Math.max(this.#lastDue, nowMs()) + transferMs + this.delayMs;
+    if (this.#clock !== undefined) {
+      t.due = Math.max(this.#lastDue, this.#clock.timeOf(t.end) + this.delayMs);
+    } else {
+      const rate = this.device.rateHz;
+      const scanBytes = this.#layout?.scanBytes ?? 0;
+      const paced = this.device.ctx.timeMode === 'realtime' && rate !== undefined && rate > 0 && scanBytes > 0;
+      const transferMs = paced ? (this.#bytesOf(t.block) / (rate * scanBytes)) * 1000 : 0;
+      t.due = Math.max(this.#lastDue, nowMs()) + transferMs + this.delayMs;
+    }
     this.#lastDue = t.due;
     t.cancel = scheduler.at(t.due, () => this.#complete(t));
   }
@@ -145,6 +191,10 @@ export class DmaEngine {
     const block = t.block;
     const bytes = this.#bytesOf(block);
     if (this.buffer.direction === 'in') {
+      if (t.lost > 0) {
+        this.#stream?.skip(t.lost * this.#layout!.scanBytes);
+        this.buffer.lost += t.lost;
+      }
       if (this.mode === 'pattern' && this.#stream !== undefined) this.#stream.fill(block.segments(bytes), bytes);
       else this.#stream?.skip(bytes);
       if (block.fileio) block.bytesUsed = bytes; // the residue is not data
