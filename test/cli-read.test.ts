@@ -123,7 +123,8 @@ describe('text formats', () => {
   test('-p prints the exact product, no float noise: adc4\'s ramp x 0.030517578 in csv and json', () => {
     const scale = 30_517_578n; // 0.030517578 in units of 10^-9
     for (const format of ['csv', 'json']) {
-      const run = iio(['read', '-u', 'sim:', '-s', '4000', '-f', format, '-p', 'adc4', 'voltage2']);
+      // one block: adc4 keeps its clock, so a gap between blocks would break the ramp
+      const run = iio(['read', '-u', 'sim:', '-s', '4000', '-b', '4000', '-f', format, '-p', 'adc4', 'voltage2']);
       assert.equal(run.status, 0, run.stderr);
       const lines = run.stdout.toString().trimEnd().split('\n');
       const texts = format === 'csv' ? lines.slice(1) : lines.map((l) => /^\{"voltage2":([^}]+)\}$/.exec(l)?.[1] ?? l);

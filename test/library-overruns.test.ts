@@ -103,6 +103,7 @@ describe('timestamp channel', () => {
     for (const b of stream.blocks) if (b.queued) await b.dequeue().catch((e: { code?: string }) => assert.equal(e.code, 'EINTR', 'the transfer the stop aborted'));
     await sleep(30); // stopped for 30 ms
     const restart = ts.length;
+    await stream.start(); // after a stop, a loop only drains: start() resumes (docs/lifecycle.md)
     await take(2);
     assert.ok(ts[restart]! - ts[restart - 1]! >= 30_000_000n, `the timestamps jump across the stop (${ts[restart]! - ts[restart - 1]!} ns)`);
     assert.ok(!gapsAt.includes(restart), `no overrun where the stream restarted (gaps before scans ${gapsAt.join(', ')})`);
