@@ -781,3 +781,19 @@ test('§4.5 DMA_BUF_SET_NAME argument: NUL-terminated in a 32-byte buffer, at mo
   assert.throws(() => encodeDmaBufName('é'.repeat(16)), RangeError); // 32 UTF-8 bytes
   assert.throws(() => encodeDmaBufName('a\0b'), RangeError);
 });
+
+test('struct number/putNumber: one field without decoding the struct, exact below 2^53, range-checked', () => {
+  const bytes = iioDmabufStruct.encode({ fd: 0xffffffff, flags: 1, bytesUsed: 2 ** 53 - 1 });
+  assert.equal(iioDmabufStruct.number(bytes, 'fd'), 0xffffffff);
+  assert.equal(iioDmabufStruct.number(bytes, 'bytesUsed'), 2 ** 53 - 1);
+  iioDmabufStruct.encode({ bytesUsed: 2n ** 64n - 1n }, bytes);
+  assert.ok(iioDmabufStruct.number(bytes, 'bytesUsed') >= 2 ** 64 - 2 ** 12, 'a value past 2^53 comes out rounded, never small');
+  const ev = iioEventDataStruct.encode({ timestamp: -(2n ** 40n) - 3n });
+  assert.equal(iioEventDataStruct.number(ev, 'timestamp'), -(2 ** 40) - 3);
+  const exp = dmaBufExportSyncFileStruct.encode({ flags: 3, fd: 7 });
+  dmaBufExportSyncFileStruct.putNumber(exp, 'fd', -1);
+  assert.deepEqual(dmaBufExportSyncFileStruct.decode(exp), { flags: 3, fd: -1 }, 'the other field left alone');
+  assert.throws(() => dmaBufExportSyncFileStruct.putNumber(exp, 'fd', 2 ** 31), RangeError);
+  assert.throws(() => syncFileInfoStruct.number(new Uint8Array(syncFileInfoStruct.size), 'name' as never), TypeError);
+  assert.throws(() => dmaBufSyncStruct.number(new Uint8Array(4), 'flags'), RangeError);
+});

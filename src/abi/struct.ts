@@ -59,7 +59,18 @@ export interface Struct<S extends Fields> {
   encode(values: StructInput<S>, into?: Uint8Array): Uint8Array;
   /** Reads the struct from the start of `bytes`. */
   decode(bytes: Uint8Array): StructValue<S>;
+  /**
+   * One integer field as a number, nothing allocated (for per-block paths): exact for 32-bit
+   * fields and for 64-bit values below 2^53; larger 64-bit values come out rounded, which still
+   * tells them apart from any range a caller checks.
+   */
+  number(bytes: Uint8Array, field: IntegerField<S>): number;
+  /** Writes one integer field (a safe integer in its range), leaving the other bytes alone. */
+  putNumber(bytes: Uint8Array, field: IntegerField<S>, value: number): void;
 }
+
+/** The names of a struct's integer fields. */
+export type IntegerField<S extends Fields> = { [K in keyof S]: S[K]['kind'] extends 'chars' ? never : K }[keyof S] & string;
 
 /** The decoded value type of a struct definition: `DecodedStruct<typeof iioDmabufStruct>`. */
 export type DecodedStruct<T> = T extends Struct<infer S> ? StructValue<S> : never;
@@ -211,6 +222,25 @@ export function defineStruct<const S extends Fields>(name: string, size: number,
       for (const [field, f] of entries) out[field] = decodeField(bytes, f);
       return out as StructValue<S>;
     },
+    number(bytes: Uint8Array, field: IntegerField<S>): number {
+      const f = integerField(field);
+      if (bytes.length < size) throw new RangeError(`struct ${name}: need ${size} bytes to read ${field}, got ${bytes.length}`);
+      if (f.kind === 'u32') return u32At(bytes, f.offset);
+      if (f.kind === 's32') return u32At(bytes, f.offset) | 0;
+      const hi = u32At(bytes, f.offset + HIGH);
+      return (f.kind === 's64' ? hi | 0 : hi) * 2 ** 32 + u32At(bytes, f.offset + LOW);
+    },
+    putNumber(bytes: Uint8Array, field: IntegerField<S>, value: number): void {
+      const f = integerField(field);
+      if (bytes.length < size) throw new RangeError(`struct ${name}: need ${size} bytes to write ${field}, got ${bytes.length}`);
+      store(bytes, f, checked(field, f, value));
+    },
   };
+
+  function integerField(field: string): Field {
+    const f = Object.hasOwn(fields, field) ? fields[field] : undefined;
+    if (f === undefined || f.kind === 'chars') throw new TypeError(`struct ${name} has no integer field ${field}`);
+    return f;
+  }
   return Object.freeze(struct);
 }

@@ -250,12 +250,12 @@ export class DmaBufFile extends SimFile {
 
   /** §4.4. */
   #sync(bytes: Uint8Array): number {
-    const { flags } = dmaBufSyncStruct.decode(bytes);
-    if ((flags & ~BigInt(DMA_BUF_SYNC_VALID_FLAGS_MASK)) !== 0n) throw kerr('EINVAL');
-    const rw = Number(flags & BigInt(DMA_BUF_SYNC_RW));
+    const flags = dmaBufSyncStruct.number(bytes, 'flags'); // every block goes through here twice
+    if (flags > 0xffff_ffff || (flags & ~DMA_BUF_SYNC_VALID_FLAGS_MASK) !== 0) throw kerr('EINVAL');
+    const rw = flags & DMA_BUF_SYNC_RW;
     if (rw === 0) throw kerr('EINVAL');
     const write = (rw & DMA_BUF_SYNC_WRITE) !== 0;
-    if ((flags & BigInt(DMA_BUF_SYNC_END)) !== 0n) {
+    if ((flags & DMA_BUF_SYNC_END) !== 0) {
       this.dmaBuf.ops.endCpuAccess?.(write);
       return 0;
     }
@@ -271,12 +271,12 @@ export class DmaBufFile extends SimFile {
 
   /** §4.6: a snapshot of the unsignalled fences (the stub if none) as a new O_CLOEXEC sync_file fd. */
   #exportSyncFile(bytes: Uint8Array): number {
-    const { flags } = dmaBufExportSyncFileStruct.decode(bytes);
+    const flags = dmaBufExportSyncFileStruct.number(bytes, 'flags');
     if ((flags & ~DMA_BUF_SYNC_RW) !== 0 || (flags & DMA_BUF_SYNC_RW) === 0) throw kerr('EINVAL');
     const fences = this.dmaBuf.resv.pending(usageRw((flags & DMA_BUF_SYNC_WRITE) !== 0));
     const fence = fences.length === 0 ? stubFence() : fences.length === 1 ? fences[0]! : fenceArray(fences);
     const fd = this.ctx.fds.install(new SyncFile(this.ctx, fence), true);
-    dmaBufExportSyncFileStruct.encode({ flags, fd }, bytes);
+    dmaBufExportSyncFileStruct.putNumber(bytes, 'fd', fd);
     return 0;
   }
 

@@ -82,18 +82,21 @@ export class SyncFile extends SimFile {
   get infoName(): Uint8Array | string {
     if (this.userName.length > 0) return this.userName;
     const f = this.fence;
-    return `${f.driverName}-${f.timelineName}${f.context}-${f.seqno}`;
+    return (this.#fenceName ??= `${f.driverName}-${f.timelineName}${f.context}-${f.seqno}`);
   }
 
+  #fenceName: string | undefined;
+
+  /** Field by field, as the kernel copies it: FILE_INFO is asked on every block's sync file. */
   #info(bytes: Uint8Array, pointers: IoctlPointers): number {
-    const info = syncFileInfoStruct.decode(bytes);
-    if (info.flags !== 0 || info.pad !== 0) throw kerr('EINVAL');
+    const numFences = syncFileInfoStruct.number(bytes, 'numFences');
+    if (syncFileInfoStruct.number(bytes, 'flags') !== 0 || syncFileInfoStruct.number(bytes, 'pad') !== 0) throw kerr('EINVAL');
     const fences = unwrapFences(this.fence);
     let status: number;
-    if (info.numFences === 0) {
+    if (numFences === 0) {
       status = this.fence.status;
     } else {
-      if (info.numFences < fences.length) throw kerr('EINVAL');
+      if (numFences < fences.length) throw kerr('EINVAL');
       const size = syncFenceInfoStruct.size;
       const target = pointers.get(FENCE_INFO_POINTER);
       if (target === undefined || target.length < fences.length * size) throw kerr('EFAULT');
@@ -109,8 +112,8 @@ export class SyncFile extends SimFile {
         if (status > 0) status = fence.status;
       });
     }
-    const { flags, pad, syncFenceInfo } = info;
-    syncFileInfoStruct.encode({ status, flags, numFences: fences.length, pad, syncFenceInfo }, bytes);
+    syncFileInfoStruct.putNumber(bytes, 'status', status);
+    syncFileInfoStruct.putNumber(bytes, 'numFences', fences.length);
     putCString(bytes, syncFileInfoStruct.fields.name.offset, NAME_LEN, this.infoName);
     return 0;
   }

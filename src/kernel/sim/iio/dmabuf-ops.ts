@@ -60,12 +60,15 @@ export function detachDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg):
 
 /** §2.6, steps 1–13. */
 export function enqueueDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg, nonblock: boolean): number {
-  const req = iioDmabufStruct.decode(userBytes(arg, iioDmabufStruct.size));
-  if ((req.flags & ~IIO_BUFFER_DMABUF_SUPPORTED_FLAGS) !== 0) throw kerr('EINVAL', 'unknown flags');
-  const cyclic = (req.flags & IIO_BUFFER_DMABUF_CYCLIC) !== 0;
+  // field by field: the path of every block, where a decoded object and a bigint cost more than the rest
+  const bytes = userBytes(arg, iioDmabufStruct.size);
+  const flags = iioDmabufStruct.number(bytes, 'flags');
+  const bytesUsed = iioDmabufStruct.number(bytes, 'bytesUsed');
+  if ((flags & ~IIO_BUFFER_DMABUF_SUPPORTED_FLAGS) !== 0) throw kerr('EINVAL', 'unknown flags');
+  const cyclic = (flags & IIO_BUFFER_DMABUF_CYCLIC) !== 0;
   if (cyclic && buffer.direction !== 'out') throw kerr('EINVAL', 'CYCLIC is for output buffers only');
-  const dmaBuf = dmaBufGet(ctx, req.fd | 0);
-  if (req.bytesUsed === 0n || req.bytesUsed > BigInt(dmaBuf.size)) throw kerr('EINVAL', `bytes_used must be 1..${dmaBuf.size}`);
+  const dmaBuf = dmaBufGet(ctx, iioDmabufStruct.number(bytes, 'fd') | 0);
+  if (bytesUsed === 0 || bytesUsed > dmaBuf.size) throw kerr('EINVAL', `bytes_used must be 1..${dmaBuf.size}`);
   const found = find(buffer, dmaBuf);
   if (found === undefined || !(buffer instanceof DmaBuffer)) throw kerr('EPERM', 'this DMABUF is not attached to this buffer');
   const attachment = found.get();
@@ -82,7 +85,7 @@ export function enqueueDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg,
   }
   resv.add(fence, toRam ? ResvUsage.WRITE : ResvUsage.READ);
   try {
-    buffer.enqueueDmabuf(attachment.block, fence, attachment, Number(req.bytesUsed), cyclic);
+    buffer.enqueueDmabuf(attachment.block, fence, attachment, bytesUsed, cyclic);
   } catch (e) {
     if (e instanceof KernelError) {
       // The fence is already in the reservation object: it signals with the same error.
