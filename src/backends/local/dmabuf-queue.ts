@@ -19,7 +19,7 @@ import {
 } from '../../abi/index.js';
 import { errnoOf, isSystemError, systemError, type SystemError } from '../../errors.js';
 import type { KernelPort } from '../../kernel/port.js';
-import { bounded, boundedWait, withResolvers, type Resolvers, type WaitBounds } from '../waits.js';
+import { bounded, boundedWait, type WaitBounds } from '../waits.js';
 import type { DeviceWatch } from './device-watch.js';
 import type { Dmabuf } from './dmabuf-alloc.js';
 
@@ -66,8 +66,13 @@ interface Transfer {
   /** Set once the transfer ended, with its error if it failed. */
   ended: boolean;
   error: Error | undefined;
-  /** What waiters wait on: made by the first waiter of a transfer that has not ended. */
-  done: Resolvers<void> | undefined;
+  /**
+   * What waiters wait on, made by the first waiter of a transfer that has not ended, and settled
+   * by its end. Every waiter awaits it through `bounded`, so a rejection is always handled (no
+   * withResolvers and its catch: this is made once a block).
+   */
+  done: Promise<void> | undefined;
+  settle: ((error: Error | undefined) => void) | undefined;
   /** Whether the poll runs: it does only while someone waits. */
   polling: boolean;
   waiters: number;
@@ -199,7 +204,7 @@ export class DmabufQueue {
 
   /** Records a transfer the kernel accepted; a failed export leaves it tracked, status unknown. */
   #started(slot: Slot): void {
-    const transfer: Transfer = { syncFd: undefined, exportError: undefined, ended: false, error: undefined, done: undefined, polling: false, waiters: 0 };
+    const transfer: Transfer = { syncFd: undefined, exportError: undefined, ended: false, error: undefined, done: undefined, settle: undefined, polling: false, waiters: 0 };
     slot.transfer = transfer;
     if (this.#running++ === 0) this.#unwatch = this.watch.subscribe((removed) => this.#abandonAll(removed));
     if (!this.#checkTransfers) return;
@@ -226,11 +231,13 @@ export class DmabufQueue {
     const transfer = slot.transfer;
     if (transfer === undefined) throw new Error(`${this.name}: DMABUF fd ${d.fd} is not queued`);
     if (!transfer.ended) {
-      const done = (transfer.done ??= withResolvers());
+      const done = (transfer.done ??= new Promise<void>((resolve, reject) => {
+        transfer.settle = (error) => (error === undefined ? resolve() : reject(error));
+      }));
       if (!transfer.polling) this.#poll(slot, transfer);
       transfer.waiters++;
       try {
-        await bounded(done.promise, options, (ms) => systemError(errnoOf('ETIMEDOUT'), 'poll', this.name, `no completion within ${ms} ms`));
+        await bounded(done, options, (ms) => systemError(errnoOf('ETIMEDOUT'), 'poll', this.name, `no completion within ${ms} ms`));
       } catch (e) {
         if (!transfer.ended) throw e; // a bound ended this wait; the block stays queued
       } finally {
@@ -285,8 +292,7 @@ export class DmabufQueue {
       transfer.syncFd = undefined;
       this.port.close(fd);
     }
-    if (error === undefined) transfer.done?.resolve();
-    else transfer.done?.reject(error);
+    transfer.settle?.(error);
     if (--this.#running === 0) {
       this.#unwatch?.();
       this.#unwatch = undefined;
