@@ -300,7 +300,8 @@ describe('libiio 0.24 clients against serve()', () => {
     const writer = cyclicWriter(served, tone);
     try {
       await writer.played(tone.length); // playing: the DAC took the tone at least once
-      const r = await run('iio_readdev', ['-u', uri(served), '-b', '1024', '-s', '4096', 'iiojs-trx-rx', 'voltage0_i', 'voltage0_q']);
+      // one block: the RX converter keeps its clock, so a gap between blocks would shift the tone
+      const r = await run('iio_readdev', ['-u', uri(served), '-b', '4096', '-s', '4096', 'iiojs-trx-rx', 'voltage0_i', 'voltage0_q']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.length, 4096 * 4);
       const start = [...Array(256).keys()].find((k) => r.stdout.readUInt32LE(0) === tone.readUInt32LE(4 * k));
