@@ -4,27 +4,18 @@
 import {
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_BUF_IOCTL_SYNC,
-  DMA_HEAP_IOCTL_ALLOC,
-  F_ADD_SEALS,
   F_GETFL,
-  F_SEAL_SHRINK,
   F_SETFL,
   IIO_BUFFER_DMABUF_ATTACH_IOCTL,
   IIO_BUFFER_DMABUF_DETACH_IOCTL,
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL,
   IIO_BUFFER_GET_FD_IOCTL,
-  MFD_ALLOW_SEALING,
   MFD_CLOEXEC,
-  O_CLOEXEC,
   O_NONBLOCK,
-  O_RDWR,
-  UDMABUF_CREATE,
-  UDMABUF_FLAGS_CLOEXEC,
   dmaBufExportSyncFileStruct,
-  dmaHeapAllocationDataStruct,
   iioDmabufStruct,
-  udmabufCreateStruct,
 } from '../../src/abi/index.js';
+import { dmabufFromHeap, dmabufFromUdmabuf } from '../../src/kernel/dmabuf.js';
 import type { KernelPort } from '../../src/kernel/port.js';
 import { pollWithin, syncArg, syncFileInfo as fileInfo } from './dmabuf.js';
 
@@ -56,30 +47,14 @@ export function setNonblock(k: KernelPort, fd: number, on: boolean): void {
   k.fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
 }
 
-/** A DMABUF from the system heap (O_RDWR | O_CLOEXEC). */
-export async function heapBuffer(k: KernelPort, size: number): Promise<number> {
-  const heap = await k.open('/dev/dma_heap/system', O_RDWR);
-  try {
-    const data = dmaHeapAllocationDataStruct.encode({ len: size, fdFlags: O_RDWR | O_CLOEXEC });
-    k.ioctl(heap, DMA_HEAP_IOCTL_ALLOC, data);
-    return dmaHeapAllocationDataStruct.decode(data).fd;
-  } finally {
-    k.close(heap);
-  }
+/** A DMABUF from the system heap, as the library allocates one (src/kernel/dmabuf.ts). */
+export function heapBuffer(k: KernelPort, size: number): Promise<number> {
+  return dmabufFromHeap(k, '/dev/dma_heap/system', size);
 }
 
 /** A udmabuf over a sealed memfd of `size` bytes (the returned fd is the ioctl's value). */
-export async function udmabuf(k: KernelPort, size: number): Promise<number> {
-  const memfd = k.memfdCreate('iiojs-conformance', MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  const dev = await k.open('/dev/udmabuf', O_RDWR);
-  try {
-    k.ftruncate(memfd, size);
-    k.fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK);
-    return k.ioctl(dev, UDMABUF_CREATE, udmabufCreateStruct.encode({ memfd, flags: UDMABUF_FLAGS_CLOEXEC, offset: 0, size }));
-  } finally {
-    k.close(dev);
-    k.close(memfd);
-  }
+export function udmabuf(k: KernelPort, size: number): Promise<number> {
+  return dmabufFromUdmabuf(k, '/dev/udmabuf', size);
 }
 
 /** An fd that is open but not a DMABUF (the probe used a pipe). */
