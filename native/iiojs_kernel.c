@@ -667,9 +667,12 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static watcher *get_watcher(napi_env env, napi_value v) {
+/* The call's `want` arguments into argv, the first of them a watcher made by watcherCreate. */
+static watcher *watcher_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   bool tagged = false;
   void *data = NULL;
+  if (!get_args(env, info, want, argv)) return NULL;
+  napi_value v = argv[0];
   if (!is_type(env, v, napi_external) ||
       napi_check_object_type_tag(env, v, &WATCHER_TAG, &tagged) != napi_ok || !tagged ||
       napi_get_value_external(env, v, &data) != napi_ok) {
@@ -719,8 +722,7 @@ static napi_value watcher_create(napi_env env, napi_callback_info info) {
 static napi_value watcher_start(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int64_t events;
-  if (!get_args(env, info, 2, argv)) return NULL;
-  watcher *w = get_watcher(env, argv[0]);
+  watcher *w = watcher_args(env, info, 2, argv);
   if (w == NULL) return NULL;
   if (!get_integer(env, argv[1], 1, UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED,
                    "events", &events))
@@ -731,8 +733,7 @@ static napi_value watcher_start(napi_env env, napi_callback_info info) {
 
 static napi_value watcher_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  watcher *w = get_watcher(env, argv[0]);
+  watcher *w = watcher_args(env, info, 1, argv);
   if (w == NULL) return NULL;
   if (!w->closing) uv_poll_stop(&w->handle);
   return make_int(env, 0);
@@ -740,8 +741,7 @@ static napi_value watcher_stop(napi_env env, napi_callback_info info) {
 
 static napi_value watcher_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  watcher *w = get_watcher(env, argv[0]);
+  watcher *w = watcher_args(env, info, 1, argv);
   if (w == NULL) return NULL;
   close_watcher(w, 1);
   return make_int(env, 0);
@@ -751,8 +751,7 @@ static napi_value watcher_close(napi_env env, napi_callback_info info) {
 static napi_value watcher_ref(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   bool referenced;
-  if (!get_args(env, info, 2, argv)) return NULL;
-  watcher *w = get_watcher(env, argv[0]);
+  watcher *w = watcher_args(env, info, 2, argv);
   if (w == NULL) return NULL;
   if (!is_type(env, argv[1], napi_boolean) || napi_get_value_bool(env, argv[1], &referenced) != napi_ok)
     return throw_type(env, "referenced must be a boolean");
