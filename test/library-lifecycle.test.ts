@@ -14,6 +14,7 @@ import { POLLOUT } from '../src/abi/index.js';
 import { layoutOf } from '../src/core/buffer.js';
 import type { StreamBlock } from '../src/core/stream-block.js';
 import { Context } from '../src/core/context.js';
+import type { Device } from '../src/core/device.js';
 import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import type { ChannelSpec, Scenario } from '../src/kernel/sim/scenario-types.js';
@@ -24,6 +25,18 @@ import { DUMMY, labScenario, probeScenario, VADC } from './support/probe-scenari
 async function simContext(scenario = probeScenario): Promise<{ ctx: Context; sim: SimKernel }> {
   const sim = new SimKernel({ scenario });
   return { ctx: await Context.open(new LocalBackend(sim)), sim };
+}
+
+/** dummy0 (a kfifo buffer) on sysfstrig0, and `fire(n)`: n scans, one per trigger_now write. */
+async function sysfsTriggeredDummy(): Promise<{ dummy: Device; fire: (n: number) => Promise<void> }> {
+  const { ctx } = await simContext();
+  const dummy = ctx.device(DUMMY.name);
+  await dummy.setTrigger('sysfstrig0');
+  const trigger = ctx.find('sysfstrig0')!.attr('trigger_now');
+  const fire = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await trigger.write('1');
+  };
+  return { dummy, fire };
 }
 
 const ENABLE = `${VADC.sys}/buffer0/enable`;
@@ -314,17 +327,13 @@ describe('file I/O', () => {
 });
 
 describe('file I/O capture', () => {
+  // kernel-abi §1.3: a non-blocking read takes what the buffer holds, EAGAIN once it is empty
   test('a dequeue ended by its limit mid-block is resumed by the next: no byte read is lost', async () => {
-    const { ctx } = await simContext();
-    const dummy = ctx.device(DUMMY.name);
-    await dummy.setTrigger('sysfstrig0');
+    const { dummy, fire } = await sysfsTriggeredDummy();
     await using stream = await dummy.buffer(0).open({ channels: ['voltage0'], blockSize: 10, blocks: 1 });
     const [block] = stream.blocks;
     await block!.enqueue();
     await stream.start();
-    const fire = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) await ctx.find('sysfstrig0')!.attr('trigger_now').write('1');
-    };
     await fire(4); // 4 of the block's 10 scans: read, then the wait for the rest times out
     await assert.rejects(block!.dequeue({ timeoutMs: 200 }), { code: 'ETIMEDOUT' });
     assert.equal(block!.queued, true);
@@ -336,15 +345,13 @@ describe('file I/O capture', () => {
 
 describe('stop() ends a capture loop with what was captured', () => {
   test('file I/O: the block being filled comes out partial, with what the disabled buffer still held, then the loop ends (kernel-abi §1.3)', async () => {
-    const { ctx } = await simContext();
-    const dummy = ctx.device(DUMMY.name);
-    await dummy.setTrigger('sysfstrig0');
+    const { dummy, fire } = await sysfsTriggeredDummy();
     await using stream = await dummy.buffer(0).open({ channels: ['voltage0'], blockSize: 100, timeoutMs: 5000 });
     for (const b of stream.blocks) await b.enqueue();
     await stream.start();
     const loop = stream[Symbol.asyncIterator]();
     const first = loop.next(); // waits for a block of 100 scans
-    for (let i = 0; i < 7; i++) await ctx.find('sysfstrig0')!.attr('trigger_now').write('1');
+    await fire(7);
     await stream.stop();
     const block = (await first).value as StreamBlock;
     assert.equal(block.scans, 7);
