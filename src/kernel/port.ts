@@ -28,6 +28,11 @@ export interface FileStat {
   ino: number;
 }
 
+export interface BlockingOptions {
+  /** Interrupts the call, as a signal interrupts a blocked syscall. */
+  signal?: AbortSignal;
+}
+
 export interface WaitOptions {
   /** Cancels the wait; it then rejects with an AbortError. */
   signal?: AbortSignal;
@@ -58,15 +63,40 @@ export interface KernelPort {
   /** The same, synchronously: only for process-exit paths, where nothing asynchronous runs. */
   writeTextSync(path: string, text: string): void;
 
+  // directories, links and mounts (configfs gadgets, FunctionFS)
+  mkdir(path: string, mode?: number): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  /** Creates `path` as a symlink to `target` (configfs links a function into a config so). */
+  symlink(target: string, path: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  /** mount(2), e.g. `mount('iio', '/dev/ffs-iio', 'functionfs')`; `data` is the option string. */
+  mount(source: string, target: string, fstype: string, data?: string): Promise<void>;
+  /** umount2(2) without flags. */
+  umount(target: string): Promise<void>;
+
   // file descriptors
   /** Opens with numeric flags (O_RDWR, O_NONBLOCK, ...); always close-on-exec. */
   open(path: string, flags: number): Promise<number>;
   /** Closes the fd; readiness waits on it reject with ECANCELED first. */
   close(fd: number): void;
-  /** read(2) into `into`; returns the byte count (0 at EOF). */
+  /**
+   * read(2) into `into`; returns the byte count (0 at EOF). A zero-length `into` is a
+   * RangeError: Node never issues such a read (usb.md §A4), so FunctionFS's ep0 status ACK is a
+   * read of a non-zero length, which the kernel clamps to the request's wLength of 0.
+   */
   read(fd: number, into: Uint8Array): Promise<number>;
   /** write(2) from `from`; returns the byte count. */
   write(fd: number, from: Uint8Array): Promise<number>;
+  /**
+   * read(2) and write(2) for files that block and cannot be polled (FunctionFS endpoint files
+   * have no .poll: epoll_ctl answers EPERM, usb.md §A4). The call runs on a thread of its own,
+   * never on the event loop nor libuv's pool, so any number may be pending. `signal` interrupts
+   * it as a signal does (the kernel dequeues the request and answers EINTR): the promise then
+   * rejects with an AbortError, unless the kernel finished first, whose result it then keeps
+   * (bytes read are never dropped). close(fd) interrupts pending calls on `fd` (ECANCELED).
+   */
+  readBlocking(fd: number, into: Uint8Array, options?: BlockingOptions): Promise<number>;
+  writeBlocking(fd: number, from: Uint8Array, options?: BlockingOptions): Promise<number>;
   /**
    * ioctl(2), for the requests the port knows: those of src/abi (their argument rules are
    * src/abi/ioctl-args.ts). On Linux any other request is a RangeError (ERR_OUT_OF_RANGE); the
@@ -79,6 +109,16 @@ export interface KernelPort {
    * `num_fences × 80` bytes); a pointer field without one is passed as NULL. The kernel works
    * on a copy of the bytes, copied back afterwards when the request writes its argument; the
    * pointer field keeps the caller's value. Returns the kernel's result.
+   *
+   * usbfs URBs (usb.md §A2) are asynchronous, so their memory outlives the call:
+   * USBDEVFS_SUBMITURB takes the `usbdevfs_urb` bytes and `[[16, data]]` (at least
+   * `buffer_length` bytes), and both stay referenced, neither moved nor freed, until the URB is
+   * reaped or its fd closed. USBDEVFS_REAPURBNDELAY's 8-byte argument receives the reaped URB's
+   * `usercontext` (never an address: none reaches JS), and the kernel's copy of that URB
+   * (status, actual_length, error_count) is written into the bytes given to SUBMITURB, whose
+   * `data` then holds what an IN URB received. USBDEVFS_DISCARDURB takes the bytes given to
+   * SUBMITURB. The blocking USBDEVFS_CONTROL and USBDEVFS_BULK block the caller's thread (use
+   * URBs when the other end runs in the same process).
    */
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number;
   /** fcntl(2) for F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_ADD_SEALS and F_GET_SEALS. */
