@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/ioctl.h>
@@ -129,6 +130,31 @@ static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   if (napi_is_dataview(env, v, &yes) == napi_ok && yes)
     return napi_get_dataview_info(env, v, len, data, NULL, NULL) == napi_ok;
   return 0;
+}
+
+/* A string of at most size - 1 bytes (UTF-8) into buf, NUL-terminated. An
+ * embedded NUL would silently cut the string short in C, so it is refused. */
+static int get_string(napi_env env, napi_value v, char *buf, size_t size, const char *what) {
+  size_t len;
+  char msg[128];
+  if (!is_type(env, v, napi_string)) {
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    throw_type(env, msg);
+    return 0;
+  }
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return 0;
+  if (len >= size) {
+    snprintf(msg, sizeof msg, "%s is too long (max %zu bytes)", what, size - 1);
+    throw_range(env, msg);
+    return 0;
+  }
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return 0;
+  if (strlen(buf) != len) {
+    snprintf(msg, sizeof msg, "%s must not contain NUL bytes", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return 0;
+  }
+  return 1;
 }
 
 static napi_value make_int(napi_env env, int64_t v) {
@@ -481,16 +507,38 @@ static napi_value lseek_call(napi_env env, napi_callback_info info) {
 /* memfdCreate(name, flags) -> fd or -errno. */
 static napi_value memfd_create_call(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  char name[250];
-  size_t name_len;
+  char name[249]; /* the kernel's MFD_NAME_MAX_LEN, NUL included */
   int64_t flags;
-  if (!get_args(env, info, 2, argv)) return NULL;
-  if (!is_type(env, argv[0], napi_string)) return throw_type(env, "name must be a string");
-  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok)
+  if (!get_args(env, info, 2, argv) || !get_string(env, argv[0], name, sizeof name, "memfd name") ||
+      !get_integer(env, argv[1], 0, UINT32_MAX, "flags", &flags))
     return NULL;
-  if (name_len >= sizeof name - 1) return throw_range(env, "memfd name is too long (max 248 bytes)");
-  if (!get_integer(env, argv[1], 0, UINT32_MAX, "flags", &flags)) return NULL;
   return result(env, syscall(SYS_memfd_create, name, (unsigned int)flags));
+}
+
+/*
+ * mount(source, target, fstype, data?) -> 0 or -errno: mount(2) without
+ * flags; data is the option string (NULL if undefined). Synchronous: the
+ * filesystems the port mounts (functionfs, configfs) are in memory and answer
+ * at once.
+ */
+static napi_value mount_call(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  char source[PATH_MAX], target[PATH_MAX], fstype[256], data[4096]; /* data: one page, as the kernel copies */
+  if (!get_args(env, info, 4, argv) || !get_string(env, argv[0], source, sizeof source, "source") ||
+      !get_string(env, argv[1], target, sizeof target, "target") ||
+      !get_string(env, argv[2], fstype, sizeof fstype, "fstype"))
+    return NULL;
+  bool has_data = !is_type(env, argv[3], napi_undefined);
+  if (has_data && !get_string(env, argv[3], data, sizeof data, "mount data")) return NULL;
+  return result(env, mount(source, target, fstype, 0, has_data ? data : NULL));
+}
+
+/* umount(target) -> 0 or -errno: umount2(2) without flags. */
+static napi_value umount_call(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char target[PATH_MAX];
+  if (!get_args(env, info, 1, argv) || !get_string(env, argv[0], target, sizeof target, "target")) return NULL;
+  return result(env, umount2(target, 0));
 }
 
 /* pollNow(fd, events) -> revents (poll with a zero timeout) or -errno. */
@@ -827,6 +875,8 @@ NAPI_MODULE_INIT() {
       FUNCTION("fcntl", fcntl_call),
       FUNCTION("lseek", lseek_call),
       FUNCTION("memfdCreate", memfd_create_call),
+      FUNCTION("mount", mount_call),
+      FUNCTION("umount", umount_call),
       FUNCTION("pollNow", poll_now_call),
       FUNCTION("mmap", mmap_call),
       FUNCTION("munmap", munmap_call),

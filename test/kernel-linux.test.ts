@@ -498,6 +498,74 @@ describe('files and sysfs-style attributes', () => {
   });
 });
 
+describe('directories, links and mounts (configfs gadgets, FunctionFS: usb.md §A1)', () => {
+  test('mkdir, symlink, unlink and rmdir on a temporary tree, with Node-style errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iiojs-'));
+    try {
+      await kernel.mkdir(join(dir, 'functions'), 0o700);
+      assert.equal((await kernel.stat(join(dir, 'functions'))).mode, 0o700);
+      await kernel.mkdir(join(dir, 'configs'));
+      await kernel.symlink(join(dir, 'functions'), join(dir, 'configs', 'link'));
+      assert.equal(await kernel.readlink(join(dir, 'configs', 'link')), join(dir, 'functions'));
+      assert.equal((await kernel.stat(join(dir, 'configs', 'link'))).kind, 'directory', 'stat follows the link');
+      await assert.rejects(kernel.mkdir(join(dir, 'functions')), { code: 'EEXIST', syscall: 'mkdir', path: join(dir, 'functions') });
+      await assert.rejects(kernel.rmdir(join(dir, 'configs')), { code: 'ENOTEMPTY', syscall: 'rmdir' });
+      await assert.rejects(kernel.symlink('x', join(dir, 'configs', 'link')), { code: 'EEXIST', syscall: 'symlink' });
+      await kernel.unlink(join(dir, 'configs', 'link'));
+      await assert.rejects(kernel.unlink(join(dir, 'configs', 'link')), { code: 'ENOENT', syscall: 'unlink' });
+      await kernel.rmdir(join(dir, 'configs'));
+      await kernel.rmdir(join(dir, 'functions'));
+      assert.deepEqual(await kernel.readdir(dir), []);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test('mount and umount a tmpfs with an option string; the kernel\'s errors name the target', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'iiojs-'));
+    const mounted = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.split(' ')[4] === dir);
+    try {
+      try {
+        await kernel.mount('iiojs-test', dir, 'tmpfs', 'size=64k,mode=0750');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPERM' && process.getuid?.() !== 0) return t.skip('mount(2) needs CAP_SYS_ADMIN');
+        throw e;
+      }
+      const [line] = mounted();
+      assert.match(line ?? '', / - tmpfs iiojs-test rw,.*size=64k,mode=750/);
+      assert.equal((await kernel.stat(dir)).mode, 0o750, 'the options reached the filesystem');
+      await kernel.writeText(join(dir, 'f'), 'x');
+      await assert.rejects(kernel.mount('iiojs-test', dir, 'no-such-fs'), { code: 'ENODEV', syscall: 'mount', path: dir, message: /no-such-fs iiojs-test/ });
+      await kernel.umount(dir);
+      assert.deepEqual(mounted(), []);
+      await assert.rejects(kernel.umount(dir), { code: 'EINVAL', syscall: 'umount', path: dir }); // not a mount point
+      await assert.rejects(kernel.umount(join(dir, 'missing')), { code: 'ENOENT', syscall: 'umount' });
+    } finally {
+      if (mounted().length > 0) execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test('mount arguments that are not plain strings are refused before the kernel sees them', async () => {
+    const addon = loadAddon();
+    assert.throws(() => addon.mount('x', '/tmp', 'tmpfs', 7 as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => addon.mount('x', '/tmp\0/etc', 'tmpfs'), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /target must not contain NUL/ });
+    assert.throws(() => addon.mount('x', '/tmp', 'tmpfs', 'o'.repeat(4096)), { name: 'RangeError', message: /mount data is too long \(max 4095 bytes\)/ });
+    assert.throws(() => addon.umount(undefined as never), { name: 'TypeError', message: /target must be a string/ });
+    await assert.rejects(kernel.mount('x', 'y'.repeat(5000), 'tmpfs'), RangeError);
+  });
+
+  test('a zero-length read is a RangeError: Node would skip the syscall (usb.md §A4, the ep0 status ACK)', async () => {
+    const fd = sealedMemfd(kernel.pageSize);
+    try {
+      await assert.rejects(kernel.read(fd, new Uint8Array(0)), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /fd \d+ into 0 bytes/ });
+      assert.equal(await kernel.read(fd, new Uint8Array(1)), 1, 'the fd is untouched and still reads');
+    } finally {
+      kernel.close(fd);
+    }
+  });
+});
+
 describe('without the addon', () => {
   test('file access still works and native calls name the fix', () => {
     const script = `

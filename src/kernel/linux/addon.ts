@@ -38,6 +38,10 @@ export interface Addon {
   fcntl(fd: number, cmd: number, arg?: number): number;
   lseek(fd: number, offset: number, whence: number): number;
   memfdCreate(name: string, flags: number): number;
+  /** mount(2) without flags; `data` is the option string. */
+  mount(source: string, target: string, fstype: string, data?: string): number;
+  /** umount2(2) without flags. */
+  umount(target: string): number;
   pollNow(fd: number, events: number): number;
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer | number;
   munmap(mapping: ArrayBuffer): number;

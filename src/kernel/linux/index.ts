@@ -80,6 +80,32 @@ export class LinuxKernel implements KernelPort {
     fs.writeFileSync(path, text);
   }
 
+  mkdir(path: string, mode?: number): Promise<void> {
+    return fs.promises.mkdir(path, mode).then(() => undefined);
+  }
+
+  rmdir(path: string): Promise<void> {
+    return fs.promises.rmdir(path);
+  }
+
+  symlink(target: string, path: string): Promise<void> {
+    return fs.promises.symlink(target, path);
+  }
+
+  unlink(path: string): Promise<void> {
+    return fs.promises.unlink(path);
+  }
+
+  async mount(source: string, target: string, fstype: string, data?: string): Promise<void> {
+    const rc = this.#native.mount(source, target, fstype, data);
+    if (rc < 0) throw systemError(rc, 'mount', target, data === undefined ? `${fstype} ${source}` : `${fstype} ${source} (${data})`);
+  }
+
+  async umount(target: string): Promise<void> {
+    const rc = this.#native.umount(target);
+    if (rc < 0) throw systemError(rc, 'umount', target);
+  }
+
   open(path: string, flags: number): Promise<number> {
     return new Promise((resolve, reject) => {
       fs.open(path, flags, (error, fd) => {
@@ -98,6 +124,10 @@ export class LinuxKernel implements KernelPort {
   }
 
   read(fd: number, into: Uint8Array): Promise<number> {
+    // Node returns 0 for a zero-length read without making the syscall (port.ts).
+    if (into.byteLength === 0) {
+      return Promise.reject(Object.assign(new RangeError(`read of fd ${fd} into 0 bytes: Node would not make the syscall; give a non-zero length`), { code: 'ERR_OUT_OF_RANGE' }));
+    }
     return new Promise((resolve, reject) => {
       fs.read(fd, into, 0, into.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
     });
