@@ -14,8 +14,9 @@
  *  - No global mutable state: per-environment state lives in instance data,
  *    so the addon loads in any number of worker threads.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
+#include "blocking.h"
+
 #include <uv.h>
 
 #include <errno.h>
@@ -52,122 +53,6 @@
 /* Type tags tell our handles apart from any other external or ArrayBuffer. */
 static const napi_type_tag MAPPING_TAG = {0x69696f6a735f6d61ULL, 0x7070696e67000001ULL};
 static const napi_type_tag WATCHER_TAG = {0x69696f6a735f7761ULL, 0x7463686572000001ULL};
-
-#define CHECK(call)                                                        \
-  do {                                                                     \
-    if ((call) != napi_ok) return NULL;                                    \
-  } while (0)
-
-/* ---- argument helpers: each throws and returns 0 on bad input ---------- */
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-  return NULL;
-}
-
-static napi_value throw_range(napi_env env, const char *msg) {
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-  return NULL;
-}
-
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
-  return 1;
-}
-
-static int is_type(napi_env env, napi_value v, napi_valuetype want) {
-  napi_valuetype t;
-  return napi_typeof(env, v, &t) == napi_ok && t == want;
-}
-
-/* An integer-valued number in [min, max]. */
-static int get_integer(napi_env env, napi_value v, double min, double max, const char *what,
-                       int64_t *out) {
-  double d;
-  char msg[128];
-  if (!is_type(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok) {
-    snprintf(msg, sizeof msg, "%s must be a number", what);
-    throw_type(env, msg);
-    return 0;
-  }
-  if (d != d || d < min || d > max || (double)(int64_t)d != d) {
-    snprintf(msg, sizeof msg, "%s must be an integer in [%.0f, %.0f]", what, min, max);
-    throw_range(env, msg);
-    return 0;
-  }
-  *out = (int64_t)d;
-  return 1;
-}
-
-static int get_fd(napi_env env, napi_value v, int *fd) {
-  int64_t x;
-  if (!get_integer(env, v, 0, INT_MAX, "fd", &x)) return 0;
-  *fd = (int)x;
-  return 1;
-}
-
-/* The bytes of an ArrayBuffer, TypedArray or DataView. */
-static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
-  bool yes = false;
-  if (napi_is_arraybuffer(env, v, &yes) == napi_ok && yes)
-    return napi_get_arraybuffer_info(env, v, data, len) == napi_ok;
-  if (napi_is_typedarray(env, v, &yes) == napi_ok && yes) {
-    napi_typedarray_type type;
-    size_t count;
-    if (napi_get_typedarray_info(env, v, &type, &count, data, NULL, NULL) != napi_ok) return 0;
-    size_t elem = 1;
-    switch (type) {
-      case napi_int16_array: case napi_uint16_array: elem = 2; break;
-      case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
-      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
-      default: break;
-    }
-    *len = count * elem;
-    return 1;
-  }
-  if (napi_is_dataview(env, v, &yes) == napi_ok && yes)
-    return napi_get_dataview_info(env, v, len, data, NULL, NULL) == napi_ok;
-  return 0;
-}
-
-/* A string of at most size - 1 bytes (UTF-8) into buf, NUL-terminated. An
- * embedded NUL would silently cut the string short in C, so it is refused. */
-static int get_string(napi_env env, napi_value v, char *buf, size_t size, const char *what) {
-  size_t len;
-  char msg[128];
-  if (!is_type(env, v, napi_string)) {
-    snprintf(msg, sizeof msg, "%s must be a string", what);
-    throw_type(env, msg);
-    return 0;
-  }
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return 0;
-  if (len >= size) {
-    snprintf(msg, sizeof msg, "%s is too long (max %zu bytes)", what, size - 1);
-    throw_range(env, msg);
-    return 0;
-  }
-  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return 0;
-  if (strlen(buf) != len) {
-    snprintf(msg, sizeof msg, "%s must not contain NUL bytes", what);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
-    return 0;
-  }
-  return 1;
-}
-
-static napi_value make_int(napi_env env, int64_t v) {
-  napi_value r;
-  CHECK(napi_create_int64(env, v, &r));
-  return r;
-}
-
-static napi_value result(napi_env env, int64_t rc) {
-  return make_int(env, rc < 0 ? -errno : rc);
-}
-
-static int set_int(napi_env env, napi_value obj, const char *name, int64_t value);
 
 /* ---- ioctl ------------------------------------------------------------- */
 
@@ -653,6 +538,7 @@ struct addon_state {
   unsigned pending_closes; /* uv_close calls whose callback has not run yet */
   napi_async_cleanup_hook_handle cleanup;
   int tearing_down;
+  blocking_hub *blocking; /* readBlocking/writeBlocking calls (native/blocking.c) */
 };
 
 static void unlink_watcher(watcher *w) {
@@ -815,23 +701,34 @@ static void on_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   addon_state *s = arg;
   (void)handle;
   s->tearing_down = 1;
+  blocking_teardown(s->blocking);
   for (watcher *w = s->open; w != NULL; w = s->open) close_watcher(w, 0);
   if (s->pending_closes == 0) napi_remove_async_cleanup_hook(s->cleanup);
 }
 
 static void state_finalize(napi_env env, void *data, void *hint) {
+  addon_state *s = data;
   (void)env;
   (void)hint;
-  free(data);
+  blocking_release(s->blocking);
+  free(s);
+}
+
+/* ---- blocking I/O on threads (native/blocking.c) ----------------------- */
+
+static napi_value blocking_io_call(napi_env env, napi_callback_info info) {
+  addon_state *s;
+  CHECK(napi_get_instance_data(env, (void **)&s));
+  return blocking_start(env, info, &s->blocking);
+}
+
+static napi_value blocking_cancel_call(napi_env env, napi_callback_info info) {
+  addon_state *s;
+  CHECK(napi_get_instance_data(env, (void **)&s));
+  return blocking_cancel(env, info, s->blocking);
 }
 
 /* ---- module ------------------------------------------------------------ */
-
-static int set_int(napi_env env, napi_value obj, const char *name, int64_t value) {
-  napi_value v;
-  return napi_create_int64(env, value, &v) == napi_ok &&
-         napi_set_named_property(env, obj, name, v) == napi_ok;
-}
 
 /* The platform's own values, so tests can check the TypeScript ABI tables. */
 static napi_value make_constants(napi_env env) {
@@ -885,6 +782,8 @@ NAPI_MODULE_INIT() {
       FUNCTION("watcherStop", watcher_stop),
       FUNCTION("watcherClose", watcher_close),
       FUNCTION("watcherRef", watcher_ref),
+      FUNCTION("blockingIo", blocking_io_call),
+      FUNCTION("blockingCancel", blocking_cancel_call),
   };
   CHECK(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
   napi_value constants = make_constants(env);

@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import { readlinkSync } from 'node:fs';
 import { ioctlName } from '../../abi/index.js';
 import { errnoOf, systemError } from '../../errors.js';
-import type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
+import type { BlockingOptions, DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
 import { loadAddon, type Addon } from './addon.js';
+import { blockingIo, interruptBlocking } from './blocking.js';
 import { forgetFd, waitReady } from './readiness.js';
 
 function kindOf(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {
@@ -118,6 +119,7 @@ export class LinuxKernel implements KernelPort {
 
   close(fd: number): void {
     forgetFd(fd, () => describeFd(fd));
+    interruptBlocking(fd, () => describeFd(fd));
     if (openedByNode.delete(fd)) return fs.closeSync(fd);
     const rc = this.#native.close(fd);
     if (rc < 0) throw systemError(rc, 'close', undefined, `fd ${fd}`);
@@ -137,6 +139,14 @@ export class LinuxKernel implements KernelPort {
     return new Promise((resolve, reject) => {
       fs.write(fd, from, 0, from.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
     });
+  }
+
+  readBlocking(fd: number, into: Uint8Array, options: BlockingOptions = {}): Promise<number> {
+    return blockingIo(this.#native, fd, into, false, options.signal, () => describeFd(fd));
+  }
+
+  writeBlocking(fd: number, from: Uint8Array, options: BlockingOptions = {}): Promise<number> {
+    return blockingIo(this.#native, fd, from, true, options.signal, () => describeFd(fd));
   }
 
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
