@@ -506,14 +506,15 @@ test('descriptors blob decode errors: each a typed FfsBlobError with its reason 
     ['the strings magic', patched(good, 0, 2), 'magic', /magic 2/],
     ['wrong length', patched(good, 4, good.length + 1), 'length', /says 106 bytes, the blob holds 105/],
     ['a byte missing', withLength(good.subarray(0, good.length - 1)), 'truncated', /runs past the end/],
-    ['a header cut short', withLength(good.subarray(0, 14)), 'truncated', /end before the fs_count at offset 12/],
+    ['below 16 bytes', withLength(good.subarray(0, 14)), 'truncated', /14 bytes, ep0 takes at least 16/],
+    ['a header cut short', withLength(Uint8Array.of(...patched(good.subarray(0, 12), 8, 0x27), 3, 0, 0, 0)), 'truncated', /end before the fs_count at offset 16/],
     ['unknown flag', patched(good, 8, 0x107), 'flags', /0x107/],
     ['MS OS descriptors', withLength(Uint8Array.of(...patched(good, 8, 0xf), 0, 0, 0, 0)), 'unsupported', /MS OS/],
     // the fs block takes the hs interface, each later block starts one descriptor on: the ss block runs out
     ['fs_count too large', patched(good, 12, 4), 'count', /ss block ends after 4 descriptors, its count is 5/],
     ['ss_count too large', patched(good, 20, 6), 'count', /ss block ends after 5 descriptors, its count is 6/],
     ['ss_count too small', patched(good, 20, 4), 'count', /6 bytes left after the counted descriptors/],
-    ['no descriptors', withLength(Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), 'empty', /no descriptors/],
+    ['no descriptors', withLength(Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0)), 'empty', /no descriptors/],
     ['bLength 0', (() => { const b = Uint8Array.from(good); b[ssOut] = 0; return b; })(), 'descriptor', /bLength 0/],
     ['bLength 1', (() => { const b = Uint8Array.from(good); b[ssOut] = 1; return b; })(), 'descriptor', /bLength 1/],
     ['an endpoint of bLength 6', (() => { const b = Uint8Array.from(good); b[ssOut] = 6; return b; })(), 'descriptor', /bLength 6, must be 7 or 9/],
@@ -558,7 +559,7 @@ test('descriptors blob decode errors: each a typed FfsBlobError with its reason 
 test('strings blob decode errors: each a typed FfsBlobError with its reason (f_fs.c __ffs_data_got_strings)', () => {
   const good = IIOD_STRINGS;
   const cases: ReadonlyArray<readonly [string, Uint8Array, string, RegExp]> = [
-    ['short header', withLength(good.subarray(0, 12)), 'truncated', /12 bytes/],
+    ['short header', withLength(good.subarray(0, 12)), 'truncated', /12 bytes, ep0 takes at least 16/],
     ['bad magic', patched(good, 0, 3), 'magic', /magic 3/],
     ['wrong length', patched(good, 4, 23), 'length', /says 23/],
     ['strings without languages', patched(good, 12, 0), 'count', /str_count 1 and lang_count 0/],
