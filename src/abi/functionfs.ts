@@ -452,7 +452,8 @@ export function ffsEventName(type: number): string {
 
 const NO_SETUP: UsbCtrlRequest = Object.freeze({ bRequestType: 0, bRequest: 0, wValue: 0, wIndex: 0, wLength: 0 });
 
-export function encodeFfsEvent(e: FfsEvent, into?: Uint8Array, offset = 0): Uint8Array {
+/** Writes one event; `setup` may be left out for events other than SETUP (it is zero then). */
+export function encodeFfsEvent(e: { type: number; setup?: UsbCtrlRequest }, into?: Uint8Array, offset = 0): Uint8Array {
   if (!Number.isInteger(e.type) || e.type < 0 || e.type > 0xff) throw new RangeError(`usb_functionfs_event: type ${e.type} is not a u8`);
   const bytes = into ?? new Uint8Array(USB_FUNCTIONFS_EVENT_SIZE);
   if (!Number.isInteger(offset) || offset < 0 || offset + USB_FUNCTIONFS_EVENT_SIZE > bytes.length) {
