@@ -59,6 +59,8 @@ export interface Addon {
   blockingIo(fd: number, bytes: Uint8Array, write: boolean, done: (result: number, interrupted: boolean) => void): number;
   /** Interrupts a pending blockingIo call; -ENOENT if it is not pending. */
   blockingCancel(id: number): number;
+  /** Forgets the URBs submitted on `fd` (the kernel freed them when it was closed); returns how many. */
+  urbRelease(fd: number): number;
   readonly constants: NativeConstants;
   /**
    * Every request ioctl() accepts, keyed by request number (decimal string), with how the
@@ -74,6 +76,11 @@ export function addonPath(): string {
 }
 
 let loaded: Addon | undefined;
+
+/** The addon if something loaded it already (what close() needs: nothing to forget otherwise). */
+export function loadedAddon(): Addon | undefined {
+  return loaded;
+}
 
 export function loadAddon(): Addon {
   if (loaded !== undefined) return loaded;

@@ -5,7 +5,7 @@ import { readlinkSync } from 'node:fs';
 import { ioctlName } from '../../abi/index.js';
 import { errnoOf, systemError } from '../../errors.js';
 import type { BlockingOptions, DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
-import { loadAddon, type Addon } from './addon.js';
+import { loadAddon, loadedAddon, type Addon } from './addon.js';
 import { blockingIo, interruptBlocking } from './blocking.js';
 import { forgetFd, waitReady } from './readiness.js';
 
@@ -120,9 +120,13 @@ export class LinuxKernel implements KernelPort {
   close(fd: number): void {
     forgetFd(fd, () => describeFd(fd));
     interruptBlocking(fd, () => describeFd(fd));
-    if (openedByNode.delete(fd)) return fs.closeSync(fd);
-    const rc = this.#native.close(fd);
-    if (rc < 0) throw systemError(rc, 'close', undefined, `fd ${fd}`);
+    if (openedByNode.delete(fd)) fs.closeSync(fd);
+    else {
+      const rc = this.#native.close(fd);
+      if (rc < 0) throw systemError(rc, 'close', undefined, `fd ${fd}`);
+    }
+    // usbfs killed and freed the fd's URBs in its release: their memory is ours again
+    loadedAddon()?.urbRelease(fd);
   }
 
   read(fd: number, into: Uint8Array): Promise<number> {
