@@ -400,6 +400,83 @@ describe('ioctl argument rules (issue 13: no JavaScript value makes the kernel t
   });
 });
 
+describe('usbfs URBs and transfers: argument rules and the URB table (usb.md §A2, on a memfd: ENOTTY)', () => {
+  const urbOf = (fields: Partial<abi.UsbdevfsUrb>) => abi.usbdevfsUrbStruct.encode({
+    type: abi.USBDEVFS_URB_TYPE_BULK, endpoint: 0x81, status: 0, flags: 0, buffer: 0x55aa55aa55aa55aan, bufferLength: 16, actualLength: 0,
+    startFrame: 0, numberOfPackets: 0, errorCount: 0, signr: 0, usercontext: 42n, ...fields,
+  });
+
+  function withMemfd(body: (fd: number) => void): void {
+    const fd = sealedMemfd(kernel.pageSize);
+    try {
+      body(fd);
+    } finally {
+      kernel.close(fd);
+    }
+  }
+
+  test('SUBMITURB: the urb must hold 56 bytes and its buffer buffer_length bytes; ISO URBs are refused', () => {
+    withMemfd((fd) => {
+      const urb = urbOf({});
+      const before = urb.slice();
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, new Uint8Array(16)]]), { code: 'ENOTTY', syscall: 'ioctl(USBDEVFS_SUBMITURB)' });
+      assert.deepEqual(urb, before, 'the caller\'s urb is not written: the kernel got a copy');
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb.subarray(0, 55), [[16, new Uint8Array(16)]]), { name: 'RangeError', message: /holds 55 bytes but request 0x8038550a needs 56/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, new Uint8Array(15)]]), { name: 'RangeError', message: /holds 15 bytes but request 0x8038550a writes 16 × 1 = 16/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[24, new Uint8Array(16)]]), { name: 'RangeError', message: /at offset 16, not 24/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urbOf({ type: abi.USBDEVFS_URB_TYPE_ISO })), { name: 'RangeError', message: /isochronous/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, 'data' as never]]), TypeError);
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, 0), TypeError);
+      // a negative buffer_length needs no bytes (the kernel refuses it); no buffer at all is NULL
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urbOf({ bufferLength: -1 }), [[16, new Uint8Array(0)]]), { code: 'ENOTTY' });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb), { code: 'ENOTTY' });
+    });
+  });
+
+  test('REAPURB(NDELAY) take 8 bytes, DISCARDURB the submitted bytes; CONTROL and BULK a u16 or u32 count', () => {
+    withMemfd((fd) => {
+      for (const request of [abi.USBDEVFS_REAPURB, abi.USBDEVFS_REAPURBNDELAY]) {
+        const context = new BigUint64Array([7n]);
+        assert.throws(() => kernel.ioctl(fd, request, context), { code: 'ENOTTY' });
+        assert.equal(context[0], 7n, 'nothing reaped, nothing written');
+        assert.throws(() => kernel.ioctl(fd, request, new Uint8Array(7)), RangeError);
+        assert.throws(() => kernel.ioctl(fd, request), TypeError);
+      }
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_DISCARDURB, urbOf({})), { code: 'ENOTTY', syscall: 'ioctl(USBDEVFS_DISCARDURB)' });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_DISCARDURB, 0), TypeError);
+      const control = abi.usbdevfsCtrlTransferStruct.encode({ bRequestType: 0xc0, bRequest: 1, wValue: 0, wIndex: 0, wLength: 300, timeout: 100, data: 0n });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_CONTROL, control, [[16, new Uint8Array(299)]]), { message: /holds 299 bytes but request 0xc0185500 writes 300 × 1 = 300/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_CONTROL, control, [[16, new Uint8Array(300)]]), { code: 'ENOTTY' });
+      const bulk = abi.usbdevfsBulkTransferStruct.encode({ ep: 0x81, len: 70_000, timeout: 100, data: 0n });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_BULK, bulk, [[16, new Uint8Array(65_536)]]), { message: /writes 70000 × 1/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_BULK, bulk, [[16, new Uint8Array(70_000)]]), { code: 'ENOTTY' });
+    });
+  });
+
+  test('50,000 refused SUBMITURBs release their references: the urbs and buffers are collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const fd = sealedMemfd(kernel.pageSize);
+    const refs: Array<WeakRef<object>> = [];
+    try {
+      for (let i = 0; i < 50_000; i++) {
+        const urb = urbOf({ bufferLength: 4096, usercontext: BigInt(i) });
+        const data = new Uint8Array(4096);
+        if (i % 5000 === 0) refs.push(new WeakRef(urb), new WeakRef(data));
+        assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, data]]), { code: 'ENOTTY' });
+      }
+    } finally {
+      kernel.close(fd);
+    }
+    assert.equal(loadAddon().urbRelease(fd), 0, 'no refused URB was kept in the table');
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0);
+  });
+});
+
 describe('readiness waits', () => {
   test('eventfd, socketpair and pipes: readiness, hang-up, errors, cancellation, close', () => {
     const run = runWithInheritedFds(here('./support/fd-readiness-child.js'));
