@@ -212,11 +212,12 @@ int pointer_target(napi_env env, const ioctl_rule *rule, napi_value off_v, napi_
  * The request must be in RULES (else RangeError). arg by its kind: undefined
  * for none, an integer for value, bytes (ArrayBuffer or view) for the rest;
  * anything else is a TypeError. Bytes must cover the rule's extent (else
- * RangeError). pointers: [[offset, target]] only for ARG_POINTER rules, at
- * exactly ptr_off, with a target of at least count × elem bytes; without it
- * the field is passed as NULL. The caller's bytes are updated from the copy
- * for requests the kernel writes back, except the pointer field, which keeps
- * the caller's value.
+ * RangeError). pointers: [[offset, target]] only for ARG_POINTER and ARG_URB
+ * rules, at exactly ptr_off, with a target of at least count × elem bytes;
+ * without it the field is passed as NULL. The caller's bytes are updated from
+ * the copy for requests the kernel writes back, except the pointer field,
+ * which keeps the caller's value. The URB kinds go to native/usbfs.c, whose
+ * copies outlive the call.
  */
 static napi_value ioctl_call(napi_env env, napi_callback_info info) {
   napi_value argv[4];
