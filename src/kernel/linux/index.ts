@@ -1,5 +1,6 @@
-// The Kernel port on the real Linux kernel: node:fs for files and sysfs, the native addon for
-// ioctl, fcntl, lseek, mmap, memfd and readiness waits.
+// The Kernel port on the real Linux kernel: node:fs for files, directories and sysfs, the native
+// addon for ioctl (usbfs URBs included), fcntl, lseek, mmap, memfd, mount, readiness waits and
+// blocking I/O on threads.
 import * as fs from 'node:fs';
 import { readlinkSync } from 'node:fs';
 import { ioctlName } from '../../abi/index.js';
