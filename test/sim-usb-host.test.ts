@@ -46,6 +46,7 @@ import {
   type UsbDescriptor,
 } from '../src/abi/index.js';
 import { errnoOf, isSystemError } from '../src/errors.js';
+import { nowMs } from '../src/kernel/sim/clock.js';
 import { kerr } from '../src/kernel/sim/errno.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import type { Urb, UsbPortDevice, UsbSpeed } from '../src/kernel/sim/usb/link.js';
@@ -534,5 +535,403 @@ describe('enumeration (hub.c hub_port_init, usb_enumerate_device, generic.c; usb
     host.rootPort.connect(device);
     await again;
     assert.equal(await read(kernel, `${DEV_DIR}/devnum`), '3\n', 'choose_devnum moves on past the failed attempt');
+  });
+});
+
+// ---- usbfs ---------------------------------------------------------------------------------
+
+async function openNode(t: { after: (fn: () => void) => void }, r: Rig, flags = O_RDWR): Promise<number> {
+  const fd = await r.kernel.open(NODE, flags);
+  t.after(() => {
+    try {
+      r.kernel.close(fd);
+    } catch {
+      // closed by the test
+    }
+  });
+  return fd;
+}
+
+describe('usbfs read, lseek and ioctls (devio.c; usb.md §A2)', () => {
+  test('read() gives the device descriptor then the configuration, in pieces; SEEK_SET/SEEK_CUR work, SEEK_END is EINVAL', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const whole = new Uint8Array(Buffer.concat([DEVICE_DESCRIPTOR, configBytes()]));
+    const first = new Uint8Array(10);
+    assert.equal(await r.kernel.read(fd, first), 10);
+    const rest = new Uint8Array(200);
+    const n = await r.kernel.read(fd, rest);
+    assert.equal(n, whole.length - 10);
+    assert.deepEqual(new Uint8Array(Buffer.concat([first, rest.subarray(0, n)])), whole);
+    assert.equal(await r.kernel.read(fd, rest), 0, 'then end of file');
+    assert.equal(r.kernel.lseek(fd, 16, SEEK_SET), 16);
+    assert.equal(r.kernel.lseek(fd, 2, SEEK_CUR), 18);
+    const config = new Uint8Array(9);
+    assert.equal(await r.kernel.read(fd, config), 9);
+    assert.deepEqual(config, whole.subarray(18, 27));
+    expectErrno(() => r.kernel.lseek(fd, 0, SEEK_END), 'EINVAL');
+    expectErrno(() => r.kernel.lseek(fd, -100, SEEK_CUR), 'EINVAL');
+  });
+
+  test('GET_CAPABILITIES reports what 6.12 does for dummy_hcd (bulk SG: sg_tablesize ~0), GET_SPEED high (3)', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const caps = new Uint8Array(4);
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_GET_CAPABILITIES, caps), 0);
+    assert.equal(new DataView(caps.buffer).getUint32(0, true), 0x1ff);
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_GET_SPEED), 3);
+  });
+
+  test('ioctls need the file open for writing (EPERM); reads do not', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r, O_RDONLY);
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_GET_CAPABILITIES, new Uint8Array(4)), 'EPERM');
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_REAPURBNDELAY, new Uint8Array(8)), 'EPERM');
+    assert.equal(await r.kernel.read(fd, new Uint8Array(18)), 18);
+  });
+
+  test('CONTROL: what the kernel answers (a standard request) completes; a vendor request nobody answers is ETIMEDOUT at once', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const data = new Uint8Array(255);
+    const get = usbdevfsCtrlTransferStruct.encode({ bRequestType: 0x80, bRequest: 6, wValue: 0x0304, wIndex: 0x0409, wLength: 255, timeout: 1000 });
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_CONTROL, get, [[16, data]]), 8);
+    assert.deepEqual(data.subarray(0, 8), encodeStringDescriptor('IIO'));
+    const vendor = usbdevfsCtrlTransferStruct.encode({ bRequestType: 0x41, bRequest: 1, wValue: 0, wIndex: 0, wLength: 0, timeout: 1000 });
+    const started = Date.now();
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_CONTROL, vendor), 'ETIMEDOUT');
+    assert.ok(Date.now() - started < 900, 'no event could answer it, so the sim does not sleep the timeout');
+    assert.equal(r.device.vendor.length, 0, 'the timed-out request was unlinked from the device');
+    const tooLong = usbdevfsCtrlTransferStruct.encode({ bRequestType: 0x80, bRequest: 6, wValue: 0x0100, wLength: 4097, timeout: 1000 });
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_CONTROL, tooLong, [[16, new Uint8Array(4097)]]), 'EINVAL');
+  });
+
+  test('BULK: IN data the device already queued completes; with nothing queued, ETIMEDOUT; OUT to a read the device queued', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    r.device.write(0x81, pattern(700, 1));
+    const data = new Uint8Array(1024);
+    const bulkIn = usbdevfsBulkTransferStruct.encode({ ep: 0x81, len: 1024, timeout: 1000 });
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_BULK, bulkIn, [[16, data]]), 700);
+    assert.deepEqual(data.subarray(0, 700), pattern(700, 1));
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_BULK, bulkIn, [[16, data]]), 'ETIMEDOUT');
+    const got = r.device.read(0x01, 4096);
+    const out = pattern(100, 2);
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_BULK, usbdevfsBulkTransferStruct.encode({ ep: 0x01, len: 100, timeout: 1000 }), [[16, out]]), 100);
+    assert.deepEqual(new Uint8Array(await got), out);
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_BULK, usbdevfsBulkTransferStruct.encode({ ep: 0x05, len: 1 }), [[16, data]]), 'ENOENT');
+  });
+});
+
+describe('usbfs URBs (devio.c proc_do_submiturb, reap, discard; usb.md §A2)', () => {
+  for (const size of [1, 512, 16 * 1024 + 1, 1024 * 1024]) {
+    test(`bulk OUT and IN of ${size} B: the bytes cross intact, usercontext comes back, POLLOUT when reapable`, async (t) => {
+      const r = await rig();
+      const fd = await openNode(t, r);
+      const sent = pattern(size, size);
+      const got = r.device.read(0x01, size + MPS); // room for more: the transfer ends at its short packet or ZLP
+      const urbs: Submitted[] = [];
+      urbs[7] = submit(r.kernel, fd, { endpoint: 0x01, data: sent.slice(), flags: USBDEVFS_URB_ZERO_PACKET, usercontext: 7 });
+      const out = await reapNext(r.kernel, fd, urbs);
+      assert.equal(out.submitted, urbs[7]);
+      assert.deepEqual([out.status, out.actual], [0, size]);
+      assert.deepEqual(new Uint8Array(await got), sent);
+
+      const answer = pattern(size, size + 1);
+      urbs[9] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(size), usercontext: 9 });
+      expectErrno(() => reap(r.kernel, fd), 'EAGAIN', 'nothing completed yet');
+      r.device.write(0x81, answer, true);
+      const back = await reapNext(r.kernel, fd, urbs);
+      assert.equal(back.submitted, urbs[9]);
+      assert.deepEqual([back.status, back.actual], [0, size]);
+      assert.deepEqual(urbs[9]!.data, answer, 'IN data is in the caller\'s buffer after the reap');
+    });
+  }
+
+  test('a short packet ends an IN URB (status 0, or -EREMOTEIO with SHORT_NOT_OK); an exact multiple continues until a ZLP', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(1024), usercontext: 0 });
+    r.device.write(0x81, pattern(100, 3));
+    assert.deepEqual(await reapNext(r.kernel, fd, urbs).then((x) => [x.status, x.actual]), [0, 100]);
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(1024), flags: USBDEVFS_URB_SHORT_NOT_OK, usercontext: 1 });
+    r.device.write(0x81, pattern(100, 4));
+    assert.deepEqual(await reapNext(r.kernel, fd, urbs).then((x) => [x.status, x.actual]), [errno('EREMOTEIO'), 100]);
+    urbs[2] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(2048), usercontext: 2 });
+    r.device.write(0x81, pattern(512, 5));
+    const none = await pollSoon(r.kernel, fd);
+    assert.equal(none & POLLOUT, 0, 'a full packet does not end the transfer');
+    r.device.write(0x81, new Uint8Array(0));
+    const zlp = await reapNext(r.kernel, fd, urbs);
+    assert.deepEqual([zlp.status, zlp.actual], [0, 512]);
+    assert.deepEqual(urbs[2]!.data.subarray(0, 512), pattern(512, 5));
+  });
+
+  test('URB_ZERO_PACKET ends an OUT transfer of an exact multiple with a ZLP; without it the device keeps reading', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    let got = r.device.read(0x01, 4096);
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x01, data: pattern(1024, 6), flags: USBDEVFS_URB_ZERO_PACKET, usercontext: 0 });
+    await reapNext(r.kernel, fd, urbs);
+    assert.equal((await got).length, 1024);
+    let done = false;
+    got = r.device.read(0x01, 4096);
+    void got.then(() => (done = true));
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x01, data: pattern(1024, 7), usercontext: 1 });
+    await reapNext(r.kernel, fd, urbs);
+    await pollSoon(r.kernel, fd);
+    assert.equal(done, false, 'no ZLP: the device\'s read goes on');
+    urbs[2] = submit(r.kernel, fd, { endpoint: 0x01, data: pattern(10, 8), usercontext: 2 });
+    await reapNext(r.kernel, fd, urbs);
+    assert.equal((await got).length, 1034, 'until a short packet ends it');
+  });
+
+  test('bulk to the interrupt endpoint becomes an interrupt URB; control URBs carry their setup packet first', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x82, data: new Uint8Array(64), usercontext: 0 });
+    r.device.write(0x82, Uint8Array.of(1, 2, 3));
+    assert.deepEqual(await reapNext(r.kernel, fd, urbs).then((x) => x.actual), 3);
+    const control = new Uint8Array(8 + 18);
+    encodeCtrlRequest({ bRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 }, control);
+    urbs[1] = submit(r.kernel, fd, { type: USBDEVFS_URB_TYPE_CONTROL, endpoint: 0, data: control, usercontext: 1 });
+    const c = await reapNext(r.kernel, fd, urbs);
+    assert.deepEqual([c.status, c.actual], [0, 18]);
+    assert.deepEqual(control.subarray(8), DEVICE_DESCRIPTOR);
+    // a vendor request the gadget answers later (as a FunctionFS daemon would)
+    const vendor = new Uint8Array(8 + 4);
+    encodeCtrlRequest({ bRequestType: 0xc1, bRequest: 9, wValue: 0, wIndex: 0, wLength: 4 }, vendor);
+    urbs[2] = submit(r.kernel, fd, { type: USBDEVFS_URB_TYPE_CONTROL, endpoint: 0, data: vendor, usercontext: 2 });
+    assert.deepEqual(decodeCtrlRequest(vendor), r.device.setups.at(-1));
+    r.device.answerVendor(Uint8Array.of(9, 8, 7, 6));
+    assert.deepEqual(await reapNext(r.kernel, fd, urbs).then((x) => x.actual), 4);
+    assert.deepEqual([...vendor.subarray(8)], [9, 8, 7, 6]);
+  });
+
+  test('SUBMITURB errnos: flags, lengths, unknown or inactive endpoints, wrong types', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const data = new Uint8Array(64);
+    const bad = (options: Parameters<typeof submit>[2], code: string, why: string) => expectErrno(() => submit(r.kernel, fd, options), code, why);
+    bad({ endpoint: 0x81, data, flags: 0x100 }, 'EINVAL', 'an unknown flag');
+    bad({ endpoint: 0x81, data, flags: 0x02 }, 'EINVAL', 'ISO_ASAP on a bulk URB');
+    bad({ endpoint: 0x81, data, length: -1 }, 'EINVAL', 'a negative buffer_length');
+    bad({ endpoint: 0x85, data }, 'ENOENT', 'no such endpoint in the configuration (findintfep)');
+    bad({ endpoint: 0x83, data }, 'ENOENT', 'an endpoint of altsetting 1 only (ep_to_host_endpoint)');
+    bad({ endpoint: 0x15, data }, 'EINVAL', 'not an endpoint address');
+    bad({ type: USBDEVFS_URB_TYPE_INTERRUPT, endpoint: 0x81, data }, 'EINVAL', 'an interrupt URB to a bulk endpoint');
+    bad({ type: USBDEVFS_URB_TYPE_ISO, endpoint: 0x81, data }, 'EINVAL', 'isochronous');
+    bad({ type: USBDEVFS_URB_TYPE_CONTROL, endpoint: 0, data: new Uint8Array(4) }, 'EINVAL', 'a control URB shorter than its setup packet');
+    const short = new Uint8Array(8 + 4);
+    encodeCtrlRequest({ bRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 }, short);
+    bad({ type: USBDEVFS_URB_TYPE_CONTROL, endpoint: 0, data: short }, 'EINVAL', 'a control URB shorter than 8 + wLength');
+    bad({ type: 7, endpoint: 0x81, data }, 'EINVAL', 'no such URB type');
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_DISCARDURB, usbdevfsUrbStruct.encode({})), 'EINVAL', 'DISCARDURB of no pending URB');
+    expectErrno(() => reap(r.kernel, fd), 'EAGAIN');
+  });
+
+  test('DISCARDURB kills a pending URB, which is reaped with -ENOENT and what it moved', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[3] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(4096), usercontext: 3 });
+    r.device.write(0x81, pattern(1024, 9)); // two full packets: the URB goes on
+    await pollSoon(r.kernel, fd);
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_DISCARDURB, urbs[3]!.urb), 0);
+    const killed = await reapNext(r.kernel, fd, urbs);
+    assert.deepEqual([killed.status, killed.actual], [errno('ENOENT'), 1024]);
+    assert.deepEqual(urbs[3]!.data.subarray(0, 1024), pattern(1024, 9));
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_DISCARDURB, urbs[3]!.urb), 'EINVAL', 'no longer pending');
+  });
+
+  test('usbfs_memory_mb bounds what URBs hold at once (ENOMEM, nothing taken); 0 lifts the limit', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const param = '/sys/module/usbcore/parameters/usbfs_memory_mb';
+    assert.equal(await read(r.kernel, param), '16\n');
+    const big = new Uint8Array(10 * 1024 * 1024);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x81, data: big, usercontext: 0 });
+    expectErrno(() => submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(7 * 1024 * 1024) }), 'ENOMEM');
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(5 * 1024 * 1024), usercontext: 1 });
+    r.kernel.ioctl(fd, USBDEVFS_DISCARDURB, urbs[0]!.urb);
+    await reapNext(r.kernel, fd, urbs);
+    urbs[2] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(7 * 1024 * 1024), usercontext: 2 });
+    await r.kernel.writeText(param, '0\n');
+    urbs[3] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(20 * 1024 * 1024), usercontext: 3 });
+    await assert.rejects(r.kernel.writeText(param, '-1\n'), (e: unknown) => isSystemError(e, 'EINVAL'));
+  });
+});
+
+/** poll's revents once the kernel has run everything it can do at once (nothing waits on a timer here). */
+function pollSoon(k: SimKernel, fd: number): Promise<number> {
+  const { scheduler } = k.context;
+  while (scheduler.next <= nowMs()) scheduler.runDue();
+  const abort = new AbortController();
+  const result = k.poll(fd, POLLOUT, { signal: abort.signal }).catch(() => 0);
+  abort.abort();
+  return result;
+}
+
+describe('usbfs interface claims (devio.c claimintf, releaseintf, checkintf)', () => {
+  test('a claim binds usbfs (driver link); another file gets EBUSY, also when it uses the interface unclaimed', async (t) => {
+    const r = await rig();
+    const a = await openNode(t, r);
+    const b = await openNode(t, r);
+    assert.equal(r.kernel.ioctl(a, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 0);
+    assert.equal(r.kernel.ioctl(a, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 0, 'claiming twice is fine');
+    assert.equal(await r.kernel.readlink(`${INTF_DIR}/driver`), '../../../../../../bus/usb/drivers/usbfs');
+    assert.match(await read(r.kernel, `${INTF_DIR}/uevent`), /^DRIVER=usbfs$/m);
+    expectErrno(() => r.kernel.ioctl(b, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 'EBUSY');
+    expectErrno(() => submit(r.kernel, b, { endpoint: 0x81, data: new Uint8Array(8) }), 'EBUSY', 'checkintf claims for the file, and fails');
+    expectErrno(() => r.kernel.ioctl(b, USBDEVFS_RELEASEINTERFACE, u32Arg(0)), 'EINVAL', 'not its claim');
+    expectErrno(() => r.kernel.ioctl(a, USBDEVFS_CLAIMINTERFACE, u32Arg(5)), 'ENOENT');
+    expectErrno(() => r.kernel.ioctl(a, USBDEVFS_CLAIMINTERFACE, u32Arg(64)), 'EINVAL');
+    expectErrno(() => r.kernel.ioctl(a, USBDEVFS_RELEASEINTERFACE, u32Arg(5)), 'ENOENT');
+  });
+
+  test('using an unclaimed interface claims it (with the kernel\'s warning); releasing kills its URBs (-ENOENT)', async (t) => {
+    const r = await rig();
+    const a = await openNode(t, r);
+    const b = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, a, { endpoint: 0x81, data: new Uint8Array(64), usercontext: 0 });
+    assert.ok(r.host.log.some((l) => l.includes('did not claim interface 0 before use')));
+    expectErrno(() => r.kernel.ioctl(b, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 'EBUSY');
+    assert.equal(r.kernel.ioctl(a, USBDEVFS_RELEASEINTERFACE, u32Arg(0)), 0);
+    const killed = await reapNext(r.kernel, a, urbs);
+    assert.equal(killed.status, errno('ENOENT'));
+    await assert.rejects(r.kernel.readlink(`${INTF_DIR}/driver`), (e: unknown) => isSystemError(e, 'ENOENT'));
+    assert.equal(r.kernel.ioctl(b, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 0, 'free again');
+  });
+
+  test('closing a file kills its URBs and releases its interfaces', async (t) => {
+    const r = await rig();
+    const a = await r.kernel.open(NODE, O_RDWR);
+    const b = await openNode(t, r);
+    submit(r.kernel, a, { endpoint: 0x81, data: new Uint8Array(4096), usercontext: 0 });
+    r.kernel.close(a);
+    assert.equal(r.kernel.ioctl(b, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 0);
+    const got = r.device.read(0x01, 64);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, b, { endpoint: 0x01, data: Uint8Array.of(5), usercontext: 0 });
+    await reapNext(r.kernel, b, urbs);
+    assert.deepEqual([...(await got)], [5]);
+    r.device.write(0x81, Uint8Array.of(1, 2));
+    urbs[1] = submit(r.kernel, b, { endpoint: 0x81, data: new Uint8Array(64), usercontext: 1 });
+    assert.equal((await reapNext(r.kernel, b, urbs)).actual, 2, 'the closed file\'s IN URB took nothing');
+  });
+
+  test('SETCONFIGURATION is EBUSY while an interface is claimed; SETINTERFACE switches endpoints (ep_81 → ep_83)', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    r.kernel.ioctl(fd, USBDEVFS_CLAIMINTERFACE, u32Arg(0));
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_SETCONFIGURATION, u32Arg(1)), 'EBUSY');
+    const pending: Submitted[] = [];
+    pending[0] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(64), usercontext: 0 });
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_SETINTERFACE, usbdevfsSetInterfaceStruct.encode({ interface: 0, altsetting: 1 })), 0);
+    assert.equal((await reapNext(r.kernel, fd, pending)).status, errno('ENOENT'), 'the interface\'s URBs die first');
+    assert.deepEqual(r.device.setups.at(-1), { bRequestType: 1, bRequest: 11, wValue: 1, wIndex: 0, wLength: 0 });
+    const names = (await r.kernel.readdir(INTF_DIR)).map((e) => e.name).filter((n) => n.startsWith('ep_'));
+    assert.deepEqual(names, ['ep_83']);
+    assert.deepEqual(await attrs(r.kernel, INTF_DIR, ['bAlternateSetting', 'bInterfaceClass', 'bNumEndpoints']), {
+      bAlternateSetting: ' 1\n', bInterfaceClass: 'ff\n', bNumEndpoints: '01\n',
+    });
+    expectErrno(() => submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(8) }), 'ENOENT');
+    const urbs: Submitted[] = [];
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x83, data: new Uint8Array(64), usercontext: 1 });
+    r.device.write(0x83, Uint8Array.of(7));
+    assert.equal((await reapNext(r.kernel, fd, urbs)).actual, 1);
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_SETINTERFACE, usbdevfsSetInterfaceStruct.encode({ interface: 0, altsetting: 2 })), 'EINVAL');
+  });
+
+  test('a failed bulk URB cancels the continuation URBs queued behind it (-ECONNRESET) and refuses more until a new transfer', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(1024), flags: USBDEVFS_URB_SHORT_NOT_OK, usercontext: 0 });
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(1024), flags: USBDEVFS_URB_BULK_CONTINUATION, usercontext: 1 });
+    r.device.write(0x81, pattern(10, 10));
+    const first = await reapNext(r.kernel, fd, urbs);
+    const second = await reapNext(r.kernel, fd, urbs);
+    assert.deepEqual([first.submitted, first.status, second.submitted, second.status], [urbs[0], errno('EREMOTEIO'), urbs[1], errno('ECONNRESET')]);
+    expectErrno(() => submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(8), flags: USBDEVFS_URB_BULK_CONTINUATION }), 'EREMOTEIO');
+    urbs[2] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(8), usercontext: 2 });
+    r.device.write(0x81, Uint8Array.of(1));
+    assert.equal((await reapNext(r.kernel, fd, urbs)).status, 0);
+  });
+});
+
+describe('disconnect (hub.c usb_disconnect, devio.c usbdev_remove; link.ts)', () => {
+  test('mid-transfer: URBs end -ESHUTDOWN and can still be reaped, then ENODEV; POLLHUP|POLLERR; sysfs and the node go', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(1024 * 1024), usercontext: 0 });
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x01, data: pattern(4096, 11), usercontext: 1 });
+    r.device.write(0x81, pattern(2048, 12));
+    await pollSoon(r.kernel, fd);
+    const removed = until(r.host, (e) => e.action === 'remove' && e.devtype === 'usb_device');
+    r.device.unplug();
+    r.host.rootPort.disconnect();
+    await removed;
+    const revents = await r.kernel.poll(fd, POLLOUT);
+    assert.equal(revents & (POLLOUT | POLLHUP | POLLERR), POLLOUT | POLLHUP | POLLERR);
+    const a = await reapNext(r.kernel, fd, urbs);
+    const b = await reapNext(r.kernel, fd, urbs);
+    const byContext = new Map([[a.submitted, a], [b.submitted, b]]);
+    assert.deepEqual([byContext.get(urbs[0]!)!.status, byContext.get(urbs[0]!)!.actual], [errno('ESHUTDOWN'), 2048]);
+    assert.deepEqual(urbs[0]!.data.subarray(0, 2048), pattern(2048, 12), 'what arrived before the disconnect is kept');
+    assert.equal(byContext.get(urbs[1]!)!.status, errno('ESHUTDOWN'));
+    expectErrno(() => reap(r.kernel, fd), 'ENODEV', 'drained');
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_GET_CAPABILITIES, new Uint8Array(4)), 'ENODEV');
+    expectErrno(() => submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(8) }), 'ENODEV');
+    await assert.rejects(r.kernel.read(fd, new Uint8Array(18)), (e: unknown) => isSystemError(e, 'ENODEV'));
+    for (const path of [DEV_DIR, INTF_DIR, NODE, '/sys/devices/platform/dummy_hcd.0/usb1/1-1']) assert.equal(r.kernel.context.vfs.exists(path), false, path);
+    await assert.rejects(r.kernel.open(NODE, O_RDWR), (e: unknown) => isSystemError(e, 'ENOENT'));
+    assert.deepEqual(r.events.slice(-2).map((e) => `${e.action} ${e.devtype}`), ['remove usb_interface', 'remove usb_device']);
+    assert.ok(r.host.log.includes('usb 1-1: USB disconnect, device number 2'));
+  });
+
+  test('reconnecting enumerates again with the next devnum (3), a new node and a fresh claim state', async (t) => {
+    const r = await rig();
+    const old = await openNode(t, r);
+    r.kernel.ioctl(old, USBDEVFS_CLAIMINTERFACE, u32Arg(0));
+    r.host.rootPort.disconnect();
+    const back = until(r.host, interfaceAdded);
+    const device = new ModelDevice('high', r.kernel);
+    r.host.rootPort.connect(device);
+    await back;
+    assert.equal(await read(r.kernel, `${DEV_DIR}/devnum`), '3\n');
+    assert.equal(r.host.devicePath, '/dev/bus/usb/001/003');
+    const fd = await r.kernel.open('/dev/bus/usb/001/003', O_RDWR);
+    t.after(() => r.kernel.close(fd));
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 0);
+    expectErrno(() => r.kernel.ioctl(old, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 'ENODEV', 'the old file stays on the gone device');
+  });
+
+  test('a disconnect during enumeration leaves nothing behind', async () => {
+    const r = await rig('high', false);
+    const slow = Object.assign(Object.create(r.device) as ModelDevice, {
+      submit(urb: Urb) {
+        if (urb.setup?.bRequest === 6 && urb.setup.wValue >> 8 === 2) {
+          r.host.rootPort.disconnect(); // the UDC unbinds while the hub reads the configuration
+          return;
+        }
+        r.device.submit(urb);
+      },
+      unlink: () => false,
+    });
+    r.host.rootPort.connect(slow);
+    await logged(r.host, 'new high-speed USB device number 2');
+    const { scheduler } = r.kernel.context;
+    while (scheduler.next <= nowMs()) scheduler.runDue();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(r.kernel.context.vfs.exists(DEV_DIR), false);
+    assert.equal(r.host.deviceName, undefined);
+    assert.equal(r.host.log.some((l) => l.includes('unable to enumerate')), false, 'a disconnect is not a failure');
   });
 });
