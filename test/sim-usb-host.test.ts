@@ -22,11 +22,14 @@ import {
   SEEK_SET,
   USBDEVFS_BULK,
   USBDEVFS_CLAIMINTERFACE,
+  USBDEVFS_CLEAR_HALT,
   USBDEVFS_CONTROL,
   USBDEVFS_DISCARDURB,
   USBDEVFS_GET_CAPABILITIES,
   USBDEVFS_GET_SPEED,
+  USBDEVFS_REAPURB,
   USBDEVFS_REAPURBNDELAY,
+  USBDEVFS_RESET,
   USBDEVFS_RELEASEINTERFACE,
   USBDEVFS_SETCONFIGURATION,
   USBDEVFS_SETINTERFACE,
@@ -933,5 +936,60 @@ describe('disconnect (hub.c usb_disconnect, devio.c usbdev_remove; link.ts)', ()
     assert.equal(r.kernel.context.vfs.exists(DEV_DIR), false);
     assert.equal(r.host.deviceName, undefined);
     assert.equal(r.host.log.some((l) => l.includes('unable to enumerate')), false, 'a disconnect is not a failure');
+  });
+});
+
+describe('usbfs device-level requests (devio.c proc_setconfig, proc_resetdevice, proc_clearhalt, proc_reapurb; sysfs.c)', () => {
+  test('bConfigurationValue: -1 unconfigures (the interface goes), 1 configures again; bad values EINVAL', async () => {
+    const r = await rig();
+    await r.kernel.writeText(`${DEV_DIR}/bConfigurationValue`, '-1\n');
+    assert.equal(await read(r.kernel, `${DEV_DIR}/bConfigurationValue`), '');
+    assert.equal(await read(r.kernel, `${DEV_DIR}/bNumInterfaces`), '');
+    assert.equal(r.kernel.context.vfs.exists(INTF_DIR), false);
+    assert.deepEqual(r.device.setups.at(-1), { bRequestType: 0, bRequest: 9, wValue: 0, wIndex: 0, wLength: 0 });
+    await r.kernel.writeText(`${DEV_DIR}/bConfigurationValue`, '1\n');
+    assert.equal(await read(r.kernel, `${DEV_DIR}/bConfigurationValue`), '1\n');
+    assert.equal(await read(r.kernel, `${INTF_DIR}/interface`), 'IIO\n');
+    for (const bad of ['2\n', '256\n', 'x\n']) {
+      await assert.rejects(r.kernel.writeText(`${DEV_DIR}/bConfigurationValue`, bad), (e: unknown) => isSystemError(e, 'EINVAL'), bad);
+    }
+  });
+
+  test('RESET: the port is reset, the address and configuration set again, usbfs loses its claims and their URBs', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    r.kernel.ioctl(fd, USBDEVFS_CLAIMINTERFACE, u32Arg(0));
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(64), usercontext: 0 });
+    const resets = r.device.resets;
+    const asked = r.device.setups.length;
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_RESET), 0);
+    assert.equal(r.device.resets, resets + 1);
+    assert.deepEqual(r.device.setups.slice(asked).map((s) => [s.bRequest, s.wValue]), [[5, 2], [9, 1]]);
+    assert.equal((await reapNext(r.kernel, fd, urbs)).status, errno('ENOENT'));
+    await assert.rejects(r.kernel.readlink(`${INTF_DIR}/driver`), (e: unknown) => isSystemError(e, 'ENOENT'), 'usbfs was unbound');
+    const root = await r.kernel.open('/dev/bus/usb/001/001', O_RDWR);
+    t.after(() => r.kernel.close(root));
+    expectErrno(() => r.kernel.ioctl(root, USBDEVFS_RESET), 'EISDIR', 'a root hub');
+  });
+
+  test('CLEAR_HALT sends CLEAR_FEATURE(ENDPOINT_HALT) to the endpoint; an endpoint the configuration lacks is ENOENT', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_CLEAR_HALT, u32Arg(0x81)), 0);
+    assert.deepEqual(r.device.setups.at(-1), { bRequestType: 2, bRequest: 1, wValue: 0, wIndex: 0x81, wLength: 0 });
+    expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_CLEAR_HALT, u32Arg(0x86)), 'ENOENT');
+  });
+
+  test('REAPURB blocks while the kernel can still complete a URB, then returns it', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const urbs: Submitted[] = [];
+    urbs[4] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(64), usercontext: 4 });
+    r.device.write(0x81, Uint8Array.of(1, 2, 3)); // scheduled, not yet moved
+    const arg = new Uint8Array(8);
+    assert.equal(r.kernel.ioctl(fd, USBDEVFS_REAPURB, arg), 0);
+    assert.equal(new DataView(arg.buffer).getBigUint64(0, true), 4n);
+    assert.equal(usbdevfsUrbStruct.decode(urbs[4]!.urb).actualLength, 3);
   });
 });
