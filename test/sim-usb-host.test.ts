@@ -3,7 +3,9 @@
 // them) and usbfs (devio.c; usb.md §A2: numbers, pollable fd, SG split, usbfs_memory_mb). The
 // device on the other end is a small model in this file (a gadget with the descriptors of
 // iiod's FunctionFS blob, usb.md §A1, and a packet-level endpoint engine), driven through the
-// link of src/kernel/sim/usb/link.ts as the sim's dummy UDC drives it.
+// link of src/kernel/sim/usb/link.ts as the sim's dummy UDC drives it. Each test installs a
+// controller of its own, dummy_hcd.1 (bus 2, as dummy_hcd's num=2 adds), beside whatever the
+// kernel has on bus 1.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -313,7 +315,7 @@ const interfaceAdded = (e: UsbUevent) => e.action === 'add' && e.devtype === 'us
 /** A kernel with a host controller; `connect` plugs a model device in and waits for its interface. */
 async function rig(speed: UsbSpeed = 'high', connect = true): Promise<Rig> {
   const kernel = new SimKernel({ timeMode: 'fast' });
-  const host = installUsbHost(kernel.context, { speed });
+  const host = installUsbHost(kernel.context, { speed, busnum: 2, busName: 'dummy_hcd.1' });
   const device = new ModelDevice(speed, kernel);
   const events: UsbUevent[] = [];
   host.onUevent((e) => events.push(e));
@@ -371,9 +373,9 @@ function expectErrno(fn: () => unknown, code: string, message?: string): void {
 }
 
 const u32Arg = (n: number) => Uint8Array.of(n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24);
-const DEV_DIR = '/sys/bus/usb/devices/1-1';
-const INTF_DIR = '/sys/bus/usb/devices/1-1:1.0';
-const NODE = '/dev/bus/usb/001/002';
+const DEV_DIR = '/sys/bus/usb/devices/2-1';
+const INTF_DIR = '/sys/bus/usb/devices/2-1:1.0';
+const NODE = '/dev/bus/usb/002/002';
 
 function pattern(length: number, seed: number): Uint8Array {
   const random = prng(seed);
@@ -383,10 +385,10 @@ function pattern(length: number, seed: number): Uint8Array {
 // ---- the root hub --------------------------------------------------------------------------
 
 describe('root hub (hcd.c register_root_hub, rh_call_control; usb.md §A5)', () => {
-  test('usb1 is a high-speed Linux Foundation 2.0 root hub with devnum 1, as dummy_hcd registers it', async () => {
+  test('usb2 is a high-speed Linux Foundation 2.0 root hub with devnum 1, as dummy_hcd registers it', async () => {
     const { kernel } = await rig('high', false);
-    const dir = '/sys/bus/usb/devices/usb1';
-    assert.equal(await kernel.readlink(dir), '../../../devices/platform/dummy_hcd.0/usb1');
+    const dir = '/sys/bus/usb/devices/usb2';
+    assert.equal(await kernel.readlink(dir), '../../../devices/platform/dummy_hcd.1/usb2');
     assert.deepEqual(await attrs(kernel, dir, [
       'idVendor', 'idProduct', 'bcdDevice', 'bDeviceClass', 'bDeviceSubClass', 'bDeviceProtocol', 'bMaxPacketSize0',
       'bNumConfigurations', 'speed', 'version', 'busnum', 'devnum', 'devpath', 'maxchild', 'bConfigurationValue',
@@ -394,11 +396,11 @@ describe('root hub (hcd.c register_root_hub, rh_call_control; usb.md §A5)', () 
     ]), {
       idVendor: '1d6b\n', idProduct: '0002\n', bcdDevice: '0612\n', bDeviceClass: '09\n', bDeviceSubClass: '00\n',
       bDeviceProtocol: '01\n', bMaxPacketSize0: '64\n', bNumConfigurations: '1\n', speed: '480\n', version: ' 2.00\n',
-      busnum: '1\n', devnum: '1\n', devpath: '0\n', maxchild: '1\n', bConfigurationValue: '1\n', bNumInterfaces: ' 1\n',
+      busnum: '2\n', devnum: '1\n', devpath: '0\n', maxchild: '1\n', bConfigurationValue: '1\n', bNumInterfaces: ' 1\n',
       bmAttributes: 'e0\n', bMaxPower: '0mA\n', product: 'Dummy host controller\n', manufacturer: 'Linux 6.12.118 dummy_hcd\n',
-      serial: 'dummy_hcd.0\n', configuration: '', dev: '189:0\n', authorized_default: '1\n',
+      serial: 'dummy_hcd.1\n', configuration: '', dev: '189:128\n', authorized_default: '1\n',
     });
-    const intf = '/sys/bus/usb/devices/1-0:1.0';
+    const intf = '/sys/bus/usb/devices/2-0:1.0';
     assert.deepEqual(await attrs(kernel, intf, ['bInterfaceClass', 'bNumEndpoints', 'bAlternateSetting']), {
       bInterfaceClass: '09\n', bNumEndpoints: '01\n', bAlternateSetting: ' 0\n',
     });
@@ -406,21 +408,21 @@ describe('root hub (hcd.c register_root_hub, rh_call_control; usb.md §A5)', () 
       type: 'Interrupt\n', bmAttributes: '03\n', wMaxPacketSize: '0004\n', bInterval: '0c\n', interval: '256ms\n', direction: 'in\n',
     });
     assert.equal(await kernel.readlink(`${intf}/driver`), '../../../../../bus/usb/drivers/hub');
-    const node = await kernel.stat('/dev/bus/usb/001/001');
+    const node = await kernel.stat('/dev/bus/usb/002/001');
     assert.equal(node.kind, 'other');
     assert.equal(node.mode, 0o664);
   });
 
   test('a SuperSpeed controller registers a 3.0 root hub (1d6b:0003, 5000, ep0 2^9)', async () => {
     const { kernel } = await rig('super', false);
-    assert.deepEqual(await attrs(kernel, '/sys/bus/usb/devices/usb1', ['idProduct', 'speed', 'version', 'bMaxPacketSize0', 'bDeviceProtocol']), {
+    assert.deepEqual(await attrs(kernel, '/sys/bus/usb/devices/usb2', ['idProduct', 'speed', 'version', 'bMaxPacketSize0', 'bDeviceProtocol']), {
       idProduct: '0003\n', speed: '5000\n', version: ' 3.00\n', bMaxPacketSize0: '9\n', bDeviceProtocol: '03\n',
     });
   });
 
   test('the root hub answers usbfs: descriptors by read() and GET_DESCRIPTOR, its interface is the hub driver\'s (EBUSY)', async (t) => {
     const { kernel } = await rig('high', false);
-    const fd = await kernel.open('/dev/bus/usb/001/001', O_RDWR);
+    const fd = await kernel.open('/dev/bus/usb/002/001', O_RDWR);
     t.after(() => kernel.close(fd));
     const all = new Uint8Array(64);
     assert.equal(await kernel.read(fd, all), 18 + 25);
@@ -447,15 +449,15 @@ describe('enumeration (hub.c hub_port_init, usb_enumerate_device, generic.c; usb
       '0 9 1 0 0',
     ]);
     assert.equal(device.resets, 2, 'a reset before and one after the first descriptor read (the new scheme)');
-    assert.equal(host.deviceName, '1-1');
+    assert.equal(host.deviceName, '2-1');
     assert.equal(host.devicePath, NODE);
     assert.equal(host.configured, true);
-    assert.ok(host.log.includes('usb 1-1: new high-speed USB device number 2 using dummy_hcd'), host.log.join('\n'));
+    assert.ok(host.log.includes('usb 2-1: new high-speed USB device number 2 using dummy_hcd'), host.log.join('\n'));
   });
 
-  test('1-1 shows the descriptor fields, the active configuration and the strings as sysfs.c prints them', async () => {
+  test('2-1 shows the descriptor fields, the active configuration and the strings as sysfs.c prints them', async () => {
     const { kernel, device } = await rig();
-    assert.equal(await kernel.readlink(DEV_DIR), '../../../devices/platform/dummy_hcd.0/usb1/1-1');
+    assert.equal(await kernel.readlink(DEV_DIR), '../../../devices/platform/dummy_hcd.1/usb2/2-1');
     assert.deepEqual(await attrs(kernel, DEV_DIR, [
       'idVendor', 'idProduct', 'bcdDevice', 'bDeviceClass', 'bDeviceSubClass', 'bDeviceProtocol', 'bNumConfigurations',
       'bMaxPacketSize0', 'bConfigurationValue', 'bNumInterfaces', 'bmAttributes', 'bMaxPower', 'configuration', 'busnum',
@@ -464,13 +466,13 @@ describe('enumeration (hub.c hub_port_init, usb_enumerate_device, generic.c; usb
     ]), {
       idVendor: '0456\n', idProduct: 'b673\n', bcdDevice: '0100\n', bDeviceClass: '00\n', bDeviceSubClass: '00\n',
       bDeviceProtocol: '00\n', bNumConfigurations: '1\n', bMaxPacketSize0: '64\n', bConfigurationValue: '1\n',
-      bNumInterfaces: ' 1\n', bmAttributes: '80\n', bMaxPower: '2mA\n', configuration: 'iio config\n', busnum: '1\n',
+      bNumInterfaces: ' 1\n', bmAttributes: '80\n', bMaxPower: '2mA\n', configuration: 'iio config\n', busnum: '2\n',
       devnum: '2\n', devpath: '1\n', speed: '480\n', version: ' 2.00\n', maxchild: '0\n', authorized: '1\n',
-      manufacturer: `${STRINGS[0]}\n`, product: `${STRINGS[1]}\n`, serial: `${STRINGS[2]}\n`, dev: '189:1\n',
+      manufacturer: `${STRINGS[0]}\n`, product: `${STRINGS[1]}\n`, serial: `${STRINGS[2]}\n`, dev: '189:129\n',
       urbnum: `${device.setups.length}\n`, quirks: '0x0\n', rx_lanes: '1\n', tx_lanes: '1\n', ltm_capable: 'no\n',
     });
     assert.equal(await read(kernel, `${DEV_DIR}/uevent`),
-      'MAJOR=189\nMINOR=1\nDEVNAME=bus/usb/001/002\nDEVTYPE=usb_device\nDRIVER=usb\nPRODUCT=456/b673/100\nTYPE=0/0/0\nBUSNUM=001\nDEVNUM=002\n');
+      'MAJOR=189\nMINOR=129\nDEVNAME=bus/usb/002/002\nDEVTYPE=usb_device\nDRIVER=usb\nPRODUCT=456/b673/100\nTYPE=0/0/0\nBUSNUM=002\nDEVNUM=002\n');
     assert.deepEqual(await attrs(kernel, `${DEV_DIR}/ep_00`, ['type', 'direction', 'wMaxPacketSize', 'interval']), {
       type: 'Control\n', direction: 'both\n', wMaxPacketSize: '0040\n', interval: '0ms\n',
     });
@@ -479,9 +481,9 @@ describe('enumeration (hub.c hub_port_init, usb_enumerate_device, generic.c; usb
     assert.equal(node.mode, 0o664);
   });
 
-  test('1-1:1.0 shows the interface (class 02, "IIO") and its endpoints ep_81, ep_01, ep_82', async () => {
+  test('2-1:1.0 shows the interface (class 02, "IIO") and its endpoints ep_81, ep_01, ep_82', async () => {
     const { kernel } = await rig();
-    assert.equal(await kernel.readlink(INTF_DIR), '../../../devices/platform/dummy_hcd.0/usb1/1-1/1-1:1.0');
+    assert.equal(await kernel.readlink(INTF_DIR), '../../../devices/platform/dummy_hcd.1/usb2/2-1/2-1:1.0');
     assert.deepEqual(await attrs(kernel, INTF_DIR, [
       'bInterfaceNumber', 'bAlternateSetting', 'bNumEndpoints', 'bInterfaceClass', 'bInterfaceSubClass', 'bInterfaceProtocol',
       'interface', 'modalias', 'authorized', 'supports_autosuspend',
@@ -506,10 +508,10 @@ describe('enumeration (hub.c hub_port_init, usb_enumerate_device, generic.c; usb
   test('uevents: the device, then its interface; `descriptors` is the device descriptor and the raw configuration', async () => {
     const { kernel, events } = await rig();
     assert.deepEqual(events.map((e) => `${e.action} ${e.devtype} ${e.devpath}`), [
-      'add usb_device /devices/platform/dummy_hcd.0/usb1/1-1',
-      'add usb_interface /devices/platform/dummy_hcd.0/usb1/1-1/1-1:1.0',
+      'add usb_device /devices/platform/dummy_hcd.1/usb2/2-1',
+      'add usb_interface /devices/platform/dummy_hcd.1/usb2/2-1/2-1:1.0',
     ]);
-    assert.equal(events[0]!.devname, 'bus/usb/001/002');
+    assert.equal(events[0]!.devname, 'bus/usb/002/002');
     const fd = await kernel.open(`${DEV_DIR}/descriptors`, O_RDONLY);
     const bytes = new Uint8Array(1024);
     const n = await kernel.read(fd, bytes);
@@ -531,7 +533,7 @@ describe('enumeration (hub.c hub_port_init, usb_enumerate_device, generic.c; usb
     const failed = logged(host, 'unable to enumerate');
     host.rootPort.connect(broken);
     await failed;
-    assert.ok(host.log.includes('usb 1-1: can\'t read configurations, error -32'), host.log.join('\n'));
+    assert.ok(host.log.includes('usb 2-1: can\'t read configurations, error -32'), host.log.join('\n'));
     assert.equal(kernel.context.vfs.exists(DEV_DIR), false);
     host.rootPort.disconnect();
     const again = until(host, interfaceAdded);
@@ -893,10 +895,10 @@ describe('disconnect (hub.c usb_disconnect, devio.c usbdev_remove; link.ts)', ()
     expectErrno(() => r.kernel.ioctl(fd, USBDEVFS_GET_CAPABILITIES, new Uint8Array(4)), 'ENODEV');
     expectErrno(() => submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(8) }), 'ENODEV');
     await assert.rejects(r.kernel.read(fd, new Uint8Array(18)), (e: unknown) => isSystemError(e, 'ENODEV'));
-    for (const path of [DEV_DIR, INTF_DIR, NODE, '/sys/devices/platform/dummy_hcd.0/usb1/1-1']) assert.equal(r.kernel.context.vfs.exists(path), false, path);
+    for (const path of [DEV_DIR, INTF_DIR, NODE, '/sys/devices/platform/dummy_hcd.1/usb2/2-1']) assert.equal(r.kernel.context.vfs.exists(path), false, path);
     await assert.rejects(r.kernel.open(NODE, O_RDWR), (e: unknown) => isSystemError(e, 'ENOENT'));
     assert.deepEqual(r.events.slice(-2).map((e) => `${e.action} ${e.devtype}`), ['remove usb_interface', 'remove usb_device']);
-    assert.ok(r.host.log.includes('usb 1-1: USB disconnect, device number 2'));
+    assert.ok(r.host.log.includes('usb 2-1: USB disconnect, device number 2'));
   });
 
   test('reconnecting enumerates again with the next devnum (3), a new node and a fresh claim state', async (t) => {
@@ -909,8 +911,8 @@ describe('disconnect (hub.c usb_disconnect, devio.c usbdev_remove; link.ts)', ()
     r.host.rootPort.connect(device);
     await back;
     assert.equal(await read(r.kernel, `${DEV_DIR}/devnum`), '3\n');
-    assert.equal(r.host.devicePath, '/dev/bus/usb/001/003');
-    const fd = await r.kernel.open('/dev/bus/usb/001/003', O_RDWR);
+    assert.equal(r.host.devicePath, '/dev/bus/usb/002/003');
+    const fd = await r.kernel.open('/dev/bus/usb/002/003', O_RDWR);
     t.after(() => r.kernel.close(fd));
     assert.equal(r.kernel.ioctl(fd, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 0);
     expectErrno(() => r.kernel.ioctl(old, USBDEVFS_CLAIMINTERFACE, u32Arg(0)), 'ENODEV', 'the old file stays on the gone device');
@@ -968,7 +970,7 @@ describe('usbfs device-level requests (devio.c proc_setconfig, proc_resetdevice,
     assert.deepEqual(r.device.setups.slice(asked).map((s) => [s.bRequest, s.wValue]), [[5, 2], [9, 1]]);
     assert.equal((await reapNext(r.kernel, fd, urbs)).status, errno('ENOENT'));
     await assert.rejects(r.kernel.readlink(`${INTF_DIR}/driver`), (e: unknown) => isSystemError(e, 'ENOENT'), 'usbfs was unbound');
-    const root = await r.kernel.open('/dev/bus/usb/001/001', O_RDWR);
+    const root = await r.kernel.open('/dev/bus/usb/002/001', O_RDWR);
     t.after(() => r.kernel.close(root));
     expectErrno(() => r.kernel.ioctl(root, USBDEVFS_RESET), 'EISDIR', 'a root hub');
   });
