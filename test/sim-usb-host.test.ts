@@ -116,6 +116,9 @@ class ModelDevice implements UsbPortDevice {
   constructor(
     readonly speed: UsbSpeed,
     private readonly kernel: SimKernel,
+    private readonly descriptor = DEVICE_DESCRIPTOR,
+    /** A BOS descriptor set to answer with; without one GET_DESCRIPTOR(BOS) stalls. */
+    private readonly bos?: Uint8Array,
   ) {}
 
   reset(): void {
@@ -200,7 +203,8 @@ class ModelDevice implements UsbPortDevice {
     switch (setup.bRequest) {
       case 6: {
         const [type, index] = [setup.wValue >> 8, setup.wValue & 0xff];
-        if (type === 1) return DEVICE_DESCRIPTOR;
+        if (type === 1) return this.descriptor;
+        if (type === 0x0f) return this.bos;
         if (type === 2 && index === 0) return configBytes();
         if (type === 3) return index === 0 ? encodeLangIds([0x0409]) : index <= STRINGS.length ? encodeStringDescriptor(STRINGS[index - 1]!) : undefined;
         return undefined;
@@ -993,5 +997,46 @@ describe('usbfs device-level requests (devio.c proc_setconfig, proc_resetdevice,
     assert.equal(r.kernel.ioctl(fd, USBDEVFS_REAPURB, arg), 0);
     assert.equal(new DataView(arg.buffer).getBigUint64(0, true), 4n);
     assert.equal(usbdevfsUrbStruct.decode(urbs[4]!.urb).actualLength, 3);
+  });
+});
+
+describe('enumeration at SuperSpeed and devnum wrap (hub.c use_new_scheme, choose_devnum)', () => {
+  test('SuperSpeed: SET_ADDRESS first, 8 bytes, 18 bytes, the BOS (bcdUSB 3.00); sysfs shows 5000 and ep0 of 2^9', async () => {
+    const kernel = new SimKernel({ timeMode: 'fast' });
+    const host = installUsbHost(kernel.context, { speed: 'super', busnum: 2, busName: 'dummy_hcd.1' });
+    const descriptor = DEVICE_DESCRIPTOR.slice();
+    descriptor[2] = 0x00;
+    descriptor[3] = 0x03; // bcdUSB 3.00
+    descriptor[7] = 9; // bMaxPacketSize0 2^9
+    const bos = Uint8Array.of(5, 0x0f, 12, 0, 1, 7, 0x10, 2, 0x06, 0, 0, 0);
+    const device = new ModelDevice('super', kernel, descriptor, bos);
+    const configured = until(host, interfaceAdded);
+    host.rootPort.connect(device);
+    await configured;
+    const asked = device.setups.slice(0, 6).map((s) => `${s.bRequestType.toString(16)} ${s.bRequest} ${s.wValue.toString(16)} ${s.wLength}`);
+    assert.deepEqual(asked, ['0 5 2 0', '80 6 100 8', '80 6 100 18', '80 6 f00 5', '80 6 f00 12', '80 6 200 9']);
+    assert.equal(device.resets, 1, 'one reset: the old scheme');
+    assert.deepEqual(await attrs(kernel, DEV_DIR, ['speed', 'version', 'bMaxPacketSize0']), { speed: '5000\n', version: ' 3.00\n', bMaxPacketSize0: '9\n' });
+    assert.equal(await read(kernel, `${DEV_DIR}/ep_00/wMaxPacketSize`), '0200\n');
+    const fd = await kernel.open(`${DEV_DIR}/bos_descriptors`, O_RDONLY);
+    const got = new Uint8Array(64);
+    const n = await kernel.read(fd, got);
+    kernel.close(fd);
+    assert.deepEqual(got.subarray(0, n), bos);
+    assert.ok(host.log.includes('usb 2-1: new SuperSpeed USB device number 2 using dummy_hcd'), host.log.join('\n'));
+  });
+
+  test('device numbers go 2, 3, … 127 and wrap to 2 (1 is the root hub\'s)', async () => {
+    const r = await rig('high', false);
+    const seen: number[] = [];
+    for (let i = 0; i < 127; i++) {
+      const configured = until(r.host, interfaceAdded);
+      r.host.rootPort.connect(new ModelDevice('high', r.kernel));
+      await configured;
+      seen.push(Number(await read(r.kernel, `${DEV_DIR}/devnum`)));
+      r.host.rootPort.disconnect();
+    }
+    assert.deepEqual(seen.slice(0, 3), [2, 3, 4]);
+    assert.deepEqual(seen.slice(-2), [127, 2]);
   });
 });
