@@ -68,6 +68,18 @@ export class UsbDevice {
     return `${this.busnum}-${this.devpath}:${this.actconfig!.desc.bConfigurationValue}.${intf.number}`;
   }
 
+  /** The device descriptor, then each configuration's raw descriptors: what usbfs read() and sysfs `descriptors` give. */
+  allDescriptors(): Uint8Array {
+    const parts = [this.rawDescriptor, ...this.configs.map((c) => c.raw)];
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
   /** ep0's descriptor: control, both directions, bMaxPacketSize0 (2^n at SuperSpeed). */
   get ep0(): UsbEndpointDescriptor {
     const size = this.descriptor?.bMaxPacketSize0 ?? 64;

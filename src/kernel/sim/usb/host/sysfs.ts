@@ -90,17 +90,6 @@ export function removeEndpointDirs(vfs: Vfs, parent: string, eps: readonly UsbEn
   for (const ep of eps) vfs.remove(endpointDir(parent, ep));
 }
 
-function descriptorsBytes(dev: UsbDevice): Uint8Array {
-  const parts = [dev.rawDescriptor, ...dev.configs.map((c) => c.raw)];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function productLine(dev: UsbDevice): string {
   const d = dev.descriptor!;
   return `PRODUCT=${d.idVendor.toString(16)}/${d.idProduct.toString(16)}/${d.bcdDevice.toString(16)}\n` +
@@ -151,7 +140,7 @@ export function registerDeviceSysfs(bus: UsbBus, dev: UsbDevice, setConfiguratio
   for (const [name, text] of [['manufacturer', dev.manufacturer], ['product', dev.product], ['serial', dev.serial]] as const) {
     if (text !== undefined) readOnly(vfs, `${dir}/${name}`, () => `${text}\n`);
   }
-  vfs.attr(`${dir}/descriptors`, { mode: 0o444, bytes: () => descriptorsBytes(dev) });
+  vfs.attr(`${dir}/descriptors`, { mode: 0o444, bytes: () => dev.allDescriptors() });
   if (dev.bos !== undefined) vfs.attr(`${dir}/bos_descriptors`, { mode: 0o444, bytes: () => dev.bos! });
   const minor = (dev.busnum - 1) * 128 + (dev.devnum - 1);
   readOnly(vfs, `${dir}/dev`, () => `${USB_DEVICE_MAJOR}:${minor}\n`);

@@ -110,22 +110,13 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
 
   // ---- read, lseek, poll -----------------------------------------------------------------
 
+  /** The descriptors from the file position (a big-endian Linux would swap the device descriptor's 16-bit fields; this is a little-endian host's view). */
   override read(into: Uint8Array): number {
     if (!this.#connected) throw kerr('ENODEV');
-    const parts = [this.dev.rawDescriptor, ...this.dev.configs.map((c) => c.raw)];
-    let at = 0;
-    let n = 0;
-    for (const part of parts) {
-      const from = this.#pos - at;
-      if (from < part.length && n < into.length) {
-        const chunk = part.subarray(Math.max(0, from), Math.max(0, from) + (into.length - n));
-        into.set(chunk, n);
-        n += chunk.length;
-        this.#pos += chunk.length;
-      }
-      at += part.length;
-    }
-    return n;
+    const bytes = this.dev.allDescriptors().subarray(this.#pos, this.#pos + into.length);
+    into.set(bytes);
+    this.#pos += bytes.length;
+    return bytes.length;
   }
 
   /** no_seek_end_llseek. */
