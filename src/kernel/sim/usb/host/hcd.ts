@@ -69,8 +69,8 @@ export class UsbPipe {
 
   /** usb_hcd_submit_urb: throws the device's KernelError (ENODEV once disconnected). */
   submit(urb: HcdUrb): void {
+    this.urbnum++; // counted before the controller takes it, as usb_hcd_submit_urb does
     this.device.submit(urb);
-    this.urbnum++;
     if (urb.done) return;
     this.#inFlight.add(urb);
     urb.queued((u) => this.#inFlight.delete(u));

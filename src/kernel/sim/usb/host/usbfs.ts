@@ -11,6 +11,8 @@
 // this process's userspace could answer (a FunctionFS SETUP event, an endpoint file nobody reads
 // yet) cannot happen while the thread is blocked, and the call ends at once with ETIMEDOUT as it
 // would in Linux once the timeout passed (waitUrbSync). Use URBs against a gadget in this process.
+// REAPURB (which sleeps until a URB completes) likewise runs the kernel's events while any are
+// due, and answers EAGAIN, as REAPURBNDELAY does, when only this process could complete one.
 import {
   POLLERR,
   POLLHUP,
