@@ -183,6 +183,7 @@ class ModelDevice implements UsbPortDevice {
 
   #control(urb: Urb): void {
     const setup = urb.setup!;
+    assert.equal(urb.endpoint, 0, 'control URBs come on the default pipe, the direction in their SETUP (link.ts)');
     this.setups.push(setup);
     if ((setup.bRequestType & 0x60) === 0x40) {
       this.vendor.push({ urb });

@@ -50,14 +50,14 @@ export function controlMessage(
   });
 }
 
-/** A control URB on ep0: IN when the request is and has a data stage. */
+/** A control URB on the default pipe (endpoint 0: the direction is the SETUP packet's, link.ts). */
 export function controlUrb(
   setup: UsbCtrlRequest,
   data: Uint8Array = new Uint8Array(setup.wLength),
   onGiveback: (urb: HcdUrb, status: number) => void = () => undefined,
 ): HcdUrb {
   return new HcdUrb({
-    endpoint: setup.bRequestType & USB_DIR_IN && setup.wLength > 0 ? USB_DIR_IN : 0,
+    endpoint: 0,
     type: 'control',
     setup,
     buffer: data.subarray(0, setup.wLength),

@@ -95,7 +95,7 @@ export function prepareSubmit(
   onGiveback: (as: AsyncUrb, status: number) => void,
 ): AsyncUrb {
   const type = usbdevfsUrbStruct.number(userurb, 'type');
-  let endpoint = usbdevfsUrbStruct.number(userurb, 'endpoint');
+  const endpoint = usbdevfsUrbStruct.number(userurb, 'endpoint');
   const flags = usbdevfsUrbStruct.number(userurb, 'flags');
   let length = usbdevfsUrbStruct.number(userurb, 'bufferLength');
   if ((flags & ~FLAGS_MASK) !== 0) throw kerr('EINVAL', `URB flags 0x${flags.toString(16)}`);
@@ -126,7 +126,6 @@ export function prepareSubmit(
       length = setup.wLength;
       offset = 8;
       isIn = (setup.bRequestType & USB_DIR_IN) !== 0 && length > 0;
-      endpoint = isIn ? endpoint | USB_DIR_IN : endpoint & ~USB_DIR_IN;
       allowShort = isIn;
       linkType = 'control';
       break;
@@ -155,7 +154,7 @@ export function prepareSubmit(
   if (!isIn && length > 0) buffer.set(data!.subarray(offset, offset + length));
   let as: AsyncUrb | undefined;
   const urb = new HcdUrb({
-    endpoint,
+    endpoint: linkType === 'control' ? 0 : endpoint, // the default pipe: the SETUP packet gives the direction
     type: linkType,
     ...(setup === undefined ? {} : { setup }),
     buffer,
