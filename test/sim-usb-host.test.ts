@@ -14,11 +14,14 @@ import {
   encodeDescriptors,
   encodeLangIds,
   encodeStringDescriptor,
+  MAP_SHARED,
   O_RDONLY,
   O_RDWR,
   POLLERR,
   POLLHUP,
   POLLOUT,
+  PROT_READ,
+  PROT_WRITE,
   SEEK_CUR,
   SEEK_END,
   SEEK_SET,
@@ -1039,5 +1042,34 @@ describe('enumeration at SuperSpeed and devnum wrap (hub.c use_new_scheme, choos
     }
     assert.deepEqual(seen.slice(0, 3), [2, 3, 4]);
     assert.deepEqual(seen.slice(-2), [127, 2]);
+  });
+});
+
+describe('usbfs mmap (devio.c usbdev_mmap, find_memory_area; USBDEVFS_CAP_MMAP)', () => {
+  test('URBs whose buffer lies in the mapping use it in place; EPERM read-only; the pages count against the budget', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    const ro = await openNode(t, r, O_RDONLY);
+    expectErrno(() => r.kernel.mmap(ro, 4096, PROT_READ | PROT_WRITE, MAP_SHARED), 'EPERM');
+    const pages = r.kernel.mmap(fd, 8192, PROT_READ | PROT_WRITE, MAP_SHARED);
+    assert.ok(pages.every((b) => b === 0), 'zeroed');
+    pages.set(pattern(100, 20), 0);
+    const got = r.device.read(0x01, 4096);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x01, data: pages.subarray(0, 100), usercontext: 0 });
+    pages.fill(0xee, 0, 100); // the kernel uses the pages themselves, not a copy taken at submit
+    await reapNext(r.kernel, fd, urbs);
+    assert.deepEqual(new Uint8Array(await got), new Uint8Array(100).fill(0xee));
+    urbs[1] = submit(r.kernel, fd, { endpoint: 0x81, data: pages.subarray(4096, 4096 + 512), usercontext: 1 });
+    r.device.write(0x81, pattern(300, 21));
+    assert.equal((await reapNext(r.kernel, fd, urbs)).actual, 300);
+    assert.deepEqual(pages.subarray(4096, 4396), pattern(300, 21));
+    const param = '/sys/module/usbcore/parameters/usbfs_memory_mb';
+    await r.kernel.writeText(param, '1\n');
+    t.after(() => r.kernel.writeTextSync(param, '16\n'));
+    expectErrno(() => r.kernel.mmap(fd, 1024 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED), 'ENOMEM', '8 KiB already mapped');
+    r.kernel.munmap(pages);
+    const again = r.kernel.mmap(fd, 1024 * 1024 - 4096, PROT_READ | PROT_WRITE, MAP_SHARED);
+    assert.equal(again.length, 1024 * 1024 - 4096, 'the unmapped pages went back to the budget');
   });
 });

@@ -5,6 +5,7 @@
 import type { SimContext } from '../../context.js';
 import { kerr } from '../../errno.js';
 import { kstrtouint } from '../../iio/kstrto.js';
+import { Memory } from '../../memory.js';
 
 export class UsbfsMemory {
   limitMb = 16;
@@ -42,4 +43,61 @@ export function usbfsMemory(ctx: SimContext): UsbfsMemory {
     store: (text) => void (budget.limitMb = kstrtouint(text)),
   });
   return memory;
+}
+
+/** sizeof(struct usb_memory) on x86_64, which a mapping counts beside its pages. */
+const SIZEOF_USB_MEMORY = 80;
+
+/**
+ * A usbfs mmap() (devio.c usbdev_mmap, struct usb_memory): zeroed pages counted against the
+ * budget, which URBs whose buffer lies inside use directly (no copy at submit or reap). They are
+ * freed once unmapped and no URB uses them; an unmap while URBs still use them takes effect
+ * when the last one is freed (Linux keeps the pages; the sim cannot keep a view it detached).
+ */
+export class UsbfsMapping {
+  readonly memory: Memory;
+  readonly mapping: Uint8Array;
+  #urbs = 0;
+  #mapped = true;
+
+  constructor(
+    private readonly budget: UsbfsMemory,
+    length: number,
+    pageSize: number,
+  ) {
+    const size = Math.ceil(length / pageSize) * pageSize;
+    budget.increase(size + SIZEOF_USB_MEMORY);
+    this.memory = new Memory(size, size);
+    this.mapping = this.memory.map(0, length);
+  }
+
+  /**
+   * find_memory_area: where `data` starts in this mapping, or undefined if it is not in it. (Its
+   * EINVAL for a buffer running past the mapping cannot happen here: no view reaches past it.)
+   */
+  offsetOf(data: Uint8Array): number | undefined {
+    return this.#mapped && data.buffer === this.mapping.buffer ? data.byteOffset : undefined;
+  }
+
+  /** An URB takes the pages (urb_use_count). */
+  use(): void {
+    this.#urbs++;
+  }
+
+  /** An URB is freed. */
+  release(): void {
+    this.#urbs--;
+    this.#freeIfUnused();
+  }
+
+  unmap(): void {
+    this.#mapped = false;
+    this.#freeIfUnused();
+  }
+
+  #freeIfUnused(): void {
+    if (this.#mapped || this.#urbs > 0) return;
+    this.memory.unmap();
+    this.budget.decrease(this.memory.size + SIZEOF_USB_MEMORY);
+  }
 }

@@ -3,7 +3,8 @@
 // OUT data is copied from the caller's at submit, IN data back into it at reap, with status,
 // actual_length and error_count written into the caller's usbdevfs_urb; REAPURBNDELAY's argument
 // gets the URB's usercontext (in Linux the urb's address, which the caller then reads it
-// through; no address reaches JS, see port.ts). Bulk URBs of more than 16 KiB use a scatter-gather
+// through; no address reaches JS, see port.ts). A buffer inside the file's mmap()ed pages is used
+// in place instead (no copies, nothing counted for it twice). Bulk URBs of more than 16 KiB use a scatter-gather
 // list when the bus allows (dummy_hcd's does): invisible here but for the memory they count.
 // Isochronous URBs are not modelled (EINVAL).
 import {
@@ -27,6 +28,7 @@ import {
 } from '../../../../abi/index.js';
 import { kerr } from '../../errno.js';
 import { HcdUrb } from './hcd.js';
+import type { UsbfsMapping, UsbfsMemory } from './usbfs-memory.js';
 
 /** sizeof(struct async) + sizeof(struct urb) on x86_64 6.12, which each URB counts against usbfs_memory_mb. */
 export const URB_OVERHEAD = 112 + 184;
@@ -45,6 +47,8 @@ export interface SubmitContext {
   checkInterface(ifnum: number): void;
   checkControlRecipient(setup: UsbCtrlRequest): void;
   endpointType(address: number): number | undefined;
+  /** find_memory_area: the file's mmap()ed pages `user` lies in. */
+  findMapping(user: Uint8Array): { mapping: UsbfsMapping; offset: number } | undefined;
 }
 
 /** struct async: one submitted URB, kept until reaped. */
@@ -65,7 +69,15 @@ export class AsyncUrb {
     readonly ifnum: number,
     /** The bytes it counts against usbfs_memory_mb. */
     readonly memUsage: number,
+    /** The mmap()ed pages its buffer lies in, if it does. */
+    readonly mapping: UsbfsMapping | undefined,
   ) {}
+
+  /** free_async: its memory back to the budget, its pages released. */
+  free(budget: UsbfsMemory): void {
+    budget.decrease(this.memUsage);
+    this.mapping?.release();
+  }
 
   /** Whether `bytes` are the usbdevfs_urb this URB was submitted with (DISCARDURB's identity: same memory). */
   is(bytes: Uint8Array): boolean {
@@ -91,7 +103,7 @@ export function prepareSubmit(
   userurb: Uint8Array,
   data: Uint8Array | undefined,
   sgTablesize: number,
-  charge: (bytes: number) => void,
+  budget: UsbfsMemory,
   onGiveback: (as: AsyncUrb, status: number) => void,
 ): AsyncUrb {
   const type = usbdevfsUrbStruct.number(userurb, 'type');
@@ -148,10 +160,15 @@ export function prepareSubmit(
     default:
       throw kerr('EINVAL', `URB type ${type}`);
   }
-  const memUsage = (setup === undefined ? 0 : 8) + URB_OVERHEAD + length + numSgs * SIZEOF_SCATTERLIST;
-  charge(memUsage);
-  const buffer = new Uint8Array(length);
-  if (!isIn && length > 0) buffer.set(data!.subarray(offset, offset + length));
+  const user = length > 0 ? data!.subarray(offset, offset + length) : undefined;
+  const mapped = user === undefined ? undefined : ctx.findMapping(user);
+  if (mapped !== undefined) numSgs = 0;
+  const memUsage = (setup === undefined ? 0 : 8) + URB_OVERHEAD + (mapped === undefined ? length : 0) + numSgs * SIZEOF_SCATTERLIST;
+  budget.increase(memUsage);
+  mapped?.mapping.use();
+  // the kernel's buffer: the mmap()ed pages themselves, or a copy (OUT data copied in now)
+  const buffer = mapped === undefined ? new Uint8Array(length) : mapped.mapping.memory.view(mapped.offset, length);
+  if (mapped === undefined && !isIn && user !== undefined) buffer.set(user);
   let as: AsyncUrb | undefined;
   const urb = new HcdUrb({
     endpoint: linkType === 'control' ? 0 : endpoint, // the default pipe: the SETUP packet gives the direction
@@ -162,7 +179,7 @@ export function prepareSubmit(
     zeroPacket: allowZero && (flags & USBDEVFS_URB_ZERO_PACKET) !== 0,
     onGiveback: (_urb, status) => onGiveback(as!, status),
   });
-  as = new AsyncUrb(urb, userurb, isIn && length > 0 ? data!.subarray(offset, offset + length) : undefined, ifnum, memUsage);
+  as = new AsyncUrb(urb, userurb, isIn && mapped === undefined ? user : undefined, ifnum, memUsage, mapped?.mapping);
   if (linkType === 'bulk' && epType === USB_ENDPOINT_XFER_BULK) {
     as.bulkAddr = (endpoint & 0x0f) | ((endpoint & USB_ENDPOINT_DIR_MASK) >> 3);
     if ((flags & USBDEVFS_URB_BULK_CONTINUATION) !== 0) as.bulkStatus = 'continuation';

@@ -1,7 +1,8 @@
 // A usbfs device file, /dev/bus/usb/BBB/DDD (devio.c), for one open: read() gives the device
 // descriptor and then every configuration's raw descriptors (lseek: SEEK_SET and SEEK_CUR only);
 // the ioctls below; poll: POLLOUT|POLLWRNORM when a completed URB can be reaped, POLLHUP once the
-// device is gone, POLLERR too once it was removed. Every ioctl needs the file open for writing
+// device is gone, POLLERR too once it was removed; mmap() gives pages URBs use in place (usbfs-memory.ts).
+// Every ioctl needs the file open for writing
 // (EPERM); after a disconnect the reaps still drain what completed, then say ENODEV, and the rest
 // say ENODEV. Closing kills the file's URBs and releases its interfaces.
 //
@@ -69,6 +70,7 @@ import { HcdUrb } from './hcd.js';
 import { controlUrb, statusError, waitUrbSync } from './message.js';
 import { interfaceDir, setDriverLink } from './sysfs.js';
 import type { UsbCore } from './usb-core.js';
+import { UsbfsMapping } from './usbfs-memory.js';
 import { AsyncUrb, prepareSubmit, SIZEOF_URB, type SubmitContext } from './usbfs-urb.js';
 
 const ECONNRESET = -errnoOf('ECONNRESET');
@@ -92,6 +94,8 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
   readonly #completed: AsyncUrb[] = [];
   /** cancel_bulk_urbs' disabled endpoints, a bit per bulkAddr. */
   #disabledBulkEps = 0;
+  /** The file's mmap()s still mapped. */
+  readonly #mappings: UsbfsMapping[] = [];
 
   constructor(
     private readonly bus: UsbBus,
@@ -126,6 +130,20 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
     const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? this.#pos : NaN;
     if (Number.isNaN(base) || base + offset < 0) throw kerr('EINVAL');
     return (this.#pos = base + offset);
+  }
+
+  /** usbdev_mmap: zeroed pages for URB buffers, counted against usbfs_memory_mb; EPERM without write access. */
+  override mmap(length: number, _prot: number, _flags: number, _offset: number): Uint8Array {
+    if (!this.writable) throw kerr('EPERM', 'usbfs mmap needs the file open for writing');
+    const mapping = new UsbfsMapping(this.bus.memory, length, this.bus.ctx.pageSize);
+    this.#mappings.push(mapping);
+    return mapping.mapping;
+  }
+
+  override munmap(view: Uint8Array): void {
+    const i = this.#mappings.findIndex((m) => m.mapping === view);
+    if (i < 0) return;
+    this.#mappings.splice(i, 1)[0]!.unmap();
   }
 
   override poll(_events: number): number {
@@ -315,8 +333,15 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
         const ep = this.dev.endpoint(address);
         return ep === undefined ? undefined : ep.bmAttributes & USB_ENDPOINT_XFERTYPE_MASK;
       },
+      findMapping: (user) => {
+        for (const mapping of this.#mappings) {
+          const offset = mapping.offsetOf(user);
+          if (offset !== undefined) return { mapping, offset };
+        }
+        return undefined;
+      },
     };
-    const as = prepareSubmit(ctx, userurb, data, SG_TABLESIZE, (n) => this.bus.memory.increase(n), (a, status) => this.#completedOne(a, status));
+    const as = prepareSubmit(ctx, userurb, data, SG_TABLESIZE, this.bus.memory, (a, status) => this.#completedOne(a, status));
     this.#pending.push(as);
     try {
       if (as.bulkAddr !== 0) {
@@ -327,7 +352,7 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
       this.dev.pipe.submit(as.urb);
     } catch (e) {
       this.#pending.splice(this.#pending.indexOf(as), 1);
-      this.bus.memory.decrease(as.memUsage);
+      as.free(this.bus.memory);
       throw e;
     }
     return 0;
@@ -381,7 +406,7 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
     const as = this.#completed.shift();
     if (as === undefined) throw kerr(this.#connected ? 'EAGAIN' : 'ENODEV');
     as.reap(arg);
-    this.bus.memory.decrease(as.memUsage);
+    as.free(this.bus.memory);
     return 0;
   }
 
@@ -412,7 +437,7 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
       if (this.dev.state !== 'notattached') setDriverLink(this.bus.ctx.vfs, interfaceDir(this.bus, this.dev, intf), undefined);
     }
     this.#killPending(() => true);
-    for (const as of this.#completed.splice(0)) this.bus.memory.decrease(as.memUsage);
+    for (const as of this.#completed.splice(0)) as.free(this.bus.memory);
   }
 }
 
