@@ -69,11 +69,14 @@ export function parseConfiguration(raw: Uint8Array): HostConfig {
     .sort(([a], [b]) => a - b)
     .map(([number, alts]) => {
       const altsettings = alts.map((a) => ({ desc: a.desc, endpoints: a.endpoints }));
-      // the current altsetting starts as altsetting 0, or the first listed without one
-      const current = altsettings.find((a) => a.desc.bAlternateSetting === 0) ?? altsettings[0]!;
-      return { number, altsettings, current };
+      return { number, altsettings, current: firstAltsetting(altsettings) };
     });
   return { raw, desc: first, interfaces };
+}
+
+/** Altsetting 0, or the first listed when there is none: what an interface starts with. */
+export function firstAltsetting(altsettings: readonly HostAltsetting[]): HostAltsetting {
+  return altsettings.find((a) => a.desc.bAlternateSetting === 0) ?? altsettings[0]!;
 }
 
 /** The current drawn by a configuration in mA (usb_get_max_power): 2 mA units, 8 at SuperSpeed. */

@@ -18,7 +18,7 @@ import { errnoOf } from '../../../../errors.js';
 import { kerr } from '../../errno.js';
 import type { SimFile } from '../../file.js';
 import type { UsbBus } from './bus.js';
-import type { HostConfig, HostInterface } from './config.js';
+import { firstAltsetting, type HostAltsetting, type HostConfig, type HostInterface } from './config.js';
 import type { UsbDevice } from './device.js';
 import { controlMessage, controlUrb, statusError, USB_CTRL_TIMEOUT_MS, waitUrbSync } from './message.js';
 import {
@@ -108,7 +108,7 @@ export class UsbCore {
     dev.actconfig = cp;
     if (cp === undefined) return;
     dev.state = 'configured';
-    for (const intf of cp.interfaces) intf.current = intf.altsettings.find((a) => a.desc.bAlternateSetting === 0) ?? intf.altsettings[0]!;
+    for (const intf of cp.interfaces) intf.current = firstAltsetting(intf.altsettings);
     for (const intf of cp.interfaces) {
       // the root hub's interface is the hub driver's; other interfaces here have no kernel driver
       if (dev.isRootHub) dev.claim(intf, { driverName: 'hub' });
@@ -123,6 +123,11 @@ export class UsbCore {
     const setup = { bRequestType: USB_RECIP_INTERFACE, bRequest: USB_REQ_SET_INTERFACE, wValue: altsetting, wIndex: intf.number, wLength: 0 };
     const status = waitUrbSync(dev.pipe, this.bus.ctx.scheduler, controlUrb(setup), USB_CTRL_TIMEOUT_MS);
     if (status < 0 && !(status === EPIPE && intf.altsettings.length === 1)) throw statusError(status, `SET_INTERFACE ${intf.number}.${altsetting}`);
+    this.#switchAltsetting(dev, intf, alt);
+  }
+
+  /** usb_disable_interface + usb_enable_interface: the old endpoints' URBs flushed, their ep_XX replaced. */
+  #switchAltsetting(dev: UsbDevice, intf: HostInterface, alt: HostAltsetting): void {
     const old = new Set(intf.current.endpoints.map((e) => e.bEndpointAddress));
     dev.pipe.flush(ESHUTDOWN, (endpoint) => old.has(endpoint));
     const dir = interfaceDir(this.bus, dev, intf);
@@ -157,12 +162,8 @@ export class UsbCore {
       if (status < 0) throw statusError(status, 'reset');
     }
     for (const intf of dev.actconfig?.interfaces ?? []) {
-      const alt0 = intf.altsettings.find((a) => a.desc.bAlternateSetting === 0) ?? intf.altsettings[0]!;
-      if (alt0 === intf.current) continue;
-      const dir = interfaceDir(this.bus, dev, intf);
-      removeEndpointDirs(this.bus.ctx.vfs, dir, intf.current.endpoints);
-      intf.current = alt0;
-      installEndpointDirs(this.bus.ctx.vfs, dir, alt0.endpoints, dev.speed);
+      const first = firstAltsetting(intf.altsettings);
+      if (first !== intf.current) this.#switchAltsetting(dev, intf, first);
     }
   }
 
