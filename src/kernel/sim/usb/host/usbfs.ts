@@ -55,6 +55,7 @@ import {
   usbdevfsBulkTransferStruct,
   usbdevfsCtrlTransferStruct,
   usbdevfsSetInterfaceStruct,
+  usbdevfsUrbStruct,
   defineStruct,
   s32,
   u32,
@@ -162,11 +163,11 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
     if (!this.#connected) throw kerr('ENODEV');
     switch (request) {
       case USBDEVFS_CONTROL:
-        return this.#control(userBytes(arg, usbdevfsCtrlTransferStruct.size), pointers.get(16));
+        return this.#control(userBytes(arg, usbdevfsCtrlTransferStruct.size), pointers.get(usbdevfsCtrlTransferStruct.fields.data.offset));
       case USBDEVFS_BULK:
-        return this.#bulk(userBytes(arg, usbdevfsBulkTransferStruct.size), pointers.get(16));
+        return this.#bulk(userBytes(arg, usbdevfsBulkTransferStruct.size), pointers.get(usbdevfsBulkTransferStruct.fields.data.offset));
       case USBDEVFS_SUBMITURB:
-        return this.#submit(userBytes(arg, 56), pointers.get(16));
+        return this.#submit(userBytes(arg, usbdevfsUrbStruct.size), pointers.get(usbdevfsUrbStruct.fields.buffer.offset));
       case USBDEVFS_DISCARDURB:
         return this.#discard(arg);
       case USBDEVFS_CLAIMINTERFACE:
