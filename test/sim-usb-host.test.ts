@@ -1073,3 +1073,28 @@ describe('usbfs mmap (devio.c usbdev_mmap, find_memory_area; USBDEVFS_CAP_MMAP)'
     assert.equal(again.length, 1024 * 1024 - 4096, 'the unmapped pages went back to the budget');
   });
 });
+
+describe('speeds and readiness (hub.c port speed, devio.c usbdev_poll)', () => {
+  test('a SuperSpeed-capable device on a high-speed controller runs at high speed (the new scheme, 480)', async () => {
+    const r = await rig('high', false);
+    const configured = until(r.host, interfaceAdded);
+    const device = new ModelDevice('super', r.kernel);
+    r.host.rootPort.connect(device);
+    await configured;
+    assert.equal(await read(r.kernel, `${DEV_DIR}/speed`), '480\n');
+    assert.equal(device.setups[0]!.wLength, 64, 'the 64-byte first read of the new scheme');
+  });
+
+  test('poll: nothing before a completion, POLLOUT after it, POLLHUP|POLLERR alone once the device is gone and drained', async (t) => {
+    const r = await rig();
+    const fd = await openNode(t, r);
+    assert.equal(await pollSoon(r.kernel, fd), 0);
+    const urbs: Submitted[] = [];
+    urbs[0] = submit(r.kernel, fd, { endpoint: 0x81, data: new Uint8Array(8), usercontext: 0 });
+    assert.equal(await pollSoon(r.kernel, fd), 0, 'pending is not reapable');
+    r.device.write(0x81, Uint8Array.of(1));
+    await reapNext(r.kernel, fd, urbs);
+    r.host.rootPort.disconnect();
+    assert.equal(await r.kernel.poll(fd, POLLOUT), POLLHUP | POLLERR);
+  });
+});
