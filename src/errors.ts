@@ -14,12 +14,21 @@ export interface SystemError extends Error {
 const errnoNumbers: Readonly<Record<string, number>> = constants.errno;
 
 /**
- * Linux errnos the kernel-abi calls return that Node's tables (libuv's) have no name for:
- * udmabuf answers EBADFD for a non-memfd (kernel-abi §4.2). asm-generic numbers, MIPS and SPARC
- * their own.
+ * Linux errnos the kernel-abi calls return that Node's tables (libuv's) have no name or no
+ * description for: udmabuf answers EBADFD for a non-memfd (kernel-abi §4.2); FunctionFS and the
+ * USB core answer EL2HLT (ep0 stall), EIDRM (setup cancelled), EBADMSG (endpoint halted),
+ * ESHUTDOWN and EREMOTEIO (usb.md §A4). asm-generic numbers, MIPS its own (SPARC's are not
+ * listed: no SPARC build of the addon exists).
  */
+const MIPS = process.arch.startsWith('mips');
 const LINUX_ONLY: ReadonlyMap<string, readonly [number, string]> = new Map([
-  ['EBADFD', [process.arch.startsWith('mips') ? 81 : process.arch.startsWith('sparc') ? 93 : 77, 'file descriptor in bad state']],
+  ['EBADFD', [MIPS ? 81 : process.arch.startsWith('sparc') ? 93 : 77, 'file descriptor in bad state']],
+  ['EL2HLT', [MIPS ? 44 : 51, 'level 2 halted']],
+  ['EIDRM', [MIPS ? 36 : 43, 'identifier removed']],
+  ['EBADMSG', [MIPS ? 77 : 74, 'bad message']],
+  ['EDOM', [33, 'numerical argument out of domain']],
+  ['ESHUTDOWN', [MIPS ? 143 : 108, 'cannot send after transport endpoint shutdown']],
+  ['EREMOTEIO', [MIPS ? 140 : 121, 'remote I/O error']],
 ]);
 const linuxOnlyByNumber = new Map([...LINUX_ONLY].map(([code, [n, description]]) => [n, [code, description] as const]));
 

@@ -32,11 +32,18 @@ export abstract class SimFile {
     return (this.flags & O_ACCMODE) !== O_RDONLY;
   }
 
-  read(_into: Uint8Array): Promise<number> | number {
+  /**
+   * read(2). A file whose read sleeps returns a promise; `signal` is how the sleeping call learns
+   * of a signal (or of its fd closed, at the port): it then ends as the kernel's interrupted wait
+   * does (usually EINTR, or the result if the work completed first). Files that never sleep
+   * ignore it.
+   */
+  read(_into: Uint8Array, _signal?: AbortSignal): Promise<number> | number {
     throw kerr('EINVAL');
   }
 
-  write(_from: Uint8Array): Promise<number> | number {
+  /** write(2), with `signal` as for read(). */
+  write(_from: Uint8Array, _signal?: AbortSignal): Promise<number> | number {
     throw kerr('EINVAL');
   }
 

@@ -2,9 +2,9 @@
 // model of Linux (vfs + sysfs, IIO, dma-buf, DMA heaps, udmabuf, sync_file) instead of the real
 // thing. Errors are the same Node-style system errors the Linux port raises.
 import { F_ADD_SEALS, F_GETFD, F_GETFL, F_GET_SEALS, F_SETFD, F_SETFL, FD_CLOEXEC, ioctlName, O_NONBLOCK, POLLERR, POLLHUP, POLLNVAL } from '../../abi/index.js';
-import { abortError, errnoOf, systemError } from '../../errors.js';
+import { abortError, errnoOf, isSystemError, systemError } from '../../errors.js';
 import { checkIoctlArg, ioctlArgRule } from '../ioctl-check.js';
-import type { DirEntry, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
+import type { BlockingOptions, DirEntry, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
 import { CURRENT_IOC_LAYOUT, decodeIoc } from '../../abi/index.js';
 import type { SimContext, TimeMode } from './context.js';
 import { KernelError } from './errno.js';
@@ -111,6 +111,30 @@ export class SimKernel implements KernelPort {
     this.#call('write', path, () => this.context.vfs.writeText(path, text));
   }
 
+  async mkdir(path: string, mode = 0o777): Promise<void> {
+    return this.#callAsync('mkdir', path, () => this.context.vfs.makeDirectory(path, mode));
+  }
+
+  async rmdir(path: string): Promise<void> {
+    return this.#callAsync('rmdir', path, () => this.context.vfs.removeDirectory(path));
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    return this.#callAsync('symlink', path, () => this.context.vfs.makeSymlink(target, path));
+  }
+
+  async unlink(path: string): Promise<void> {
+    return this.#callAsync('unlink', path, () => this.context.vfs.removeFile(path));
+  }
+
+  async mount(source: string, target: string, fstype: string, data = ''): Promise<void> {
+    return this.#callAsync('mount', target, () => this.context.vfs.mount(source, target, fstype, data));
+  }
+
+  async umount(target: string): Promise<void> {
+    return this.#callAsync('umount2', target, () => this.context.vfs.unmount(target));
+  }
+
   async open(path: string, flags: number): Promise<number> {
     return this.#callAsync('open', path, () => this.context.fds.install(this.context.vfs.open(path, flags), true));
   }
@@ -119,11 +143,13 @@ export class SimKernel implements KernelPort {
     const file = this.#file(fd);
     this.#call('close', file?.name, () => {
       this.#cancelWaits(fd);
+      for (const interrupt of this.#blocked.get(fd) ?? []) interrupt.abort();
       this.context.fds.close(fd);
     });
   }
 
   async read(fd: number, into: Uint8Array): Promise<number> {
+    checkReadLength(into);
     const file = this.#file(fd);
     return this.#callAsync('read', file?.name, () => this.context.fds.get(fd).read(into));
   }
@@ -131,6 +157,43 @@ export class SimKernel implements KernelPort {
   async write(fd: number, from: Uint8Array): Promise<number> {
     const file = this.#file(fd);
     return this.#callAsync('write', file?.name, () => this.context.fds.get(fd).write(from));
+  }
+
+  async readBlocking(fd: number, into: Uint8Array, options: BlockingOptions = {}): Promise<number> {
+    checkReadLength(into);
+    return this.#blocking('read', fd, options.signal, (file, signal) => file.read(into, signal));
+  }
+
+  async writeBlocking(fd: number, from: Uint8Array, options: BlockingOptions = {}): Promise<number> {
+    return this.#blocking('write', fd, options.signal, (file, signal) => file.write(from, signal));
+  }
+
+  /** Interrupters of the blocking calls pending on each fd, for close(). */
+  readonly #blocked = new Map<number, Set<AbortController>>();
+
+  /**
+   * A read/write the file may sleep in: `signal` and close(fd) both interrupt its kernel wait;
+   * the file then answers as Linux does (EINTR, or its result if it finished first), and an
+   * EINTR becomes the AbortError (signal) or ECANCELED (close) of the port's contract.
+   */
+  async #blocking(syscall: string, fd: number, signal: AbortSignal | undefined, body: (file: SimFile, signal: AbortSignal) => Promise<number> | number): Promise<number> {
+    if (signal?.aborted) throw abortError(signal);
+    const name = this.#file(fd)?.name;
+    const closed = new AbortController();
+    const pending = this.#blocked.get(fd) ?? new Set();
+    this.#blocked.set(fd, pending);
+    pending.add(closed);
+    try {
+      return await this.#callAsync(syscall, name, () => body(this.context.fds.get(fd), signal === undefined ? closed.signal : AbortSignal.any([signal, closed.signal])));
+    } catch (e) {
+      if (!isSystemError(e, 'EINTR')) throw e;
+      if (closed.signal.aborted) throw systemError(errnoOf('ECANCELED'), syscall, name, `fd ${fd} was closed while the call was blocked`);
+      if (signal?.aborted) throw abortError(signal);
+      throw e;
+    } finally {
+      pending.delete(closed);
+      if (pending.size === 0 && this.#blocked.get(fd) === pending) this.#blocked.delete(fd);
+    }
   }
 
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
@@ -267,6 +330,11 @@ export class SimKernel implements KernelPort {
       cancel(systemError(errnoOf('ECANCELED'), 'poll', name, `fd ${fd} was closed while waiting`));
     }
   }
+}
+
+/** Node never issues a zero-length read (usb.md §A4), so the port refuses one as the Linux port does. */
+function checkReadLength(into: Uint8Array): void {
+  if (into.length === 0) throw new RangeError('read needs a buffer of at least 1 byte (Node skips the syscall for 0)');
 }
 
 /** The bytes a request's argument must hold, by request (decoded once). */
