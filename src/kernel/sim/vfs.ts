@@ -52,7 +52,9 @@ export type VfsNode =
   | DirNode
   | { kind: 'file'; attr: AttrOps }
   | { kind: 'symlink'; target: string }
-  | { kind: 'chardev'; mode: number; open: (flags: number) => SimFile };
+  | { kind: 'chardev'; mode: number; open: (flags: number) => SimFile }
+  /** A regular file whose filesystem opens it (FunctionFS's ep0 and epN). */
+  | { kind: 'regular'; mode: number; open: (flags: number) => SimFile };
 
 function split(path: string): string[] {
   if (!path.startsWith('/')) throw kerr('ENOENT', `relative path ${path}`);
@@ -329,7 +331,7 @@ export class Vfs {
   readdir(path: string): Array<{ name: string; kind: EntryKind }> {
     const node = this.lookup(path);
     if (node.kind !== 'directory') throw kerr('ENOTDIR');
-    return [...node.children].map(([name, child]) => ({ name, kind: child.kind === 'chardev' ? 'other' : child.kind }));
+    return [...node.children].map(([name, child]) => ({ name, kind: child.kind === 'chardev' ? 'other' : child.kind === 'regular' ? 'file' : child.kind }));
   }
 
   stat(path: string): { kind: EntryKind; mode: number; size: number; ino: number } {
@@ -344,6 +346,8 @@ export class Vfs {
         return { kind: 'file', mode: node.attr.mode, size: 4096, ino };
       case 'chardev':
         return { kind: 'other', mode: node.mode, size: 0, ino };
+      case 'regular':
+        return { kind: 'file', mode: node.mode, size: 0, ino };
       default:
         throw kerr('ELOOP');
     }
@@ -363,6 +367,7 @@ export class Vfs {
       case 'directory':
         throw kerr(access === O_RDONLY ? 'EINVAL' : 'EISDIR');
       case 'chardev':
+      case 'regular':
         return node.open(flags);
       case 'file': {
         if (access !== O_WRONLY && node.attr.show === undefined) throw kerr('EACCES');
