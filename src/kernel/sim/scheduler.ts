@@ -54,15 +54,19 @@ export class Scheduler {
   /**
    * Blocks the thread until `done()` holds or `timeoutMs` has passed, running hardware events
    * as they fall due. Returns done(). A wait nothing can end returns false at once when
-   * `timeoutMs` is Infinity (the caller decides what a real kernel would do then).
+   * `timeoutMs` is Infinity (the caller decides what a real kernel would do then). `idleEnds`:
+   * also return at once when no event is due before the deadline, for a wait that only this
+   * process's userspace could end (it cannot run while the thread is blocked), which would
+   * otherwise sleep the whole timeout for nothing.
    */
-  blockUntil(done: () => boolean, timeoutMs: number): boolean {
+  blockUntil(done: () => boolean, timeoutMs: number, idleEnds = false): boolean {
     const deadline = nowMs() + timeoutMs;
     for (;;) {
       this.runDue();
       if (done()) return true;
       const next = this.next;
       if (next === Infinity && timeoutMs === Infinity) return false;
+      if (idleEnds && next > deadline) return false;
       const until = Math.min(next, deadline);
       if (until === Infinity) return false;
       const now = nowMs();

@@ -15,6 +15,8 @@ export interface AttrOps {
   /** Mode bits as `ls -l` shows them (0o444 read-only, 0o644 read-write, 0o200 write-only). */
   mode: number;
   show?: () => string;
+  /** A binary attribute (sysfs bin_attribute) has bytes instead of text; reading it as text decodes them as UTF-8. */
+  bytes?: () => Uint8Array;
   /** Receives the written bytes as text, exactly as written (trailing newline included). */
   store?: (text: string) => void;
 }
@@ -75,7 +77,7 @@ class AttrFile extends SimFile {
   }
 
   override read(into: Uint8Array): number {
-    this.#content ??= new TextEncoder().encode(this.attr.show!());
+    this.#content ??= this.attr.bytes?.() ?? new TextEncoder().encode(this.attr.show!());
     const n = Math.min(into.length, this.#content.length - this.#pos);
     if (n <= 0) return 0;
     into.set(this.#content.subarray(this.#pos, this.#pos + n));
@@ -370,7 +372,7 @@ export class Vfs {
       case 'regular':
         return node.open(flags);
       case 'file': {
-        if (access !== O_WRONLY && node.attr.show === undefined) throw kerr('EACCES');
+        if (access !== O_WRONLY && node.attr.show === undefined && node.attr.bytes === undefined) throw kerr('EACCES');
         if (access !== O_RDONLY && node.attr.store === undefined) throw kerr('EACCES');
         return new AttrFile(path, node.attr, flags);
       }
@@ -382,8 +384,8 @@ export class Vfs {
   readText(path: string): string {
     const node = this.lookup(path);
     if (node.kind === 'directory') throw kerr('EISDIR');
-    if (node.kind !== 'file' || node.attr.show === undefined) throw kerr(node.kind === 'file' ? 'EACCES' : 'EINVAL');
-    return node.attr.show();
+    if (node.kind !== 'file' || (node.attr.show === undefined && node.attr.bytes === undefined)) throw kerr(node.kind === 'file' ? 'EACCES' : 'EINVAL');
+    return node.attr.show?.() ?? new TextDecoder().decode(node.attr.bytes!());
   }
 
   writeText(path: string, text: string): void {
