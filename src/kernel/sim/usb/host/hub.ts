@@ -21,7 +21,7 @@ import {
 } from '../../../../abi/usb.js';
 import { errnoOf } from '../../../../errors.js';
 import { kerr, KernelError } from '../../errno.js';
-import type { UsbPortDevice, UsbRootPort } from '../link.js';
+import type { UsbPortDevice, UsbRootPort, UsbSpeed } from '../link.js';
 import type { UsbBus } from './bus.js';
 import { chooseConfiguration, parseConfiguration, type HostConfig } from './config.js';
 import { UsbDevice } from './device.js';
@@ -76,13 +76,14 @@ export class RootPort implements UsbRootPort {
   }
 
   async #enumerate(child: Child): Promise<void> {
+    if (this.#child !== child) return; // gone before the hub looked
     const devnum = this.bus.allocDevnum();
     const portName = `usb${this.bus.busnum}-port1`;
     if (devnum === undefined) {
       this.bus.message(`usb ${portName}: unable to enumerate USB device (no device number left)`);
       return;
     }
-    const dev = new UsbDevice(this.bus.busnum, '1', child.device.speed, child.pipe);
+    const dev = new UsbDevice(this.bus.busnum, '1', slower(child.device.speed, this.bus.speed), child.pipe);
     dev.devnum = devnum;
     const live = () => {
       if (this.#child !== child) throw kerr('ENODEV');
@@ -179,6 +180,12 @@ export class RootPort implements UsbRootPort {
 }
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+
+/** A link runs at the slower of what the device and the controller can do. */
+function slower(a: UsbSpeed, b: UsbSpeed): UsbSpeed {
+  const order: readonly UsbSpeed[] = ['full', 'high', 'super'];
+  return order[Math.min(order.indexOf(a), order.indexOf(b))]!;
+}
 
 /** "-110", as the kernel prints a negative errno. */
 function errnoText(e: unknown): string {

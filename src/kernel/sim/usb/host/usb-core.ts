@@ -74,9 +74,10 @@ export class UsbCore {
     try {
       await controlMessage(dev.pipe, this.bus.ctx.scheduler, this.#setConfigurationRequest(cp));
     } catch (e) {
-      dev.state = 'address';
+      if (dev.state !== 'notattached') dev.state = 'address';
       throw e;
     }
+    if (dev.state === 'notattached') throw kerr('ENODEV'); // disconnected as the answer came
     this.install(dev, cp);
   }
 

@@ -177,7 +177,7 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
         this.core.resetSync(this.dev);
         return 0;
       case USBDEVFS_GET_CAPABILITIES:
-        intArg.putNumber(userBytes(arg, 4), 'uint', CAPABILITIES);
+        uintArg.putNumber(userBytes(arg, 4), 'uint', CAPABILITIES);
         return 0;
       case USBDEVFS_GET_SPEED:
         return speedNumber(this.dev.speed);
@@ -423,10 +423,10 @@ export class UsbfsFile extends SimFile implements UsbfsClient, InterfaceOwner {
   }
 }
 
-/** An int argument, read either way (host byte order). */
-const intArg = defineStruct('int', 4, { int: s32(0), uint: u32(0) });
+/** An int argument (host byte order), and the unsigned int most requests take. */
+const intArg = defineStruct('int', 4, { int: s32(0) });
+const uintArg = defineStruct('unsigned int', 4, { uint: u32(0) });
 
-/** An unsigned int argument (interface or endpoint number). */
 function u32Arg(arg: IoctlArg): number {
-  return intArg.number(userBytes(arg, 4), 'uint');
+  return uintArg.number(userBytes(arg, 4), 'uint');
 }
