@@ -418,7 +418,9 @@ class Ep0File extends SimFile {
     if (request === FUNCTIONFS_INTERFACE_REVMAP) {
       const func = this.ffs.func;
       if (func === undefined) throw kerr('ENODEV', 'no function is enabled');
-      return func.revmapInterface(typeof arg === 'number' ? arg : 0);
+      const index = func.revmapInterface(typeof arg === 'number' ? arg : 0);
+      if (index < 0) throw kerr(errnoCode(index), 'not an interface of this function');
+      return index;
     }
     throw kerr('ENOTTY'); // dummy_udc has no gadget ioctl
   }
