@@ -201,6 +201,11 @@ class DummyEp implements UsbEp {
   }
 }
 
+/** The default control pipe, whichever direction bit the host put in the address. */
+function isEp0(urb: Urb): boolean {
+  return (urb.endpoint & 0x7f) === 0;
+}
+
 interface PendingUrb {
   readonly urb: Urb;
   /** ep0: the SETUP has not been handled yet. */
@@ -369,7 +374,7 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
   submit(urb: Urb): void {
     if (!this.#connected) throw kerr('ENODEV', `${this.name} is disconnected`);
     if (!this.#enabled) throw kerr('ESHUTDOWN', 'the port is not enabled (no reset yet)');
-    this.#urbs.push({ urb, setupStage: urb.endpoint === 0 && urb.type === 'control' });
+    this.#urbs.push({ urb, setupStage: isEp0(urb) });
     this.kick();
   }
 
@@ -404,7 +409,7 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
       if (!this.#urbs.includes(pending)) continue; // unlinked by a completion
       if (total <= 0) break;
       const { urb } = pending;
-      const ep = this.#findEndpoint(urb.endpoint);
+      const ep = this.#findEndpoint(isEp0(urb) ? 0 : urb.endpoint);
       if (ep === undefined) {
         this.#finish(pending, EPROTO);
         progress = true;
@@ -508,7 +513,7 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
   #transfer(urb: Urb, ep: DummyEp, limitIn: number, status: { value: number }): number {
     let limit = limitIn;
     let sent = 0;
-    const toHost = urb.endpoint === 0 ? (urb.setup!.bRequestType & USB_DIR_IN) !== 0 && urb.setup!.wLength > 0 : (urb.endpoint & USB_DIR_IN) !== 0;
+    const toHost = isEp0(urb) ? (urb.setup!.bRequestType & USB_DIR_IN) !== 0 && urb.setup!.wLength > 0 : (urb.endpoint & USB_DIR_IN) !== 0;
     const maxpacket = ep.maxpacket;
     top: for (;;) {
       for (const req of [...ep.requests]) {
