@@ -598,6 +598,33 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     assert.equal((await r.host.bulk(0x02, new Uint8Array(8))).status, EPROTO); // no such endpoint now
   });
 
+  test('realtime pacing: dummy_timer\'s budget per 125 µs tick bounds the rate (full speed: 1,216 B per tick, usb.md §A5)', async () => {
+    const k = new SimKernel({ timeMode: 'realtime', usb: { speed: 'full' }, scenario: probeScenario });
+    const r: Rig = { k, host: new TestHost(), ep0: -1 };
+    k.usb.udc.rootPort = r.host;
+    await k.mkdir(G);
+    await k.mkdir(`${G}/configs/c.1`);
+    await k.mkdir(`${G}/functions/ffs.iio`);
+    await k.symlink(`${G}/functions/ffs.iio`, `${G}/configs/c.1/ffs.iio`);
+    await k.mkdir(MNT);
+    await k.mount('iio', MNT, 'functionfs');
+    r.ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
+    await k.write(r.ep0, iiodDescriptors(1));
+    await k.write(r.ep0, IIO_STRINGS);
+    await bind(r);
+    await r.host.enumerate();
+    const inFd = await k.open(`${MNT}/ep1`, O_WRONLY);
+    const size = 128 * 1024;
+    const started = performance.now();
+    const write = k.writeBlocking(inFd, new Uint8Array(size));
+    const got = await r.host.bulk(0x81, new Uint8Array(size));
+    const ms = performance.now() - started;
+    assert.equal(got.actual, size);
+    assert.equal(await write, size);
+    // 1,216 bytes per 0.125 ms tick: at least 13.5 ms for 128 KiB (the bound allows scheduling slack only upwards)
+    assert.ok(ms >= (size / 1216) * 0.125 * 0.95, `${size} bytes took ${ms.toFixed(1)} ms`);
+  });
+
   test('unbinding the UDC disconnects the host: its URBs end -ESHUTDOWN, submits are refused', async () => {
     const r = await configured();
     const urb = r.host.bulk(0x81, new Uint8Array(64));
@@ -759,5 +786,24 @@ describe('the cable to the sim\'s host side (usbfs, sysfs)', () => {
     assert.equal(await k.readText('/sys/bus/usb/devices/1-1/idVendor'), '1d6b\n');
     assert.equal(await k.readText('/sys/bus/usb/devices/1-1:1.0/interface'), 'IIO\n');
     assert.deepEqual((await k.readdir('/sys/bus/usb/devices/1-1:1.0')).map((e) => e.name).filter((n) => n.startsWith('ep_')).sort(), ['ep_02', 'ep_07', 'ep_0c', 'ep_81', 'ep_86', 'ep_8b']);
+  });
+
+  test('at SuperSpeed the gadget answers bcdUSB 3.20 and a BOS; the host configures it with the SS descriptors', async () => {
+    const k = new SimKernel({ timeMode: 'fast', usb: { speed: 'super' } });
+    await k.mkdir(G);
+    await k.mkdir(`${G}/configs/c.1`);
+    await k.mkdir(`${G}/functions/ffs.iio`);
+    await k.symlink(`${G}/functions/ffs.iio`, `${G}/configs/c.1/ffs.iio`);
+    await k.mkdir(MNT);
+    await k.mount('iio', MNT, 'functionfs');
+    const ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
+    await k.write(ep0, iiodDescriptors(1));
+    await k.write(ep0, IIO_STRINGS);
+    await k.writeText(`${G}/UDC`, 'dummy_udc.0');
+    const seen: number[] = [];
+    while (!seen.includes(FUNCTIONFS_ENABLE)) seen.push(...types(await readEvents(k, ep0)));
+    assert.equal(await k.readText('/sys/class/udc/dummy_udc.0/current_speed'), 'super-speed\n');
+    assert.equal(await k.readText('/sys/bus/usb/devices/1-1/version'), ' 3.20\n');
+    assert.equal(await k.readText('/sys/bus/usb/devices/1-1:1.0/ep_81/wMaxPacketSize'), '0400\n');
   });
 });
