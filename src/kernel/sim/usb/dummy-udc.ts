@@ -236,7 +236,6 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
   /** The host reset the port (dummy's USB_PORT_STAT_ENABLE): transfers may run. */
   #enabled = false;
   #speed: UsbSpeed;
-  #address = 0;
   readonly #urbs: PendingUrb[] = [];
   /** dummy's fifo_req: the copy of a short IN request, and the endpoint holding it. */
   #fifo: { ep: DummyEp; req: UsbRequest; original: UsbRequest } | undefined;
@@ -261,14 +260,6 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
 
   get hasDriver(): boolean {
     return this.#driver !== undefined;
-  }
-
-  get connected(): boolean {
-    return this.#connected;
-  }
-
-  get address(): number {
-    return this.#address;
   }
 
   /** ESHUTDOWN without a driver or before the host enabled the port. */
@@ -349,7 +340,6 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
     this.rootPort?.disconnect();
     this.#enabled = false;
     for (const pending of this.#urbs.splice(0)) this.#giveUrb(pending.urb, ESHUTDOWN);
-    this.#address = 0;
   }
 
   /** stop_activity: every endpoint's requests end with -ESHUTDOWN (the driver disables them). */
@@ -364,7 +354,6 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
   reset(): void {
     if (!this.#connected) return;
     // set_link_state on a reset: stop_activity, then usb_gadget_udc_reset (the driver's reset)
-    this.#address = 0;
     this.#enabled = true;
     this.#stopActivity();
     this.#driver?.reset();
@@ -469,8 +458,8 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
       switch (setup.bRequest) {
         case USB_REQ_SET_ADDRESS:
           if (setup.bRequestType !== USB_RECIP_DEVICE) break;
-          this.#address = setup.wValue;
-          this.state = 'addressed';
+          // the cable is point to point: the address only moves the gadget's state
+          this.state = setup.wValue === 0 ? 'default' : 'addressed';
           status.value = 0;
           return 0;
         case USB_REQ_SET_FEATURE:
