@@ -91,6 +91,9 @@ export const FUNCTIONFS_CONFIG0_SETUP = 128;
 /** Every flag 6.12 knows; any other bit makes the descriptors write fail with ENOSYS, not EINVAL. */
 export const FUNCTIONFS_FLAGS_MASK = 0xff;
 
+/** ffs_ep0_write: a descriptors or strings write shorter than this is EINVAL. */
+export const FFS_BLOB_MIN_SIZE = 16;
+
 /** f_fs.c's FFS_MAX_EPS_COUNT: endpoints (counted per speed, plus ep0) must stay below it. */
 export const FFS_MAX_EPS_COUNT = 31;
 
@@ -271,7 +274,8 @@ export function decodeFfsDescriptors(bytes: Uint8Array): FfsDescriptors & { flag
   const need = (at: number, n: number, what: string) => {
     if (bytes.length < at + n) throw new FfsBlobError('truncated', at, `${bytes.length} bytes end before the ${what} at offset ${at}`);
   };
-  need(0, 8, 'magic and length');
+  // ffs_ep0_write refuses any blob below 16 bytes before it looks at it.
+  if (bytes.length < FFS_BLOB_MIN_SIZE) throw new FfsBlobError('truncated', 0, `${bytes.length} bytes, ep0 takes at least ${FFS_BLOB_MIN_SIZE}`);
   if (le32(bytes, 4) !== bytes.length) {
     throw new FfsBlobError('length', 4, `the header says ${le32(bytes, 4)} bytes, the blob holds ${bytes.length}`);
   }
@@ -282,7 +286,6 @@ export function decodeFfsDescriptors(bytes: Uint8Array): FfsDescriptors & { flag
     flags = FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC;
     at = 8;
   } else if (magic === FUNCTIONFS_DESCRIPTORS_MAGIC_V2) {
-    need(8, 4, 'flags');
     flags = le32(bytes, 8);
     if (flags & ~FUNCTIONFS_FLAGS_MASK) {
       throw new FfsBlobError('flags', 8, `flags 0x${flags.toString(16)} has bits the kernel does not know (mask 0x${FUNCTIONFS_FLAGS_MASK.toString(16)})`);
@@ -388,7 +391,7 @@ export function encodeFfsStrings(s: FfsStrings): Uint8Array {
  * model's to check, with the descriptors at hand.
  */
 export function decodeFfsStrings(bytes: Uint8Array): FfsStrings {
-  if (bytes.length < 16) throw new FfsBlobError('truncated', 0, `${bytes.length} bytes, the strings header needs 16`);
+  if (bytes.length < FFS_BLOB_MIN_SIZE) throw new FfsBlobError('truncated', 0, `${bytes.length} bytes, ep0 takes at least ${FFS_BLOB_MIN_SIZE}`);
   if (le32(bytes, 0) !== FUNCTIONFS_STRINGS_MAGIC) {
     throw new FfsBlobError('magic', 0, `magic ${le32(bytes, 0)}, not ${FUNCTIONFS_STRINGS_MAGIC} (strings)`);
   }
@@ -449,7 +452,8 @@ export function ffsEventName(type: number): string {
 
 const NO_SETUP: UsbCtrlRequest = Object.freeze({ bRequestType: 0, bRequest: 0, wValue: 0, wIndex: 0, wLength: 0 });
 
-export function encodeFfsEvent(e: FfsEvent, into?: Uint8Array, offset = 0): Uint8Array {
+/** Writes one event; `setup` may be left out for events other than SETUP (it is zero then). */
+export function encodeFfsEvent(e: { type: number; setup?: UsbCtrlRequest }, into?: Uint8Array, offset = 0): Uint8Array {
   if (!Number.isInteger(e.type) || e.type < 0 || e.type > 0xff) throw new RangeError(`usb_functionfs_event: type ${e.type} is not a u8`);
   const bytes = into ?? new Uint8Array(USB_FUNCTIONFS_EVENT_SIZE);
   if (!Number.isInteger(offset) || offset < 0 || offset + USB_FUNCTIONFS_EVENT_SIZE > bytes.length) {

@@ -358,6 +358,7 @@ export function encodeDescriptors(list: readonly UsbDescriptor[]): Uint8Array {
  * below 2, or a standard descriptor with a bLength it cannot have is a UsbDescriptorError.
  */
 export function decodeDescriptor(bytes: Uint8Array, offset = 0): { descriptor: UsbDescriptor; length: number } {
+  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`descriptor offset ${offset} is not a non-negative integer`);
   const left = bytes.length - offset;
   if (left < 2) throw new UsbDescriptorError(`descriptor at offset ${offset}: ${left} byte(s) left, a descriptor header needs 2`, offset, 'truncated');
   const length = bytes[offset]!;
