@@ -16,6 +16,7 @@ import {
   decodeFfsStrings,
   encodeFfsEvent,
   FfsBlobError,
+  FFS_BLOB_MIN_SIZE,
   FUNCTIONFS_BIND,
   FUNCTIONFS_DISABLE,
   FUNCTIONFS_ENABLE,
@@ -349,9 +350,9 @@ class Ep0File extends SimFile {
         const count = Math.min(n, ffs.events.length);
         const types = ffs.events.splice(0, count);
         types.forEach((type, i) => {
-          const setup = type === FUNCTIONFS_SETUP ? ffs.setup : ZERO_SETUP;
+          // only a SETUP carries its request; the kernel zeroes the others'
           if (type === FUNCTIONFS_SETUP) ffs.setupState = 'pending';
-          encodeFfsEvent({ type, setup }, into, i * USB_FUNCTIONFS_EVENT_SIZE);
+          encodeFfsEvent(type === FUNCTIONFS_SETUP ? { type, setup: ffs.setup } : { type }, into, i * USB_FUNCTIONFS_EVENT_SIZE);
         });
         return count * USB_FUNCTIONFS_EVENT_SIZE;
       }
@@ -375,7 +376,7 @@ class Ep0File extends SimFile {
       switch (ffs.state) {
         case 'read-descriptors':
         case 'read-strings':
-          if (from.length < 16) throw kerr('EINVAL', `${from.length} bytes: a blob has at least 16`);
+          if (from.length < FFS_BLOB_MIN_SIZE) throw kerr('EINVAL', `${from.length} bytes: a blob has at least ${FFS_BLOB_MIN_SIZE}`);
           if (ffs.state === 'read-descriptors') {
             ffs.gotDescriptors(from.slice());
             ffs.state = 'read-strings';
