@@ -375,6 +375,34 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     await assert.rejects(r.k.read(ep0, new Uint8Array(12)), { code: 'EBADFD' });
   });
 
+  test('no_disconnect: the last close deactivates (ep files go, the host stays connected); the next SET_CONFIGURATION resets and unbinds', async () => {
+    const k = new SimKernel({ timeMode: 'fast' });
+    const host = new TestHost();
+    k.usb.udc.rootPort = host;
+    await k.mkdir(G);
+    await k.mkdir(`${G}/configs/c.1`);
+    await k.mkdir(`${G}/functions/ffs.iio`);
+    await k.symlink(`${G}/functions/ffs.iio`, `${G}/configs/c.1/ffs.iio`);
+    await k.mkdir(MNT);
+    await k.mount('iio', MNT, 'functionfs', 'no_disconnect=1');
+    const r: Rig = { k, host, ep0: await k.open(`${MNT}/ep0`, O_RDWR) };
+    await k.write(r.ep0, iiodDescriptors(1));
+    await k.write(r.ep0, IIO_STRINGS);
+    await bind(r);
+    await host.enumerate(false);
+    k.close(r.ep0);
+    assert.deepEqual((await k.readdir(MNT)).map((e) => e.name), ['ep0']);
+    assert.equal(host.disconnects, 0);
+    assert.equal(await k.readText(`${G}/UDC`), 'dummy_udc.0\n');
+    // set_alt on a deactivated instance: ENODEV (a stall), and the reset work unbinds the gadget
+    assert.equal(await host.setConfiguration(1), EPIPE);
+    await tick();
+    assert.equal(host.disconnects, 1);
+    assert.equal(await k.readText(`${G}/UDC`), '\n');
+    const ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
+    await assert.rejects(k.read(ep0, new Uint8Array(12)), { code: 'EBADFD' });
+  });
+
   test('bind, enumeration, SET_CONFIGURATION: BIND then ENABLE; the host sees dummy\'s endpoint numbers and the IIO string', async () => {
     const r = await rig();
     const { k, host, ep0 } = r;
@@ -623,6 +651,16 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     assert.equal(await write, size);
     // 1,216 bytes per 0.125 ms tick: at least 13.5 ms for 128 KiB (the bound allows scheduling slack only upwards)
     assert.ok(ms >= (size / 1216) * 0.125 * 0.95, `${size} bytes took ${ms.toFixed(1)} ms`);
+  });
+
+  test('a signal that comes after the request completed keeps its result (bytes read are never lost)', async () => {
+    const r = await configured();
+    const ac = new AbortController();
+    const read = r.k.readBlocking(r.outFd, new Uint8Array(64), { signal: ac.signal });
+    await tick();
+    await r.host.bulk(0x02, Uint8Array.of(1, 2, 3));
+    ac.abort();
+    assert.equal(await read, 3);
   });
 
   test('unbinding the UDC disconnects the host: its URBs end -ESHUTDOWN, submits are refused', async () => {

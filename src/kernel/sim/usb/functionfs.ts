@@ -122,7 +122,7 @@ export class FfsData {
 
   /** ffs_ep0_open (the sim does not make open wait for ffs->mutex, which a sleeping ep0 read holds). */
   #openEp0(flags: number): SimFile {
-    this.opened++;
+    this.openedFile();
     if (this.state === 'closing') {
       this.closed();
       throw kerr('EBUSY', 'the instance is closing');
@@ -130,7 +130,7 @@ export class FfsData {
     return new Ep0File(this, flags);
   }
 
-  /** ffs_data_opened, for ep files. */
+  /** ffs_data_opened: the first open of a deactivated instance (no_disconnect) resets it. */
   openedFile(): void {
     this.opened++;
     if (this.opened === 1 && this.state === 'deactivated') {
