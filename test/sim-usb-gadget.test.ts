@@ -420,6 +420,14 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     const iio = await host.descriptor(3, intf.iInterface, 255, 0x409);
     assert.equal(decodeStringDescriptor(iio.data), 'IIO');
     assert.equal((await host.descriptor(3, 9, 255, 0x409)).status, EPIPE); // no such string
+    const qualifier = await host.descriptor(6, 0, 10);
+    assert.deepEqual([...qualifier.data], [10, 6, 0x00, 0x02, 0, 0, 0, 64, 1, 0]);
+    const other = await host.descriptor(7, 0, 255); // other speed: the full-speed descriptors
+    assert.equal(other.data[1], 7);
+    const asConfig = other.data.slice();
+    asConfig[1] = 2; // parse it as the configuration it describes
+    const fsEndpoints = parseDescriptors(asConfig);
+    assert.deepEqual(fsEndpoints.filter((d) => d.type === 'endpoint').map((d) => (d as { wMaxPacketSize: number }).wMaxPacketSize), [64, 64]);
     assert.equal(await host.setConfiguration(1), 0);
     assert.deepEqual(types(await readEvents(k, ep0)), [FUNCTIONFS_ENABLE]);
     assert.equal(await k.readText('/sys/class/udc/dummy_udc.0/state'), 'configured\n');
