@@ -55,8 +55,8 @@ export type VfsNode =
   | { kind: 'file'; attr: AttrOps }
   | { kind: 'symlink'; target: string }
   | { kind: 'chardev'; mode: number; open: (flags: number) => SimFile }
-  /** A regular file whose filesystem opens it (FunctionFS's ep0 and epN). */
-  | { kind: 'regular'; mode: number; open: (flags: number) => SimFile };
+  /** A regular file whose filesystem opens it (FunctionFS's ep0 and epN); `path` is how it was opened. */
+  | { kind: 'regular'; mode: number; open: (flags: number, path: string) => SimFile };
 
 function split(path: string): string[] {
   if (!path.startsWith('/')) throw kerr('ENOENT', `relative path ${path}`);
@@ -369,8 +369,9 @@ export class Vfs {
       case 'directory':
         throw kerr(access === O_RDONLY ? 'EINVAL' : 'EISDIR');
       case 'chardev':
-      case 'regular':
         return node.open(flags);
+      case 'regular':
+        return node.open(flags, path);
       case 'file': {
         if (access !== O_WRONLY && node.attr.show === undefined && node.attr.bytes === undefined) throw kerr('EACCES');
         if (access !== O_RDONLY && node.attr.store === undefined) throw kerr('EACCES');

@@ -58,10 +58,10 @@ export class FfsEpFile {
   }
 
   /** ffs_epfile_open. */
-  open(flags: number): SimFile {
+  open(flags: number, path: string): SimFile {
     if (this.ffs.state !== 'active') throw kerr('ENODEV');
     this.ffs.openedFile();
-    return new EpFile(this, flags);
+    return new EpFile(this, flags, path);
   }
 
   /** ffs_epfile_wait_ep. */
@@ -85,15 +85,14 @@ export class FfsEpFile {
 
 /** An open ep file. */
 class EpFile extends SimFile {
-  readonly name: string;
   #released = false;
 
   constructor(
     readonly epfile: FfsEpFile,
     flags: number,
+    readonly name: string,
   ) {
     super(flags);
-    this.name = `${epfile.name} (functionfs ${epfile.ffs.dev.name})`;
   }
 
   override read(into: Uint8Array, signal?: AbortSignal): Promise<number> {

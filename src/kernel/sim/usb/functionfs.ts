@@ -112,7 +112,7 @@ export class FfsData {
     readonly options: FfsMountOptions,
   ) {
     this.root = { kind: 'directory', mode: options.rootMode, children: new Map() };
-    this.root.children.set('ep0', { kind: 'regular', mode: options.fileMode, open: (flags) => this.#openEp0(flags) });
+    this.root.children.set('ep0', { kind: 'regular', mode: options.fileMode, open: (flags, path) => this.#openEp0(flags, path) });
   }
 
   get gadgetSpeedIndex(): 0 | 1 | 2 {
@@ -121,13 +121,13 @@ export class FfsData {
   }
 
   /** ffs_ep0_open (the sim does not make open wait for ffs->mutex, which a sleeping ep0 read holds). */
-  #openEp0(flags: number): SimFile {
+  #openEp0(flags: number, path: string): SimFile {
     this.openedFile();
     if (this.state === 'closing') {
       this.closed();
       throw kerr('EBUSY', 'the instance is closing');
     }
-    return new Ep0File(this, flags);
+    return new Ep0File(this, flags, path);
   }
 
   /** ffs_data_opened: the first open of a deactivated instance (no_disconnect) resets it. */
@@ -225,7 +225,7 @@ export class FfsData {
     const parsed = this.parsed!;
     this.epfiles = parsed.addrmap.map((address, i) => new FfsEpFile(this, i + 1, address));
     for (const epfile of this.epfiles) {
-      this.root.children.set(epfile.name, { kind: 'regular', mode: this.options.fileMode, open: (flags) => epfile.open(flags) });
+      this.root.children.set(epfile.name, { kind: 'regular', mode: this.options.fileMode, open: (flags, path) => epfile.open(flags, path) });
     }
   }
 
@@ -322,16 +322,15 @@ function stringIndex(d: UsbDescriptor): number {
 
 /** The ep0 file. */
 class Ep0File extends SimFile {
-  readonly name: string;
   readonly #unsubscribe: () => void;
   #released = false;
 
   constructor(
     private readonly ffs: FfsData,
     flags: number,
+    readonly name: string,
   ) {
     super(flags);
-    this.name = `ep0 (functionfs ${ffs.dev.name})`;
     this.#unsubscribe = ffs.waitq.add(() => this.waitQueue.wake());
   }
 
