@@ -39,6 +39,12 @@ export function errnoOf(code: string): number {
   return n;
 }
 
+/** The code of errno `errno` (either sign), e.g. 'ESHUTDOWN' for -108: a request status made an error. */
+export function errnoCode(errno: number): string {
+  const positive = Math.abs(errno);
+  return getSystemErrorMap().get(-positive)?.[0] ?? linuxOnlyByNumber.get(positive)?.[0] ?? `E${positive}`;
+}
+
 /**
  * A Node-style error for errno `errno` (either sign) from `syscall`, e.g.
  * `EBUSY: device or resource busy, ioctl(IIO_BUFFER_GET_FD) '/dev/iio:device0'`.

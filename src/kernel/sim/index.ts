@@ -12,6 +12,7 @@ import { Faults } from './faults.js';
 import { FdTable, type IoctlArg, type SimFile } from './file.js';
 import { installDmaBufDevices } from './dma-buf-devices.js';
 import { installIio, type IioControl } from './iio/index.js';
+import { installUsb, type UsbControl, type UsbOptions } from './usb/index.js';
 import { MemFdFile } from './memfd.js';
 import { installProcSysKernel } from './procfs.js';
 import { defaultScenario } from './scenario.js';
@@ -24,6 +25,8 @@ export interface SimKernelOptions {
   pageSize?: number;
   /** The virtual IIO hardware (default: defaultScenario()). */
   scenario?: Scenario;
+  /** The USB link (dummy_hcd): scatter-gather on the UDC and the speed (usb/index.ts). */
+  usb?: UsbOptions;
 }
 
 /** Converts a KernelError into the Node-style error the Linux port would raise. */
@@ -43,6 +46,8 @@ export class SimKernel implements KernelPort {
   readonly context: SimContext;
   /** Kernel-side controls of the IIO devices (unplug, DMA pacing and faults, counters). */
   readonly iio: IioControl;
+  /** Kernel-side handles of the USB link (the UDC, the host side). */
+  readonly usb: UsbControl;
 
   constructor(options: SimKernelOptions = {}) {
     this.pageSize = options.pageSize ?? 4096;
@@ -58,6 +63,9 @@ export class SimKernel implements KernelPort {
     installProcSysKernel(this.context.vfs);
     installDmaBufDevices(this.context, { heaps: scenario.dmaHeaps ?? ['system'], udmabuf: scenario.udmabuf ?? true });
     this.iio = installIio(this.context, scenario);
+    // where userspace makes directories (mount points): devtmpfs and tmpfs
+    for (const dir of ['/dev', '/tmp', '/mnt', '/run']) this.context.vfs.tmpfs(dir);
+    this.usb = installUsb(this.context, options.usb);
   }
 
   get faults(): Faults {
@@ -151,12 +159,12 @@ export class SimKernel implements KernelPort {
   async read(fd: number, into: Uint8Array): Promise<number> {
     checkReadLength(into);
     const file = this.#file(fd);
-    return this.#callAsync('read', file?.name, () => this.context.fds.get(fd).read(into));
+    return this.#callAsync('read', file?.name, () => keepAlive(this.context.fds.get(fd).read(into)));
   }
 
   async write(fd: number, from: Uint8Array): Promise<number> {
     const file = this.#file(fd);
-    return this.#callAsync('write', file?.name, () => this.context.fds.get(fd).write(from));
+    return this.#callAsync('write', file?.name, () => keepAlive(this.context.fds.get(fd).write(from)));
   }
 
   async readBlocking(fd: number, into: Uint8Array, options: BlockingOptions = {}): Promise<number> {
@@ -184,7 +192,7 @@ export class SimKernel implements KernelPort {
     this.#blocked.set(fd, pending);
     pending.add(closed);
     try {
-      return await this.#callAsync(syscall, name, () => body(this.context.fds.get(fd), signal === undefined ? closed.signal : AbortSignal.any([signal, closed.signal])));
+      return await this.#callAsync(syscall, name, () => keepAlive(body(this.context.fds.get(fd), signal === undefined ? closed.signal : AbortSignal.any([signal, closed.signal]))));
     } catch (e) {
       if (!isSystemError(e, 'EINTR')) throw e;
       if (closed.signal.aborted) throw systemError(errnoOf('ECANCELED'), syscall, name, `fd ${fd} was closed while the call was blocked`);
@@ -330,6 +338,13 @@ export class SimKernel implements KernelPort {
       cancel(systemError(errnoOf('ECANCELED'), 'poll', name, `fd ${fd} was closed while waiting`));
     }
   }
+}
+
+/** A call sleeping in the kernel keeps the process alive, as a thread blocked in read(2) does. */
+function keepAlive<T>(result: T | Promise<T>): T | Promise<T> {
+  if (!(result instanceof Promise)) return result;
+  const timer = setInterval(() => undefined, 1 << 30);
+  return result.finally(() => clearInterval(timer));
 }
 
 /** Node never issues a zero-length read (usb.md §A4), so the port refuses one as the Linux port does. */

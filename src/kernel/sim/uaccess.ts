@@ -12,6 +12,12 @@ export function userBytes(arg: IoctlArg, size: number): Uint8Array {
   return arg;
 }
 
+/** The int the argument points to (copy_from_user of 4 bytes), e.g. a DMABUF fd. */
+export function userInt(arg: IoctlArg): number {
+  const bytes = userBytes(arg, 4);
+  return new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0, true);
+}
+
 /**
  * A NUL-terminated string the caller points to, as strndup_user(ptr, limit) reads it: the NUL
  * must come within `limit` bytes (EINVAL otherwise). Running off the caller's bytes before that

@@ -54,7 +54,9 @@ export type VfsNode =
   | DirNode
   | { kind: 'file'; attr: AttrOps }
   | { kind: 'symlink'; target: string }
-  | { kind: 'chardev'; mode: number; open: (flags: number) => SimFile };
+  | { kind: 'chardev'; mode: number; open: (flags: number) => SimFile }
+  /** A regular file whose filesystem opens it (FunctionFS's ep0 and epN); `path` is how it was opened. */
+  | { kind: 'regular'; mode: number; open: (flags: number, path: string) => SimFile };
 
 function split(path: string): string[] {
   if (!path.startsWith('/')) throw kerr('ENOENT', `relative path ${path}`);
@@ -331,7 +333,7 @@ export class Vfs {
   readdir(path: string): Array<{ name: string; kind: EntryKind }> {
     const node = this.lookup(path);
     if (node.kind !== 'directory') throw kerr('ENOTDIR');
-    return [...node.children].map(([name, child]) => ({ name, kind: child.kind === 'chardev' ? 'other' : child.kind }));
+    return [...node.children].map(([name, child]) => ({ name, kind: child.kind === 'chardev' ? 'other' : child.kind === 'regular' ? 'file' : child.kind }));
   }
 
   stat(path: string): { kind: EntryKind; mode: number; size: number; ino: number } {
@@ -346,6 +348,8 @@ export class Vfs {
         return { kind: 'file', mode: node.attr.mode, size: 4096, ino };
       case 'chardev':
         return { kind: 'other', mode: node.mode, size: 0, ino };
+      case 'regular':
+        return { kind: 'file', mode: node.mode, size: 0, ino };
       default:
         throw kerr('ELOOP');
     }
@@ -366,6 +370,8 @@ export class Vfs {
         throw kerr(access === O_RDONLY ? 'EINVAL' : 'EISDIR');
       case 'chardev':
         return node.open(flags);
+      case 'regular':
+        return node.open(flags, path);
       case 'file': {
         if (access !== O_WRONLY && node.attr.show === undefined && node.attr.bytes === undefined) throw kerr('EACCES');
         if (access !== O_RDONLY && node.attr.store === undefined) throw kerr('EACCES');

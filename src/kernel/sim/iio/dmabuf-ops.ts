@@ -8,19 +8,13 @@ import { dmaBufGet, type DmaBuf } from '../dma-buf.js';
 import { ResvUsage, usageRw } from '../dma-fence.js';
 import { KernelError, kerr } from '../errno.js';
 import type { IoctlArg } from '../file.js';
-import { userBytes } from '../uaccess.js';
+import { userBytes, userInt } from '../uaccess.js';
 import { IioAttachment } from './attachment.js';
 import type { IioBuffer } from './buffer.js';
 import { DmaBuffer } from './dma-buffer.js';
 
 /** DMABUF_ENQUEUE_TIMEOUT_MS: how long a blocking ENQUEUE waits for conflicting fences. */
 export const ENQUEUE_TIMEOUT_MS = 5000;
-
-/** The int the argument points to (copy_from_user of 4 bytes). */
-function fdArg(arg: IoctlArg): number {
-  const bytes = userBytes(arg, 4);
-  return new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0, true);
-}
 
 function find(buffer: IioBuffer, dmaBuf: DmaBuf): IioAttachment | undefined {
   return buffer.dmabufs.find((a) => a.dmaBuf === dmaBuf);
@@ -29,7 +23,7 @@ function find(buffer: IioBuffer, dmaBuf: DmaBuf): IioAttachment | undefined {
 /** §2.4. */
 export function attachDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg): number {
   if (!(buffer instanceof DmaBuffer)) throw kerr('EPERM', 'this buffer has no DMABUF support');
-  const dmaBuf = dmaBufGet(ctx, fdArg(arg));
+  const dmaBuf = dmaBufGet(ctx, userInt(arg));
   const handle = dmaBuf.attach(buffer);
   let block;
   try {
@@ -50,7 +44,7 @@ export function attachDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg):
 
 /** §2.5: drops the list's reference; transfers in flight keep theirs and run on. */
 export function detachDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg): number {
-  const dmaBuf = dmaBufGet(ctx, fdArg(arg));
+  const dmaBuf = dmaBufGet(ctx, userInt(arg));
   const attachment = find(buffer, dmaBuf);
   if (attachment === undefined) throw kerr('EPERM', 'this DMABUF is not attached to this buffer');
   buffer.dmabufs.splice(buffer.dmabufs.indexOf(attachment), 1);

@@ -72,3 +72,17 @@ export function parseIioValue(text: string): number {
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s)) throw kerr('EINVAL', `not a number: ${JSON.stringify(text)}`);
   return Number(s);
 }
+
+/**
+ * kstrtou8/kstrtou16/kstrtouint with base 0 (0x.. hex, 0.. octal, else decimal; one trailing
+ * newline), as configfs attributes parse them: EINVAL if not a number, ERANGE above `max`.
+ */
+export function kstrtouBase0(text: string, max: number): number {
+  let s = withoutNewline(text);
+  if (s.startsWith('+')) s = s.slice(1);
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(s);
+  if (m === null) throw kerr('EINVAL', `not a number: ${JSON.stringify(text)}`);
+  const v = m[1] !== undefined ? BigInt(`0x${m[1]}`) : m[2] !== undefined ? BigInt(`0o${m[2].slice(1) || '0'}`) : BigInt(m[3]!);
+  if (v > BigInt(max)) throw kerr('ERANGE', `${s} is above ${max}`);
+  return Number(v);
+}

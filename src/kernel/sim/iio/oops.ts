@@ -12,8 +12,9 @@ export class KernelOops extends Error {
   constructor(
     readonly syscall: string,
     readonly where: string,
+    consequence = 'this buffer is wedged',
   ) {
-    super(`ENOTRECOVERABLE: kernel oops: BUG: kernel NULL pointer dereference in ${where}, ${syscall} (the real kernel kills the task; this buffer is wedged)`);
+    super(`ENOTRECOVERABLE: kernel oops: BUG: kernel NULL pointer dereference in ${where}, ${syscall} (the real kernel kills the task; ${consequence})`);
     this.name = 'KernelOops';
   }
 }
