@@ -5,6 +5,7 @@
 // POLLOUT on the usbfs fd (devio.c usbdev_poll), so no wait here ever blocks the loop.
 import {
   O_RDWR,
+  POLLHUP,
   POLLOUT,
   USBDEVFS_CLAIMINTERFACE,
   USBDEVFS_DISCARDURB,
@@ -16,8 +17,10 @@ import {
   USBDEVFS_URB_ZERO_PACKET,
   USB_CTRLREQUEST_SIZE,
   encodeCtrlRequest,
+  parseDescriptors,
   usbdevfsUrbStruct,
   type UsbCtrlRequest,
+  type UsbDescriptor,
 } from '../../src/abi/index.js';
 import { isSystemError } from '../../src/errors.js';
 import type { KernelPort } from '../../src/kernel/port.js';
@@ -76,6 +79,17 @@ export class UsbHost {
   /** Opens the usbfs node read-write (POLLOUT, i.e. reapable URBs, is reported only then). */
   static async open(k: KernelPort, path: string): Promise<UsbHost> {
     return new UsbHost(k, await k.open(path, O_RDWR), path);
+  }
+
+  /**
+   * The device and configuration descriptors, as usbfs read() gives them (devio.c
+   * usbdev_read), parsed. Reads from the file's position: call once, right after open.
+   */
+  async descriptors(): Promise<UsbDescriptor[]> {
+    const bytes = new Uint8Array(4096);
+    let n = 0;
+    for (let got; n < bytes.length && (got = await this.#k.read(this.fd, bytes.subarray(n))) > 0;) n += got;
+    return parseDescriptors(bytes.subarray(0, n));
   }
 
   claim(intf: number): void {
@@ -145,12 +159,16 @@ export class UsbHost {
    */
   async reap(urb: Urb, ms = URB_WAIT_MS): Promise<UrbResult> {
     const deadline = performance.now() + ms;
+    let hungUp = false;
     while (this.#pending.has(urb.id)) {
-      this.reapReady();
+      const reaped = this.reapReady();
       if (!this.#pending.has(urb.id)) break;
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`URB ${urb.id} (endpoint 0x${urb.endpoint.toString(16)}) on ${this.path} did not complete within ${ms} ms`);
-      await this.#pollOut(left);
+      // After a disconnect POLLHUP stays set, and usbcore kills the URBs a moment after it
+      // marks the device gone: wait for them without spinning.
+      if (hungUp && reaped === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      hungUp = ((await this.#pollOut(left)) & POLLHUP) !== 0;
     }
     return urb.done;
   }
@@ -194,13 +212,15 @@ export class UsbHost {
     p.resolve({ status, actual: actualLength, data });
   }
 
-  async #pollOut(ms: number): Promise<void> {
+  /** poll(POLLOUT) for at most `ms`: the revents, 0 if none in time. */
+  async #pollOut(ms: number): Promise<number> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), ms);
     try {
-      await this.#k.poll(this.fd, POLLOUT, { signal: abort.signal });
+      return await this.#k.poll(this.fd, POLLOUT, { signal: abort.signal });
     } catch (e) {
       if ((e as Error).name !== 'AbortError') throw e;
+      return 0;
     } finally {
       clearTimeout(timer);
     }
