@@ -47,13 +47,12 @@ import {
   USB_RECIP_INTERFACE,
   USB_TYPE_VENDOR,
   USBDEVFS_REAPURBNDELAY,
+  decodeFfsDescriptors,
   decodeFfsEvent,
   encodeFfsDescriptors,
-  encodeFfsStrings,
   ffsEventName,
   usbFfsDmabufTransferReqStruct,
   type UsbCtrlRequest,
-  type UsbDescriptor,
 } from '../src/abi/index.js';
 import { isSystemError, systemError } from '../src/errors.js';
 import type { KernelPort } from '../src/kernel/port.js';
@@ -64,7 +63,7 @@ import { attach as iioAttach, counterCheck, dmabufSync, enqueue as iioEnqueue, e
 import { KERNEL, bootUnderTest, type Lab } from './support/kernel-under-test.js';
 import { labScenario, VADC } from './support/probe-scenario.js';
 import { prng } from './support/prng.js';
-import { createFfsGadget, findUsbDevice, usbDeviceGone, type FfsGadget } from './support/usb-gadget.js';
+import { IIOD_STRINGS, createFfsGadget, findUsbDevice, iiodDescriptors, usbDeviceGone, type FfsGadget } from './support/usb-gadget.js';
 import { UsbHost, URB_WAIT_MS, type UrbResult } from './support/usb-host.js';
 
 // ---- ground truth: facts, the recording switch, the fixture ------------------------------------
@@ -185,38 +184,6 @@ const LINUX_SG = KERNEL === 'linux' ? await linuxSg(new LinuxKernel()) : undefin
 function usbKernel(sg = true): KernelPort {
   return KERNEL === 'linux' ? new LinuxKernel() : new SimKernel({ usb: { sg } });
 }
-
-/** A high-speed bulk endpoint as iiod declares it (usb.md §A1). */
-function bulk(address: number, maxPacket: number): UsbDescriptor {
-  return { type: 'endpoint', bEndpointAddress: address, bmAttributes: 2, wMaxPacketSize: maxPacket, bInterval: 0 };
-}
-
-/** iiod's interface descriptor with `pipes` IN/OUT pairs (usb.md §A1). */
-function iiodInterface(pipes: number): UsbDescriptor {
-  return {
-    type: 'interface', bInterfaceNumber: 0, bAlternateSetting: 0, bNumEndpoints: 2 * pipes,
-    bInterfaceClass: USB_CLASS_COMM, bInterfaceSubClass: 0, bInterfaceProtocol: 0, iInterface: 1,
-  };
-}
-
-function speedBlock(pipes: number, maxPacket: number, companion: boolean): UsbDescriptor[] {
-  const out: UsbDescriptor[] = [iiodInterface(pipes)];
-  for (let p = 0; p < pipes; p++) {
-    for (const address of [0x80 | (p + 1), p + 1]) {
-      out.push(bulk(address, maxPacket));
-      if (companion) out.push({ type: 'ss-endpoint-comp', bMaxBurst: 0, bmAttributes: 0, wBytesPerInterval: 0 });
-    }
-  }
-  return out;
-}
-
-/** iiod's v2 descriptors blob (usb.md §A1): 51 + 54·pipes bytes, FS 64, HS 512, SS 1024. */
-function iiodDescriptors(pipes: number): Uint8Array {
-  return encodeFfsDescriptors({ fs: speedBlock(pipes, 64, false), hs: speedBlock(pipes, 512, false), ss: speedBlock(pipes, 1024, true) });
-}
-
-/** iiod's 22-byte strings blob: one string, "IIO", in en-US (usb.md §A1). */
-const IIOD_STRINGS = encodeFfsStrings({ langs: [{ lang: 0x0409, strings: ['IIO'] }] });
 
 /** Pipe 0's endpoint files: ep1 is its IN endpoint, ep2 its OUT one (usb.md §A1). */
 const EP_IN = 1;
@@ -471,8 +438,10 @@ refusedDescriptors('ffs_descriptors_interface_blength', 'iiod blob whose first i
   blob[24] = 8;
   return blob;
 });
-refusedDescriptors('ffs_descriptors_speeds_disagree', 'a blob whose HS block has one endpoint (FS and SS two)', 'EINVAL', () =>
-  encodeFfsDescriptors({ fs: speedBlock(1, 64, false), hs: [iiodInterface(1), bulk(0x81, 512)], ss: speedBlock(1, 1024, true) }));
+refusedDescriptors('ffs_descriptors_speeds_disagree', 'iiod blob whose HS block lacks its OUT endpoint', 'EINVAL', () => {
+  const blob = decodeFfsDescriptors(iiodDescriptors(1));
+  return encodeFfsDescriptors({ ...blob, hs: blob.hs!.slice(0, 2) });
+});
 refusedDescriptors('ffs_descriptors_trailing_byte', 'iiod blob plus one byte (length field 106)', 'EINVAL', () => {
   const blob = new Uint8Array(106);
   blob.set(iiodDescriptors(1));
