@@ -63,7 +63,7 @@ import { attach as iioAttach, counterCheck, dmabufSync, enqueue as iioEnqueue, e
 import { KERNEL, bootUnderTest, type Lab } from './support/kernel-under-test.js';
 import { labScenario, VADC } from './support/probe-scenario.js';
 import { prng } from './support/prng.js';
-import { IIOD_STRINGS, createFfsGadget, findUsbDevice, iiodDescriptors, usbDeviceGone, type FfsGadget } from './support/usb-gadget.js';
+import { IIOD_STRINGS, createFfsGadget, iiodDescriptors, usbDeviceGone, type FfsGadget } from './support/usb-gadget.js';
 import { UsbHost, URB_WAIT_MS, type UrbResult } from './support/usb-host.js';
 
 // ---- ground truth: facts, the recording switch, the fixture ------------------------------------
@@ -76,7 +76,7 @@ function recordedFacts(): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   if (!existsSync(FIXTURE)) return out;
   for (const line of readFileSync(FIXTURE, 'utf8').split('\n')) {
-    const m = /^SCENARIO ([a-z0-9_]+): .*? -> (.*) \(expected per [^)]*\) (MATCH|MISMATCH)$/.exec(line);
+    const m = /^SCENARIO ([a-z0-9_]+): .*? -> (.*?) \(expected per .*\) (MATCH|MISMATCH)$/.exec(line);
     if (m === null) continue;
     const facts = new Map(m[2]!.split('; ').map((f) => f.split('=', 2) as [string, string]));
     const before = out.get(m[1]!);
@@ -235,7 +235,7 @@ class Rig {
   /** Closes ep0 (the only open file: FunctionFS resets to FFS_READ_DESCRIPTORS) and opens it again. */
   async reopenEp0(): Promise<void> {
     this.k.close(this.#ep0);
-    this.#ep0 = await this.k.open(`${this.gadget.mountPoint}/ep0`, O_RDWR);
+    this.#ep0 = await this.k.open(`${this.gadget.mountpoint}/ep0`, O_RDWR);
   }
 
   /** A gadget with its FunctionFS mounted and ep0 open; nothing written to ep0 yet. */
@@ -251,7 +251,7 @@ class Rig {
         await usbDeviceGone(k, IDS);
       }
     });
-    const ep0 = await k.open(`${gadget.mountPoint}/ep0`, O_RDWR);
+    const ep0 = await k.open(`${gadget.mountpoint}/ep0`, O_RDWR);
     rig = new Rig(k, gadget, ep0);
     return rig;
   }
@@ -274,14 +274,14 @@ class Rig {
 
   /** The host side: the enumerated device's usbfs node, opened, with interface 0 claimed. */
   async openHost(): Promise<UsbHost> {
-    const device = await findUsbDevice(this.k, { ...IDS, timeoutMs: EVENT_WAIT_MS });
-    this.#host = await UsbHost.open(this.k, device.devPath);
+    const device = await this.gadget.hostDevice(EVENT_WAIT_MS);
+    this.#host = await UsbHost.open(this.k, device.usbfs);
     this.#host.claim(0);
     return this.#host;
   }
 
   async openEp(n: number, flags = O_RDWR): Promise<number> {
-    const fd = await this.k.open(`${this.gadget.mountPoint}/ep${n}`, flags);
+    const fd = await this.k.open(`${this.gadget.mountpoint}/ep${n}`, flags);
     this.#fds.push(fd);
     return fd;
   }
@@ -315,7 +315,7 @@ class Rig {
     const deadline = performance.now() + EVENT_WAIT_MS;
     while (!seen.includes(name)) {
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`no ${name} event on ${this.gadget.mountPoint}/ep0 within ${EVENT_WAIT_MS} ms (saw ${seen.join(', ') || 'none'})`);
+      if (left <= 0) throw new Error(`no ${name} event on ${this.gadget.mountpoint}/ep0 within ${EVENT_WAIT_MS} ms (saw ${seen.join(', ') || 'none'})`);
       seen.push(...await this.events(left));
     }
     return seen;
@@ -378,6 +378,11 @@ function withU32(buf: Uint8Array, offset: number, value: number): Uint8Array {
   return out;
 }
 
+/** A bound on gadget-side endpoint I/O: the port interrupts the call (EINTR → AbortError) after it. */
+function bounded(): { signal: AbortSignal } {
+  return { signal: AbortSignal.timeout(URB_WAIT_MS) };
+}
+
 function hostFacts(r: UrbResult): string {
   return `${r.status}/${r.actual}`;
 }
@@ -398,7 +403,7 @@ usbCase('ffs_descriptors_iiod_1pipe', 'usb.md §A1', 'write(ep0, iiod N=1 blob);
     f.is('descriptors', await rig.k.write(rig.ep0, blob), 105);
     f.is('poll', await pollWithin(rig.k, rig.ep0, POLLIN | POLLOUT, 5000), POLLOUT);
     f.is('strings', await rig.k.write(rig.ep0, IIOD_STRINGS), 22);
-    f.is('files', (await rig.k.readdir(rig.gadget.mountPoint)).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2']);
+    f.is('files', (await rig.k.readdir(rig.gadget.mountpoint)).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2']);
   });
 
 usbCase('ffs_descriptors_iiod_3pipes', 'usb.md §A1', 'write(ep0, iiod N=3 blob); write(ep0, strings); readdir(mount)',
@@ -406,7 +411,7 @@ usbCase('ffs_descriptors_iiod_3pipes', 'usb.md §A1', 'write(ep0, iiod N=3 blob)
     const rig = await Rig.make(t, usbKernel());
     f.is('descriptors', await rig.k.write(rig.ep0, iiodDescriptors(3)), 213);
     f.is('strings', await rig.k.write(rig.ep0, IIOD_STRINGS), 22);
-    f.is('files', (await rig.k.readdir(rig.gadget.mountPoint)).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2', 'ep3', 'ep4', 'ep5', 'ep6']);
+    f.is('files', (await rig.k.readdir(rig.gadget.mountpoint)).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2', 'ep3', 'ep4', 'ep5', 'ep6']);
   });
 
 /**
@@ -510,7 +515,7 @@ usbCase('usbfs_enumerated', 'usb.md §A1 (iiod\'s interface), §A2 (usbfs read: 
   'connected (N=1); read(usbfs) descriptors; interface and endpoints of configuration 1',
   async (f, t) => {
     const rig = await Rig.connected(t, usbKernel());
-    const host = await UsbHost.open(rig.k, (await findUsbDevice(rig.k, { ...IDS, timeoutMs: EVENT_WAIT_MS })).devPath);
+    const host = await UsbHost.open(rig.k, (await rig.gadget.hostDevice(EVENT_WAIT_MS)).usbfs);
     t.after(() => host.close());
     const list = await host.descriptors();
     f.is('types', list.map((d) => d.type), ['device', 'config', 'interface', 'endpoint', 'endpoint']);
@@ -598,7 +603,7 @@ usbCase('ffs_epfile_before_enable', 'usb.md §A4 (ffs_epfile_wait_ep: O_NONBLOCK
   async (f, t) => {
     const rig = await Rig.active(t, usbKernel());
     const ep = await rig.openEp(EP_OUT, O_RDWR | O_NONBLOCK);
-    f.is('read', await outcomeOf(rig.k.readBlocking(ep, new Uint8Array(MPS))), 'EAGAIN');
+    f.is('read', await outcomeOf(rig.k.readBlocking(ep, new Uint8Array(MPS), bounded())), 'EAGAIN');
   });
 
 usbCase('ffs_bulk_out_short_packet', 'usb.md §A1 (a short packet ends a bulk OUT transfer)',
@@ -608,7 +613,7 @@ usbCase('ffs_bulk_out_short_packet', 'usb.md §A1 (a short packet ends a bulk OU
     const host = await rig.openHost();
     const ep = await rig.openEp(EP_OUT);
     const into = new Uint8Array(4096);
-    const read = rig.k.readBlocking(ep, into);
+    const read = rig.k.readBlocking(ep, into, bounded());
     const sent = pattern(100);
     f.is('host', hostFacts(await host.reap(host.bulkOut(HOST_OUT, sent))), '0/100');
     f.is('read', await read, 100);
@@ -622,7 +627,7 @@ usbCase('ffs_bulk_out_exact_length', 'usb.md §A1 (a read of exactly the transfe
     const host = await rig.openHost();
     const ep = await rig.openEp(EP_OUT);
     const into = new Uint8Array(2 * MPS);
-    const read = rig.k.readBlocking(ep, into);
+    const read = rig.k.readBlocking(ep, into, bounded());
     const sent = pattern(2 * MPS);
     f.is('host', hostFacts(await host.reap(host.bulkOut(HOST_OUT, sent))), '0/1024');
     f.is('read', await read, 2 * MPS);
@@ -636,7 +641,7 @@ usbCase('ffs_bulk_out_mps_multiple_merges', 'usb.md §A1 (a multiple of wMaxPack
     const host = await rig.openHost();
     const ep = await rig.openEp(EP_OUT);
     const into = new Uint8Array(4096);
-    const read = rig.k.readBlocking(ep, into);
+    const read = rig.k.readBlocking(ep, into, bounded());
     const first = pattern(2 * MPS, 1);
     const second = pattern(10, 2);
     f.is('host_first', hostFacts(await host.reap(host.bulkOut(HOST_OUT, first))), '0/1024');
@@ -651,7 +656,7 @@ usbCase('ffs_bulk_out_zlp_ends_transfer', 'usb.md §A2 (URB_ZERO_PACKET)',
     const rig = await Rig.connected(t, usbKernel());
     const host = await rig.openHost();
     const ep = await rig.openEp(EP_OUT);
-    const read = rig.k.readBlocking(ep, new Uint8Array(4096));
+    const read = rig.k.readBlocking(ep, new Uint8Array(4096), bounded());
     f.is('host', hostFacts(await host.reap(host.bulkOut(HOST_OUT, pattern(2 * MPS), { zeroPacket: true }))), '0/1024');
     f.is('read', await read, 2 * MPS);
   });
@@ -664,7 +669,7 @@ usbCase('ffs_bulk_in_short', 'usb.md §A2 (the host relies on the gadget\'s shor
     const ep = await rig.openEp(EP_IN);
     const urb = host.bulkIn(HOST_IN, 4096);
     const sent = pattern(100);
-    f.is('write', await rig.k.writeBlocking(ep, sent), 100);
+    f.is('write', await rig.k.writeBlocking(ep, sent, bounded()), 100);
     const r = await host.reap(urb);
     f.is('host', hostFacts(r), '0/100');
     f.is('bytes', show(r.data) === show(sent), true);
@@ -677,7 +682,7 @@ usbCase('ffs_bulk_in_split', 'usb.md §A1 (no ZLP on IN: the host asks for exact
     const host = await rig.openHost();
     const ep = await rig.openEp(EP_IN);
     const sent = pattern(2 * MPS);
-    const write = rig.k.writeBlocking(ep, sent);
+    const write = rig.k.writeBlocking(ep, sent, bounded());
     const a = await host.reap(host.bulkIn(HOST_IN, MPS));
     const b = await host.reap(host.bulkIn(HOST_IN, MPS));
     f.is('host', [hostFacts(a), hostFacts(b)], ['0/512', '0/512']);
@@ -699,7 +704,7 @@ usbCase('usbfs_urb_sizes_out', 'usb.md §A2 (SUBMITURB bulk OUT, 1 B to 1 MiB)',
     const intact: boolean[] = [];
     for (const n of URB_SIZES) {
       const into = new Uint8Array(n);
-      const read = rig.k.readBlocking(ep, into);
+      const read = rig.k.readBlocking(ep, into, bounded());
       const sent = pattern(n);
       const r = await host.reap(host.bulkOut(HOST_OUT, sent));
       results.push(`${hostFacts(r)}:${await read}`);
@@ -720,7 +725,7 @@ usbCase('usbfs_urb_sizes_in', 'usb.md §A2 (SUBMITURB bulk IN, 1 B to 1 MiB)',
     for (const n of URB_SIZES) {
       const urb = host.bulkIn(HOST_IN, n);
       const sent = pattern(n);
-      const written = await rig.k.writeBlocking(ep, sent);
+      const written = await rig.k.writeBlocking(ep, sent, bounded());
       const r = await host.reap(urb);
       results.push(`${hostFacts(r)}:${written}`);
       intact.push(Buffer.compare(r.data, sent) === 0);
@@ -732,14 +737,18 @@ usbCase('usbfs_urb_sizes_in', 'usb.md §A2 (SUBMITURB bulk IN, 1 B to 1 MiB)',
 // ==== host disconnect mid-transfer (usb.md §A4 dummy_hcd statuses, §A2 usbdev_poll) ===========
 
 usbCase('ffs_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes requests: ESHUTDOWN), §A2 (usbdev_poll POLLHUP, reap after disconnect)',
-  'readBlocking(ep2) and host bulk IN pending; write(UDC, ""); reap; poll(usbfs); REAPURBNDELAY; events',
+  'readBlocking(ep2, 1024) holding one packet, host bulk IN pending; write(UDC, ""); reap; poll(usbfs); REAPURBNDELAY; events',
   async (f, t) => {
     const rig = await Rig.connected(t, usbKernel());
     const host = await rig.openHost();
     const ep = await rig.openEp(EP_OUT);
-    const read = outcomeOf(rig.k.readBlocking(ep, new Uint8Array(MPS)));
+    const read = outcomeOf(rig.k.readBlocking(ep, new Uint8Array(2 * MPS), bounded()));
+    // one packet into the read's request: it is queued (dummy_hcd moves data only between queued
+    // requests and URBs), and not complete
+    f.is('host_out', hostFacts(await host.reap(host.bulkOut(HOST_OUT, pattern(MPS)))), `0/${MPS}`);
     const urb = host.bulkIn(HOST_IN, MPS);
     await rig.gadget.unbind();
+    // the request completes with -ESHUTDOWN, its packet dropped
     f.is('gadget_read', await read, 'ESHUTDOWN');
     // Which comes first is a race (seen both in the lab): dummy_hcd's timer giving the URB back
     // with -EPROTO once the gadget's pull-up is off, or the hub's disconnect flushing it with
