@@ -27,20 +27,22 @@ export interface FfsGadgetOptions {
   /** The ffs instance (functions/ffs.NAME), also the mount's source; default `name`. */
   functionName?: string;
   /** Where FunctionFS is mounted (created, and removed on close); default /dev/ffs-NAME. */
-  mountPoint?: string;
+  mountpoint?: string;
 }
 
 export interface FfsGadget {
   /** The gadget's configfs directory. */
   readonly dir: string;
   /** The FunctionFS mount: ep0 and, once descriptors are written, ep1..epN. */
-  readonly mountPoint: string;
+  readonly mountpoint: string;
   readonly functionName: string;
-  /** The UDC the gadget is bound to, or undefined. */
+  /** The UDC bind() bound the gadget to, until unbind() or close(). */
   readonly udc: string | undefined;
   /** Binds the gadget to `udc` (default: the only entry of /sys/class/udc); returns its name. */
   bind(udc?: string): Promise<string>;
   unbind(): Promise<void>;
+  /** The device the host side enumerated for this gadget (by its ids), once it has. */
+  hostDevice(timeoutMs?: number): Promise<UsbHostDevice>;
   /**
    * Unbinds and removes everything in the reverse order of its making, going on past a failed
    * step (the first failure is thrown at the end). Files open on the mount must be closed first:
@@ -64,7 +66,7 @@ export async function onlyUdc(kernel: KernelPort): Promise<string> {
 export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOptions): Promise<FfsGadget> {
   const dir = `${GADGETS}/${options.name}`;
   const functionName = options.functionName ?? options.name;
-  const mountPoint = options.mountPoint ?? `/dev/ffs-${options.name}`;
+  const mountpoint = options.mountpoint ?? `/dev/ffs-${options.name}`;
   const config = `${dir}/configs/c.1`;
   const fn = `${dir}/functions/ffs.${functionName}`;
   // Each step that made something pushes how to undo it; close() runs them last-first.
@@ -84,7 +86,8 @@ export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOpti
 
   const unbind = async (): Promise<void> => {
     if (udc === undefined) return;
-    await kernel.writeText(`${dir}/UDC`, '\n');
+    // FunctionFS unbinds the gadget itself when ep0 is closed (then writing UDC is ENODEV).
+    if ((await kernel.readText(`${dir}/UDC`)).trim() !== '') await kernel.writeText(`${dir}/UDC`, '\n');
     udc = undefined;
   };
 
@@ -116,9 +119,9 @@ export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOpti
     await mkdir(fn);
     await kernel.symlink(fn, `${config}/ffs.${functionName}`);
     undo.push(() => kernel.unlink(`${config}/ffs.${functionName}`));
-    await mkdir(mountPoint);
-    await kernel.mount(functionName, mountPoint, 'functionfs');
-    undo.push(() => kernel.umount(mountPoint));
+    await mkdir(mountpoint);
+    await kernel.mount(functionName, mountpoint, 'functionfs');
+    undo.push(() => kernel.umount(mountpoint));
   } catch (e) {
     await close().catch(() => undefined);
     throw e;
@@ -126,7 +129,7 @@ export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOpti
 
   return {
     dir,
-    mountPoint,
+    mountpoint,
     functionName,
     get udc() {
       return udc;
@@ -138,6 +141,7 @@ export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOpti
       return target;
     },
     unbind,
+    hostDevice: (timeoutMs?: number) => findUsbDevice(kernel, { vendorId: options.vendorId, productId: options.productId, timeoutMs }),
     close,
   };
 }
@@ -149,7 +153,7 @@ export interface UsbHostDevice {
   busnum: number;
   devnum: number;
   /** The usbfs node, /dev/bus/usb/BBB/DDD. */
-  devPath: string;
+  usbfs: string;
 }
 
 export interface FindUsbDeviceOptions {
@@ -180,14 +184,14 @@ async function scanUsbDevices(kernel: KernelPort, vendorId: number, productId: n
     const busnum = Number(await readOptional(kernel, `${sysfs}/busnum`));
     const devnum = Number(await readOptional(kernel, `${sysfs}/devnum`));
     if (!(busnum > 0 && devnum > 0)) continue;
-    const devPath = `/dev/bus/usb/${String(busnum).padStart(3, '0')}/${String(devnum).padStart(3, '0')}`;
+    const usbfs = `/dev/bus/usb/${String(busnum).padStart(3, '0')}/${String(devnum).padStart(3, '0')}`;
     try {
-      await kernel.stat(devPath);
+      await kernel.stat(usbfs);
     } catch (e) {
       if (isSystemError(e, 'ENOENT')) continue; // sysfs first, the node a moment later
       throw e;
     }
-    return { sysfs, busnum, devnum, devPath };
+    return { sysfs, busnum, devnum, usbfs };
   }
   return undefined;
 }
@@ -218,4 +222,16 @@ export function findUsbDevice(kernel: KernelPort, options: FindUsbDeviceOptions)
 export async function usbDeviceGone(kernel: KernelPort, options: FindUsbDeviceOptions): Promise<void> {
   await pollUntil(async () => ((await scanUsbDevices(kernel, options.vendorId, options.productId)) === undefined ? true : undefined),
     options.timeoutMs ?? 10_000, () => `USB device ${ids(options)} still under ${USB_DEVICES}`);
+}
+
+/**
+ * Waits until the gadget's FunctionFS has `count` endpoint files (ep1..epN): FunctionFS makes
+ * them once another process (iiod -F) has written both blobs to ep0, so that is when to bind.
+ */
+export async function endpointFiles(kernel: KernelPort, gadget: FfsGadget, count: number, timeoutMs = 10_000): Promise<void> {
+  const wanted = Array.from({ length: count }, (_, i) => `ep${i + 1}`);
+  await pollUntil(async () => {
+    const names = new Set((await kernel.readdir(gadget.mountpoint)).map((e) => e.name));
+    return wanted.every((n) => names.has(n)) ? true : undefined;
+  }, timeoutMs, () => `${gadget.mountpoint} has not got ${wanted.join(', ')}`);
 }
