@@ -126,9 +126,11 @@ import {
   udmabufCreateStruct,
   udmabufIoctls,
   usbFfsDmabufTransferReqStruct,
+  usbfsIoctls,
   type DecodedStruct,
   type Field,
   type IioDmabuf,
+  type IocLayout,
   type Struct,
 } from '../src/abi/index.js';
 
@@ -206,6 +208,16 @@ const EXPORTED: Readonly<Record<string, number>> = {
 };
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
+// The USB requests (usbfs, FunctionFS's endpoint ioctls) are pinned in abi-usb.test.ts.
+const USB_REQUESTS: ReadonlySet<string> = new Set([
+  ...Object.keys(usbfsIoctls()),
+  ...Object.keys(functionfsIoctls()).filter((name) => !name.startsWith('FUNCTIONFS_DMABUF_')),
+]);
+/** abiIoctls() without the USB requests: the requests of kernel-abi §1–§5. */
+function kernelAbiIoctls(layout: IocLayout): Readonly<Record<string, number>> {
+  return Object.fromEntries(Object.entries(abiIoctls(layout)).filter(([name]) => !USB_REQUESTS.has(name)));
+}
 
 test('ioc: the generic and alternate layouts (kernel-abi §0.2)', () => {
   // §0.2: 14-bit size, 2-bit dir, NONE=0 WRITE=1 READ=2.
@@ -304,7 +316,7 @@ test('decodeIoc round-trips every request on every layout (kernel-abi §0.2)', (
 });
 
 test('every request number on the generic layout matches the doc table (kernel-abi Appendix A)', () => {
-  const generic: Readonly<Record<string, number>> = abiIoctls(GENERIC_IOC_LAYOUT);
+  const generic = kernelAbiIoctls(GENERIC_IOC_LAYOUT);
   assert.deepEqual(Object.keys(generic).sort(), DOC_GENERIC.map(([name]) => name).sort());
   for (const [name, value, dec, section] of DOC_GENERIC) {
     assert.equal(hex(generic[name] ?? -1), hex(value), `${name} (kernel-abi ${section})`);
@@ -320,7 +332,7 @@ test('every request number on the generic layout matches the doc table (kernel-a
 });
 
 test('every request number on the MIPS/PowerPC/SPARC/Alpha layout (kernel-abi §0.2)', () => {
-  const alt: Readonly<Record<string, number>> = abiIoctls(ALT_IOC_LAYOUT);
+  const alt = kernelAbiIoctls(ALT_IOC_LAYOUT);
   assert.deepEqual(Object.keys(alt).sort(), Object.keys(ALT_EXPECTED).sort());
   for (const [name, value] of Object.entries(ALT_EXPECTED)) assert.equal(hex(alt[name] ?? -1), hex(value), name);
   assert.equal(iioIoctls(iocLayoutFor('mips')).IIO_BUFFER_DMABUF_ATTACH_IOCTL, 0x80046992);
@@ -328,7 +340,7 @@ test('every request number on the MIPS/PowerPC/SPARC/Alpha layout (kernel-abi §
 });
 
 test('exported constants are the numbers for the running arch', () => {
-  const mine = abiIoctls(iocLayoutFor(process.arch));
+  const mine = kernelAbiIoctls(iocLayoutFor(process.arch));
   assert.deepEqual({ ...mine }, EXPORTED);
   if (CURRENT_IOC_LAYOUT === GENERIC_IOC_LAYOUT) {
     // kernel-abi Appendix A, verbatim, on x86_64/i386/arm/arm64.

@@ -1,5 +1,5 @@
 /**
- * The kernel ABI of kernel-abi.md §0.2–§5 in one import: `_IOC` encoding, the
+ * The kernel ABI of kernel-abi.md §0.2–§5 and of USB (usb.md) in one import: `_IOC` encoding, the
  * struct codec, every ioctl number, struct and flag, plus a registry that maps a
  * request number back to the display name used in error `syscall` strings.
  */
@@ -11,6 +11,7 @@ import { iioIoctls } from './iio.js';
 import { CURRENT_IOC_LAYOUT, type IocLayout } from './ioc.js';
 import { syncFileIoctls } from './sync-file.js';
 import { udmabufIoctls } from './udmabuf.js';
+import { usbfsIoctls } from './usbfs.js';
 
 export * from './ioc.js';
 export * from './struct.js';
@@ -22,9 +23,11 @@ export * from './dma-heap.js';
 export * from './udmabuf.js';
 export * from './sync-file.js';
 export * from './functionfs.js';
+export * from './usb.js';
+export * from './usbfs.js';
 export * from './ioctl-args.js';
 
-/** Every request number of §1–§5 for one `_IOC` layout, keyed by kernel name. */
+/** Every request number of kernel-abi §1–§5 and usbfs for one `_IOC` layout, keyed by kernel name. */
 export function abiIoctls(layout: IocLayout = CURRENT_IOC_LAYOUT) {
   return Object.freeze({
     ...iioIoctls(layout),
@@ -33,6 +36,7 @@ export function abiIoctls(layout: IocLayout = CURRENT_IOC_LAYOUT) {
     ...udmabufIoctls(layout),
     ...syncFileIoctls(layout),
     ...functionfsIoctls(layout),
+    ...usbfsIoctls(layout),
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * A small declarative codec for the fixed-layout ioctl argument structs of
- * kernel-abi.md §1–§5. Every struct there is built from naturally aligned
- * `__u32`/`__s32`/`__u64`/`__s64` fields and `char[N]` arrays (or is packed), so
- * explicit offsets are enough; there is no implicit padding logic. Values are
+ * kernel-abi.md §1–§5 and usbfs (usb.md §A2). Every struct there is built from
+ * naturally aligned `__u8`/`__u16`/`__u32`/`__s32`/`__u64`/`__s64` fields and
+ * `char[N]` arrays (or is packed), so explicit offsets are enough; there is no
+ * implicit padding logic. Values are
  * encoded in host byte order (`os.endianness()`), because these bytes are
  * handed straight to ioctl() on this machine. 64-bit fields decode as bigint.
  */
@@ -11,7 +12,10 @@ import { endianness } from 'node:os';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-export type FieldKind = 'u32' | 's32' | 'u64' | 's64' | 'chars';
+export type FieldKind = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 's64' | 'chars';
+
+/** The integer kinds that decode as a number. */
+type NumberKind = 'u8' | 'u16' | 'u32' | 's32';
 
 /** One field: where it lives, how many bytes it takes, and how to read it. */
 export interface Field<K extends FieldKind = FieldKind> {
@@ -20,6 +24,12 @@ export interface Field<K extends FieldKind = FieldKind> {
   readonly size: number;
 }
 
+export function u8(offset: number): Field<'u8'> {
+  return { kind: 'u8', offset, size: 1 };
+}
+export function u16(offset: number): Field<'u16'> {
+  return { kind: 'u16', offset, size: 2 };
+}
 export function u32(offset: number): Field<'u32'> {
   return { kind: 'u32', offset, size: 4 };
 }
@@ -41,11 +51,11 @@ export type Fields = { readonly [name: string]: Field };
 
 /** The decoded type of one field. */
 export type FieldValue<F extends Field> =
-  F['kind'] extends 'u32' | 's32' ? number : F['kind'] extends 'u64' | 's64' ? bigint : string;
+  F['kind'] extends NumberKind ? number : F['kind'] extends 'u64' | 's64' ? bigint : string;
 
 /** What `encode` accepts for one field: 64-bit fields also take safe-integer numbers. */
 export type FieldInput<F extends Field> =
-  F['kind'] extends 'u32' | 's32' ? number : F['kind'] extends 'u64' | 's64' ? bigint | number : string;
+  F['kind'] extends NumberKind ? number : F['kind'] extends 'u64' | 's64' ? bigint | number : string;
 
 export type StructValue<S extends Fields> = { -readonly [K in keyof S]: FieldValue<S[K]> };
 /** Missing fields encode as zero / empty string, like a C designated initializer. */
@@ -78,6 +88,8 @@ export type DecodedStruct<T> = T extends Struct<infer S> ? StructValue<S> : neve
 export type EncodableStruct<T> = T extends Struct<infer S> ? StructInput<S> : never;
 
 const INT_RANGES = {
+  u8: [0, 0xff],
+  u16: [0, 0xffff],
   u32: [0, 0xffff_ffff],
   s32: [-(2 ** 31), 2 ** 31 - 1],
   u64: [0n, 2n ** 64n - 1n],
@@ -105,6 +117,15 @@ function putU32(b: Uint8Array, o: number, v: number): void {
     b[o + 2] = v >>> 8;
     b[o + 3] = v;
   }
+}
+
+const u16At = LITTLE_ENDIAN
+  ? (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8)
+  : (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
+
+function putU16(b: Uint8Array, o: number, v: number): void {
+  b[o + (LITTLE_ENDIAN ? 0 : 1)] = v;
+  b[o + (LITTLE_ENDIAN ? 1 : 0)] = v >>> 8;
 }
 
 /** The low and high 32-bit words of a 64-bit field, in host order. */
@@ -174,12 +195,16 @@ export function defineStruct<const S extends Fields>(name: string, size: number,
 
   function store(bytes: Uint8Array, f: Field, value: number | bigint | Uint8Array): void {
     if (value instanceof Uint8Array) bytes.set(value, f.offset);
+    else if (f.kind === 'u8') bytes[f.offset] = value as number;
+    else if (f.kind === 'u16') putU16(bytes, f.offset, value as number);
     else if (f.kind === 'u32' || f.kind === 's32') putU32(bytes, f.offset, value as number);
     else put64(bytes, f.offset, value);
   }
 
   function decodeField(bytes: Uint8Array, f: Field): number | bigint | string {
     switch (f.kind) {
+      case 'u8': return bytes[f.offset]!;
+      case 'u16': return u16At(bytes, f.offset);
       case 'u32': return u32At(bytes, f.offset);
       case 's32': return u32At(bytes, f.offset) | 0;
       case 'u64': return get64(bytes, f.offset, false);
@@ -225,6 +250,8 @@ export function defineStruct<const S extends Fields>(name: string, size: number,
     number(bytes: Uint8Array, field: IntegerField<S>): number {
       const f = integerField(field);
       if (bytes.length < size) throw new RangeError(`struct ${name}: need ${size} bytes to read ${field}, got ${bytes.length}`);
+      if (f.kind === 'u8') return bytes[f.offset]!;
+      if (f.kind === 'u16') return u16At(bytes, f.offset);
       if (f.kind === 'u32') return u32At(bytes, f.offset);
       if (f.kind === 's32') return u32At(bytes, f.offset) | 0;
       const hi = u32At(bytes, f.offset + HIGH);

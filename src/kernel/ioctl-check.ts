@@ -36,7 +36,8 @@ export function ioctlArgRule(request: number): IoctlArgRule | undefined {
 export function checkIoctlArg(request: number, arg: unknown, pointers: PointerFields | undefined): void {
   const rule = rules.get(request >>> 0);
   if (rule === undefined) return;
-  if (pointers !== undefined && rule.kind !== 'pointer') throw typeError(`ioctl request ${hex(request)} has no pointer fields`);
+  const hasPointer = rule.kind === 'pointer' || rule.kind === 'urb';
+  if (pointers !== undefined && !hasPointer) throw typeError(`ioctl request ${hex(request)} has no pointer fields`);
   if (rule.kind === 'none') {
     if (arg !== undefined) throw typeError(`ioctl request ${hex(request)} takes no argument`);
     return;
@@ -49,7 +50,9 @@ export function checkIoctlArg(request: number, arg: unknown, pointers: PointerFi
   if (bytes === undefined) {
     throw typeError(`ioctl request ${hex(request)} takes its argument by address: an ArrayBuffer or ArrayBufferView`);
   }
-  const u32 = (at: number) => new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, isLittleEndian);
+  // DISCARDURB names a URB by the bytes given to SUBMITURB; which URB they are is the kernel's to answer.
+  if (rule.kind === 'urb-discard') return;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let need = rule.size;
   if (rule.kind === 'string') {
     const nul = bytes.subarray(0, rule.size).indexOf(0);
@@ -61,10 +64,10 @@ export function checkIoctlArg(request: number, arg: unknown, pointers: PointerFi
   const tooShort = () => rangeError(`ioctl argument holds ${bytes.length} bytes but request ${hex(request)} needs ${need}`);
   if (bytes.length < need) throw tooShort();
   if (rule.kind === 'flex') {
-    need += u32(rule.countOffset) * rule.elemSize;
+    need += view.getUint32(rule.countOffset, isLittleEndian) * rule.elemSize;
     if (bytes.length < need) throw tooShort();
   }
-  if (rule.kind !== 'pointer' || pointers === undefined) return;
+  if (!hasPointer || pointers === undefined) return;
   if (!Array.isArray(pointers)) throw typeError('pointers must be an array of [offset, bytes] pairs');
   if (pointers.length > 1) throw rangeError(`ioctl request ${hex(request)} has 1 pointer field, not ${pointers.length}`);
   if (pointers.length === 0) return;
@@ -80,7 +83,10 @@ export function checkIoctlArg(request: number, arg: unknown, pointers: PointerFi
   }
   const into = bytesOf(target);
   if (into === undefined) throw typeError('pointer target must be an ArrayBuffer or ArrayBufferView');
-  const count = u32(rule.countOffset);
+  // A negative URB buffer_length needs no bytes here: the kernel refuses it (EINVAL).
+  const count = rule.kind === 'urb'
+    ? Math.max(0, view.getInt32(rule.countOffset, isLittleEndian))
+    : rule.countSize === 2 ? view.getUint16(rule.countOffset, isLittleEndian) : view.getUint32(rule.countOffset, isLittleEndian);
   if (into.length < count * rule.elemSize) {
     throw rangeError(
       `pointer target holds ${into.length} bytes but request ${hex(request)} writes ${count} × ${rule.elemSize} = ${count * rule.elemSize}`,
