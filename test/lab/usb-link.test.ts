@@ -14,24 +14,11 @@ import { O_RDWR } from '../../src/abi/fcntl.js';
 import { dmabufFromHeap } from '../../src/kernel/dmabuf.js';
 import type { KernelPort } from '../../src/kernel/port.js';
 import { bootUnderTest } from '../support/kernel-under-test.js';
-import { createFfsGadget, endpointFiles, type FfsGadget } from '../support/usb-gadget.js';
+import { createFfsGadget, endpointFiles, IIOD_STRINGS, iiodDescriptors, type FfsGadget } from '../support/usb-gadget.js';
 
 const { kernel } = bootUnderTest();
 
 const SG_PARAM = '/sys/module/dummy_hcd/parameters/sg';
-
-/** iiod's descriptors for one pipe (usb.md §A1: v2 blob, FS/HS/SS, interface "IIO", bulk 0x81/0x01). */
-const IIOD_DESCRIPTORS_1_PIPE = hex(`
-  03000000 69000000 07000000 03000000 03000000 05000000
-  09040000 02020000 01 07058102 400000 07050102 400000
-  09040000 02020000 01 07058102 000200 07050102 000200
-  09040000 02020000 01 07058102 000400 063000000000 07050102 000400 063000000000`);
-/** iiod's strings: en-US, one string, "IIO" (usb.md §A1). */
-const IIOD_STRINGS = hex('02000000 16000000 01000000 01000000 0904 49494f00');
-
-function hex(text: string): Uint8Array {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex');
-}
 
 /** Whether this boot's dummy_udc takes scatter-gather requests (the patch's read-only parameter). */
 async function sgSupported(): Promise<boolean> {
@@ -132,7 +119,8 @@ test('FUNCTIONFS_DMABUF_ATTACH on dummy_udc: EPERM unbound; bound, 0 with dummy_
 async function attachOnBoundGadget(gadget: FfsGadget, sg: boolean, fds: number[]): Promise<void> {
   const ep0 = await kernel.open(`${gadget.mountpoint}/ep0`, O_RDWR);
   fds.push(ep0);
-  assert.equal(await kernel.write(ep0, IIOD_DESCRIPTORS_1_PIPE), IIOD_DESCRIPTORS_1_PIPE.length);
+  const descriptors = iiodDescriptors(1);
+  assert.equal(await kernel.write(ep0, descriptors), descriptors.length);
   assert.equal(await kernel.write(ep0, IIOD_STRINGS), IIOD_STRINGS.length);
   const epIn = await kernel.open(`${gadget.mountpoint}/ep1`, O_RDWR);
   fds.push(epIn);

@@ -4,6 +4,8 @@
 // its usbfs node. The gadget is set up as Pluto's S23udc does (usb.md §A1): configfs gadget,
 // strings, config c.1, functions/ffs.NAME linked into it, FunctionFS mounted; whoever writes the
 // descriptors to ep0 (iiod -F, or a test) does so before bind().
+import { encodeFfsDescriptors, encodeFfsStrings } from '../../src/abi/functionfs.js';
+import { USB_CLASS_COMM, USB_DIR_IN, USB_ENDPOINT_XFER_BULK, type UsbDescriptor } from '../../src/abi/usb.js';
 import { isSystemError } from '../../src/errors.js';
 import type { KernelPort } from '../../src/kernel/port.js';
 
@@ -11,6 +13,32 @@ const GADGETS = '/sys/kernel/config/usb_gadget';
 const UDCS = '/sys/class/udc';
 const USB_DEVICES = '/sys/bus/usb/devices';
 const LANG_EN_US = '0x409';
+
+/**
+ * The descriptors iiod -F writes to ep0 for `pipes` pipes (usb.md §A1): one interface of class
+ * COMM, then per pipe a bulk IN endpoint 0x81+p and an OUT one 0x01+p, at full, high and super
+ * speed (64, 512, 1024 bytes; SS endpoints with a zeroed companion). Pipe p's files are
+ * ep(2p+1) (IN) and ep(2p+2) (OUT).
+ */
+export function iiodDescriptors(pipes: number): Uint8Array {
+  const speed = (maxPacket: number, companion: boolean): UsbDescriptor[] => {
+    const list: UsbDescriptor[] = [{
+      type: 'interface', bInterfaceNumber: 0, bAlternateSetting: 0, bNumEndpoints: 2 * pipes,
+      bInterfaceClass: USB_CLASS_COMM, bInterfaceSubClass: 0, bInterfaceProtocol: 0, iInterface: 1,
+    }];
+    for (let p = 0; p < pipes; p++) {
+      for (const address of [USB_DIR_IN | (p + 1), p + 1]) {
+        list.push({ type: 'endpoint', bEndpointAddress: address, bmAttributes: USB_ENDPOINT_XFER_BULK, wMaxPacketSize: maxPacket, bInterval: 0 });
+        if (companion) list.push({ type: 'ss-endpoint-comp', bMaxBurst: 0, bmAttributes: 0, wBytesPerInterval: 0 });
+      }
+    }
+    return list;
+  };
+  return encodeFfsDescriptors({ fs: speed(64, false), hs: speed(512, false), ss: speed(1024, true) });
+}
+
+/** iiod's strings: en-US, the one string "IIO", the interface's name hosts look for (usb.md §A1, §A2). */
+export const IIOD_STRINGS: Uint8Array = encodeFfsStrings({ langs: [{ lang: 0x0409, strings: ['IIO'] }] });
 
 export interface FfsGadgetOptions {
   /** The gadget's configfs directory name. */
