@@ -14,8 +14,11 @@
  *  - No global mutable state: per-environment state lives in instance data,
  *    so the addon loads in any number of worker threads.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
+#include "blocking.h"
+#include "ioctl_rule.h"
+#include "usbfs.h"
+
 #include <uv.h>
 
 #include <errno.h>
@@ -49,125 +52,21 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
+/* Per-environment state (instance data). */
+typedef struct watcher watcher;
+typedef struct addon_state addon_state;
+struct addon_state {
+  watcher *open; /* list of watchers not yet closed */
+  unsigned pending_closes; /* uv_close calls whose callback has not run yet */
+  napi_async_cleanup_hook_handle cleanup;
+  int tearing_down;
+  blocking_hub *blocking; /* readBlocking/writeBlocking calls (native/blocking.c) */
+  urb_entry *urbs;        /* URBs submitted and not yet reaped (native/usbfs.c) */
+};
+
 /* Type tags tell our handles apart from any other external or ArrayBuffer. */
 static const napi_type_tag MAPPING_TAG = {0x69696f6a735f6d61ULL, 0x7070696e67000001ULL};
 static const napi_type_tag WATCHER_TAG = {0x69696f6a735f7761ULL, 0x7463686572000001ULL};
-
-#define CHECK(call)                                                        \
-  do {                                                                     \
-    if ((call) != napi_ok) return NULL;                                    \
-  } while (0)
-
-/* ---- argument helpers: each throws and returns 0 on bad input ---------- */
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-  return NULL;
-}
-
-static napi_value throw_range(napi_env env, const char *msg) {
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-  return NULL;
-}
-
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
-  return 1;
-}
-
-static int is_type(napi_env env, napi_value v, napi_valuetype want) {
-  napi_valuetype t;
-  return napi_typeof(env, v, &t) == napi_ok && t == want;
-}
-
-/* An integer-valued number in [min, max]. */
-static int get_integer(napi_env env, napi_value v, double min, double max, const char *what,
-                       int64_t *out) {
-  double d;
-  char msg[128];
-  if (!is_type(env, v, napi_number) || napi_get_value_double(env, v, &d) != napi_ok) {
-    snprintf(msg, sizeof msg, "%s must be a number", what);
-    throw_type(env, msg);
-    return 0;
-  }
-  if (d != d || d < min || d > max || (double)(int64_t)d != d) {
-    snprintf(msg, sizeof msg, "%s must be an integer in [%.0f, %.0f]", what, min, max);
-    throw_range(env, msg);
-    return 0;
-  }
-  *out = (int64_t)d;
-  return 1;
-}
-
-static int get_fd(napi_env env, napi_value v, int *fd) {
-  int64_t x;
-  if (!get_integer(env, v, 0, INT_MAX, "fd", &x)) return 0;
-  *fd = (int)x;
-  return 1;
-}
-
-/* The bytes of an ArrayBuffer, TypedArray or DataView. */
-static int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
-  bool yes = false;
-  if (napi_is_arraybuffer(env, v, &yes) == napi_ok && yes)
-    return napi_get_arraybuffer_info(env, v, data, len) == napi_ok;
-  if (napi_is_typedarray(env, v, &yes) == napi_ok && yes) {
-    napi_typedarray_type type;
-    size_t count;
-    if (napi_get_typedarray_info(env, v, &type, &count, data, NULL, NULL) != napi_ok) return 0;
-    size_t elem = 1;
-    switch (type) {
-      case napi_int16_array: case napi_uint16_array: elem = 2; break;
-      case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
-      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
-      default: break;
-    }
-    *len = count * elem;
-    return 1;
-  }
-  if (napi_is_dataview(env, v, &yes) == napi_ok && yes)
-    return napi_get_dataview_info(env, v, len, data, NULL, NULL) == napi_ok;
-  return 0;
-}
-
-/* A string of at most size - 1 bytes (UTF-8) into buf, NUL-terminated. An
- * embedded NUL would silently cut the string short in C, so it is refused. */
-static int get_string(napi_env env, napi_value v, char *buf, size_t size, const char *what) {
-  size_t len;
-  char msg[128];
-  if (!is_type(env, v, napi_string)) {
-    snprintf(msg, sizeof msg, "%s must be a string", what);
-    throw_type(env, msg);
-    return 0;
-  }
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return 0;
-  if (len >= size) {
-    snprintf(msg, sizeof msg, "%s is too long (max %zu bytes)", what, size - 1);
-    throw_range(env, msg);
-    return 0;
-  }
-  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return 0;
-  if (strlen(buf) != len) {
-    snprintf(msg, sizeof msg, "%s must not contain NUL bytes", what);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
-    return 0;
-  }
-  return 1;
-}
-
-static napi_value make_int(napi_env env, int64_t v) {
-  napi_value r;
-  CHECK(napi_create_int64(env, v, &r));
-  return r;
-}
-
-static napi_value result(napi_env env, int64_t rc) {
-  return make_int(env, rc < 0 ? -errno : rc);
-}
-
-static int set_int(napi_env env, napi_value obj, const char *name, int64_t value);
 
 /* ---- ioctl ------------------------------------------------------------- */
 
@@ -186,34 +85,21 @@ static int set_int(napi_env env, napi_value obj, const char *name, int64_t value
  * from the same copy the kernel reads (another thread writing a
  * SharedArrayBuffer cannot change them between the check and the call).
  */
-enum arg_kind {
-  ARG_NONE,    /* no argument: 0 is passed */
-  ARG_VALUE,   /* an integer passed by value */
-  ARG_STRUCT,  /* `size` bytes at the address */
-  ARG_FLEX,    /* a `size`-byte header, then count × elem bytes (count: u32 at count_off) */
-  ARG_POINTER, /* `size` bytes whose u64 at ptr_off points to count × elem bytes */
-  ARG_STRING,  /* a NUL-terminated string of at most `size` bytes, NUL included */
-};
-
-typedef struct {
-  uint32_t request;
-  uint8_t kind;
-  uint8_t out;        /* the kernel writes the argument back */
-  uint16_t size;
-  uint16_t count_off; /* ARG_FLEX, ARG_POINTER */
-  uint16_t elem;      /* ARG_FLEX, ARG_POINTER */
-  uint16_t ptr_off;   /* ARG_POINTER */
-} ioctl_rule;
-
 /* Requests that follow the _IOC convention: the kernel copies _IOC_SIZE bytes,
  * in for _IOC_WRITE, back out for _IOC_READ. */
 #define IOC_OUT_(req) ((_IOC_DIR(req) & _IOC_READ) != 0)
-#define NONE(req) {(req), ARG_NONE, 0, 0, 0, 0, 0}
-#define STRUCT(req) {(req), ARG_STRUCT, IOC_OUT_(req), _IOC_SIZE(req), 0, 0, 0}
-#define FLEX(req, count_off, elem) {(req), ARG_FLEX, IOC_OUT_(req), _IOC_SIZE(req), (count_off), (elem), 0}
-#define POINTER(req, count_off, elem, ptr_off) \
-  {(req), ARG_POINTER, IOC_OUT_(req), _IOC_SIZE(req), (count_off), (elem), (ptr_off)}
-#define STRING(req, max) {(req), ARG_STRING, 0, (max), 0, 0, 0}
+#define NONE(req) {(req), ARG_NONE, 0, 0, 0, 0, 0, 0}
+#define VALUE(req) {(req), ARG_VALUE, 0, 0, 0, 0, 0, 0}
+#define STRUCT(req) {(req), ARG_STRUCT, IOC_OUT_(req), _IOC_SIZE(req), 0, 0, 0, 0}
+/* usbfs's _IOR requests whose argument the kernel only reads */
+#define INPUT(req) {(req), ARG_STRUCT, 0, _IOC_SIZE(req), 0, 0, 0, 0}
+#define FLEX(req, count_off, elem) {(req), ARG_FLEX, IOC_OUT_(req), _IOC_SIZE(req), (count_off), 4, (elem), 0}
+#define POINTER(req, out, count_off, count_size, elem, ptr_off) \
+  {(req), ARG_POINTER, (out), _IOC_SIZE(req), (count_off), (count_size), (elem), (ptr_off)}
+#define STRING(req, max) {(req), ARG_STRING, 0, (max), 0, 0, 0, 0}
+#define URB(req, count_off, elem, ptr_off) {(req), ARG_URB, 0, _IOC_SIZE(req), (count_off), 4, (elem), (ptr_off)}
+#define URB_REAP(req) {(req), ARG_URB_REAP, 0, _IOC_SIZE(req), 0, 0, 0, 0}
+#define URB_DISCARD(req) {(req), ARG_URB_DISCARD, 0, 0, 0, 0, 0, 0}
 
 static const ioctl_rule RULES[] = {
     /* IIO (kernel-abi.md §1, §2): int * or struct iio_dmabuf */
@@ -234,14 +120,35 @@ static const ioctl_rule RULES[] = {
     FLEX(_IOC(_IOC_WRITE, 'u', 0x43, 8), 4, 24),         /* UDMABUF_CREATE_LIST: count items after the header */
     /* sync_file (§4.6) */
     STRUCT(_IOC(_IOC_READ | _IOC_WRITE, '>', 3, 48)),    /* SYNC_IOC_MERGE */
-    POINTER(_IOC(_IOC_READ | _IOC_WRITE, '>', 4, 56), 40, 80, 48), /* SYNC_IOC_FILE_INFO: num_fences × sync_fence_info */
+    POINTER(_IOC(_IOC_READ | _IOC_WRITE, '>', 4, 56), 1, 40, 4, 80, 48), /* SYNC_IOC_FILE_INFO: num_fences × sync_fence_info */
     STRUCT(_IOC(_IOC_WRITE, '>', 5, 16)),                /* SYNC_IOC_SET_DEADLINE */
-    /* FunctionFS (§5.1) */
+    /* FunctionFS (kernel-abi.md §5, <linux/usb/functionfs.h>) */
+    NONE(_IOC(_IOC_NONE, 'g', 1, 0)),                    /* FUNCTIONFS_FIFO_STATUS */
+    NONE(_IOC(_IOC_NONE, 'g', 2, 0)),                    /* FUNCTIONFS_FIFO_FLUSH */
+    NONE(_IOC(_IOC_NONE, 'g', 3, 0)),                    /* FUNCTIONFS_CLEAR_HALT */
+    VALUE(_IOC(_IOC_NONE, 'g', 128, 0)),                 /* FUNCTIONFS_INTERFACE_REVMAP: the interface number */
+    NONE(_IOC(_IOC_NONE, 'g', 129, 0)),                  /* FUNCTIONFS_ENDPOINT_REVMAP */
+    STRUCT(_IOC(_IOC_READ, 'g', 130, 9)),                /* FUNCTIONFS_ENDPOINT_DESC */
     STRUCT(_IOC(_IOC_WRITE, 'g', 131, 4)),               /* FUNCTIONFS_DMABUF_ATTACH */
     STRUCT(_IOC(_IOC_WRITE, 'g', 132, 4)),               /* FUNCTIONFS_DMABUF_DETACH */
     STRUCT(_IOC(_IOC_WRITE, 'g', 133, 16)),              /* FUNCTIONFS_DMABUF_TRANSFER */
+    /* usbfs (usb.md §A2, <linux/usbdevice_fs.h>, 64-bit layouts) */
+    POINTER(_IOC(_IOC_READ | _IOC_WRITE, 'U', 0, 24), 0, 6, 2, 1, 16), /* USBDEVFS_CONTROL: wLength bytes at data */
+    POINTER(_IOC(_IOC_READ | _IOC_WRITE, 'U', 2, 24), 0, 4, 4, 1, 16), /* USBDEVFS_BULK: len bytes at data */
+    INPUT(_IOC(_IOC_READ, 'U', 4, 8)),                   /* USBDEVFS_SETINTERFACE */
+    INPUT(_IOC(_IOC_READ, 'U', 5, 4)),                   /* USBDEVFS_SETCONFIGURATION */
+    URB(_IOC(_IOC_READ, 'U', 10, 56), 24, 1, 16),        /* USBDEVFS_SUBMITURB: buffer_length bytes at buffer */
+    URB_DISCARD(_IOC(_IOC_NONE, 'U', 11, 0)),            /* USBDEVFS_DISCARDURB */
+    URB_REAP(_IOC(_IOC_WRITE, 'U', 12, 8)),              /* USBDEVFS_REAPURB */
+    URB_REAP(_IOC(_IOC_WRITE, 'U', 13, 8)),              /* USBDEVFS_REAPURBNDELAY */
+    INPUT(_IOC(_IOC_READ, 'U', 15, 4)),                  /* USBDEVFS_CLAIMINTERFACE */
+    INPUT(_IOC(_IOC_READ, 'U', 16, 4)),                  /* USBDEVFS_RELEASEINTERFACE */
+    NONE(_IOC(_IOC_NONE, 'U', 20, 0)),                   /* USBDEVFS_RESET */
+    INPUT(_IOC(_IOC_READ, 'U', 21, 4)),                  /* USBDEVFS_CLEAR_HALT */
+    STRUCT(_IOC(_IOC_READ, 'U', 26, 4)),                 /* USBDEVFS_GET_CAPABILITIES */
+    NONE(_IOC(_IOC_NONE, 'U', 31, 0)),                   /* USBDEVFS_GET_SPEED */
     /* Legacy: _IOC_SIZE says 0 but the kernel writes an int (bench/addon-syscalls.ts). */
-    {0x541B, ARG_STRUCT, 1, 4, 0, 0, 0},                 /* FIONREAD */
+    {0x541B, ARG_STRUCT, 1, 4, 0, 0, 0, 0},              /* FIONREAD */
     /* Requests the conformance suites send to see how the kernel refuses or resizes them
      * (test/conformance-*.test.ts); none is implemented with a different argument. */
     NONE(_IOC(_IOC_NONE, 'i', 0xee, 0)),                 /* unknown IIO request */
@@ -263,7 +170,39 @@ static const ioctl_rule *find_rule(uint32_t request) {
   return NULL;
 }
 
-static const char *const KIND_NAMES[] = {"none", "value", "struct", "flex", "pointer", "string"};
+static const char *const KIND_NAMES[] = {"none",   "value", "struct",   "flex",       "pointer",
+                                         "string", "urb",   "urb-reap", "urb-discard"};
+
+int pointer_target(napi_env env, const ioctl_rule *rule, napi_value off_v, napi_value target_v,
+                   uint32_t count, uint64_t *address) {
+  char msg[192];
+  int64_t off;
+  void *target;
+  size_t target_len;
+  *address = 0; /* no target: NULL, which the kernel answers with EFAULT if it touches it */
+  if (off_v == NULL) return 1;
+  if (!get_integer(env, off_v, 0, UINT32_MAX, "pointer offset", &off)) return 0;
+  if (off != rule->ptr_off) {
+    snprintf(msg, sizeof msg, "the pointer field of request 0x%08x is at offset %u, not %lld",
+             rule->request, rule->ptr_off, (long long)off);
+    throw_range(env, msg);
+    return 0;
+  }
+  if (!get_bytes(env, target_v, &target, &target_len)) {
+    throw_type(env, "pointer target must be an ArrayBuffer or ArrayBufferView");
+    return 0;
+  }
+  if (target == NULL) target_len = 0;
+  uint64_t target_need = (uint64_t)count * rule->elem;
+  if (target_len < target_need) {
+    snprintf(msg, sizeof msg, "pointer target holds %zu bytes but request 0x%08x writes %u × %u = %llu",
+             target_len, rule->request, count, rule->elem, (unsigned long long)target_need);
+    throw_range(env, msg);
+    return 0;
+  }
+  *address = (uint64_t)(uintptr_t)target;
+  return 1;
+}
 
 /* The private copy lives on the stack up to this size (every struct request). */
 #define STACK_ARG 256
@@ -273,11 +212,12 @@ static const char *const KIND_NAMES[] = {"none", "value", "struct", "flex", "poi
  * The request must be in RULES (else RangeError). arg by its kind: undefined
  * for none, an integer for value, bytes (ArrayBuffer or view) for the rest;
  * anything else is a TypeError. Bytes must cover the rule's extent (else
- * RangeError). pointers: [[offset, target]] only for ARG_POINTER rules, at
- * exactly ptr_off, with a target of at least count × elem bytes; without it
- * the field is passed as NULL. The caller's bytes are updated from the copy
- * for requests the kernel writes back, except the pointer field, which keeps
- * the caller's value.
+ * RangeError). pointers: [[offset, target]] only for ARG_POINTER and ARG_URB
+ * rules, at exactly ptr_off, with a target of at least count × elem bytes;
+ * without it the field is passed as NULL. The caller's bytes are updated from
+ * the copy for requests the kernel writes back, except the pointer field,
+ * which keeps the caller's value. The URB kinds go to native/usbfs.c, whose
+ * copies outlive the call.
  */
 static napi_value ioctl_call(napi_env env, napi_callback_info info) {
   napi_value argv[4];
@@ -293,7 +233,7 @@ static napi_value ioctl_call(napi_env env, napi_callback_info info) {
     return throw_range(env, msg);
   }
   bool has_pointers = !is_type(env, argv[3], napi_undefined);
-  if (has_pointers && rule->kind != ARG_POINTER) {
+  if (has_pointers && rule->kind != ARG_POINTER && rule->kind != ARG_URB) {
     snprintf(msg, sizeof msg, "ioctl request 0x%08x has no pointer fields", request);
     return throw_type(env, msg);
   }
@@ -343,6 +283,13 @@ static napi_value ioctl_call(napi_env env, napi_callback_info info) {
     return throw_type(env, msg);
   }
   if (data == NULL) len = 0; /* detached */
+  if (rule->kind >= ARG_URB) { /* the URB table: native/usbfs.c */
+    addon_state *s;
+    CHECK(napi_get_instance_data(env, (void **)&s));
+    if (rule->kind == ARG_URB) return urb_submit(env, fd, rule, argv[2], data, len, off_v, target_v, &s->urbs);
+    if (rule->kind == ARG_URB_REAP) return urb_reap(env, fd, rule, data, len, &s->urbs);
+    return urb_discard(env, fd, rule, data, &s->urbs);
+  }
 
   /* The extent the kernel touches at the argument address. */
   uint64_t need = rule->size;
@@ -385,36 +332,17 @@ static napi_value ioctl_call(napi_env env, napi_callback_info info) {
     }
   }
   if (rule->kind == ARG_POINTER) {
+    uint16_t count16;
     uint32_t count;
-    uint64_t address = 0; /* no target: NULL, which the kernel answers with EFAULT if it writes */
-    memcpy(&count, copy + rule->count_off, sizeof count);
-    memcpy(&caller_slot, copy + rule->ptr_off, sizeof caller_slot);
-    if (off_v != NULL) {
-      int64_t off;
-      void *target;
-      size_t target_len;
-      if (!get_integer(env, off_v, 0, UINT32_MAX, "pointer offset", &off)) goto done;
-      if (off != rule->ptr_off) {
-        snprintf(msg, sizeof msg, "the pointer field of request 0x%08x is at offset %u, not %lld",
-                 request, rule->ptr_off, (long long)off);
-        throw_range(env, msg);
-        goto done;
-      }
-      if (!get_bytes(env, target_v, &target, &target_len)) {
-        throw_type(env, "pointer target must be an ArrayBuffer or ArrayBufferView");
-        goto done;
-      }
-      if (target == NULL) target_len = 0;
-      uint64_t target_need = (uint64_t)count * rule->elem;
-      if (target_len < target_need) {
-        snprintf(msg, sizeof msg,
-                 "pointer target holds %zu bytes but request 0x%08x writes %u × %u = %llu",
-                 target_len, request, count, rule->elem, (unsigned long long)target_need);
-        throw_range(env, msg);
-        goto done;
-      }
-      address = (uint64_t)(uintptr_t)target;
+    uint64_t address;
+    if (rule->count_size == 2) {
+      memcpy(&count16, copy + rule->count_off, sizeof count16);
+      count = count16;
+    } else {
+      memcpy(&count, copy + rule->count_off, sizeof count);
     }
+    memcpy(&caller_slot, copy + rule->ptr_off, sizeof caller_slot);
+    if (!pointer_target(env, rule, off_v, target_v, count, &address)) goto done;
     memcpy(copy + rule->ptr_off, &address, sizeof address);
   }
 
@@ -447,17 +375,21 @@ static napi_value make_requests(napi_env env) {
     CHECK(napi_create_object(env, &entry));
     CHECK(napi_create_string_utf8(env, KIND_NAMES[r->kind], NAPI_AUTO_LENGTH, &kind));
     CHECK(napi_set_named_property(env, entry, "kind", kind));
-    if (r->kind != ARG_NONE && r->kind != ARG_VALUE) {
+    if (r->kind != ARG_NONE && r->kind != ARG_VALUE && r->kind != ARG_URB_DISCARD) {
       if (!set_int(env, entry, "size", r->size)) return NULL;
+    }
+    if (r->kind != ARG_NONE && r->kind != ARG_VALUE && r->kind < ARG_URB) {
       napi_value out;
       CHECK(napi_get_boolean(env, r->out, &out));
       CHECK(napi_set_named_property(env, entry, "out", out));
     }
-    if (r->kind == ARG_FLEX || r->kind == ARG_POINTER) {
+    if (r->kind == ARG_FLEX || r->kind == ARG_POINTER || r->kind == ARG_URB) {
       if (!set_int(env, entry, "countOffset", r->count_off) || !set_int(env, entry, "elemSize", r->elem))
         return NULL;
     }
-    if (r->kind == ARG_POINTER && !set_int(env, entry, "pointerOffset", r->ptr_off)) return NULL;
+    if (r->kind == ARG_POINTER && !set_int(env, entry, "countSize", r->count_size)) return NULL;
+    if ((r->kind == ARG_POINTER || r->kind == ARG_URB) && !set_int(env, entry, "pointerOffset", r->ptr_off))
+      return NULL;
     CHECK(napi_create_uint32(env, r->request, &key));
     CHECK(napi_set_property(env, all, key, entry));
     CHECK(napi_object_freeze(env, entry));
@@ -635,7 +567,6 @@ static napi_value munmap_call(napi_env env, napi_callback_info info) {
  * loop alive. Memory is freed once the handle is closed and the JS external
  * is finalized, whichever comes last.
  */
-typedef struct addon_state addon_state;
 typedef struct watcher {
   uv_poll_t handle;
   napi_env env;
@@ -648,12 +579,6 @@ typedef struct watcher {
   int finalized;
 } watcher;
 
-struct addon_state {
-  watcher *open; /* list of watchers not yet closed */
-  unsigned pending_closes; /* uv_close calls whose callback has not run yet */
-  napi_async_cleanup_hook_handle cleanup;
-  int tearing_down;
-};
 
 static void unlink_watcher(watcher *w) {
   if (w->prev) w->prev->next = w->next;
@@ -815,23 +740,42 @@ static void on_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   addon_state *s = arg;
   (void)handle;
   s->tearing_down = 1;
+  blocking_teardown(s->blocking);
   for (watcher *w = s->open; w != NULL; w = s->open) close_watcher(w, 0);
   if (s->pending_closes == 0) napi_remove_async_cleanup_hook(s->cleanup);
 }
 
 static void state_finalize(napi_env env, void *data, void *hint) {
+  addon_state *s = data;
   (void)env;
   (void)hint;
-  free(data);
+  blocking_release(s->blocking);
+  /* URBs still in s->urbs are left allocated: if their fd outlives this environment, a reap
+   * elsewhere still has the kernel write a status into them. */
+  free(s);
+}
+
+static napi_value urb_release_call(napi_env env, napi_callback_info info) {
+  addon_state *s;
+  CHECK(napi_get_instance_data(env, (void **)&s));
+  return urb_release(env, info, &s->urbs);
+}
+
+/* ---- blocking I/O on threads (native/blocking.c) ----------------------- */
+
+static napi_value blocking_io_call(napi_env env, napi_callback_info info) {
+  addon_state *s;
+  CHECK(napi_get_instance_data(env, (void **)&s));
+  return blocking_start(env, info, &s->blocking);
+}
+
+static napi_value blocking_cancel_call(napi_env env, napi_callback_info info) {
+  addon_state *s;
+  CHECK(napi_get_instance_data(env, (void **)&s));
+  return blocking_cancel(env, info, s->blocking);
 }
 
 /* ---- module ------------------------------------------------------------ */
-
-static int set_int(napi_env env, napi_value obj, const char *name, int64_t value) {
-  napi_value v;
-  return napi_create_int64(env, value, &v) == napi_ok &&
-         napi_set_named_property(env, obj, name, v) == napi_ok;
-}
 
 /* The platform's own values, so tests can check the TypeScript ABI tables. */
 static napi_value make_constants(napi_env env) {
@@ -885,6 +829,9 @@ NAPI_MODULE_INIT() {
       FUNCTION("watcherStop", watcher_stop),
       FUNCTION("watcherClose", watcher_close),
       FUNCTION("watcherRef", watcher_ref),
+      FUNCTION("blockingIo", blocking_io_call),
+      FUNCTION("blockingCancel", blocking_cancel_call),
+      FUNCTION("urbRelease", urb_release_call),
   };
   CHECK(napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns));
   napi_value constants = make_constants(env);

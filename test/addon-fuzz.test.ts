@@ -15,6 +15,8 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_BUF_SYNC_RW,
@@ -214,7 +216,7 @@ function main(seed: number) {
   function randomPointers(argValue: unknown, argBuffer: ArrayBuffer | undefined, rule: IoctlArgRule | undefined): unknown {
     const r = rand();
     if (r < 0.55) return undefined;
-    const good = rule?.kind === 'pointer' ? rule.pointerOffset : 48;
+    const good = rule?.kind === 'pointer' || rule?.kind === 'urb' ? rule.pointerOffset : 48;
     const offset = () => pick([good, good, good, good + 1, 0, -8, 1.5, NaN, 2 ** 40, '48']);
     if (r < 0.6) return pick([[], 'pointers', 48, {}, [48], [[]], [null]]);
     const pairs: unknown[] = [];
@@ -236,7 +238,7 @@ function slots(bytes: Uint8Array | undefined, rule: IoctlArgRule | undefined, po
   const out = new Map<number, string>();
   if (bytes === undefined || bytes.length === 0) return out;
   const offsets = new Set<number>();
-  if (rule?.kind === 'pointer') offsets.add(rule.pointerOffset);
+  if (rule?.kind === 'pointer' || rule?.kind === 'urb') offsets.add(rule.pointerOffset);
   if (Array.isArray(pointers)) {
     for (let i = 0; i < pointers.length; i++) {
       const d = Object.getOwnPropertyDescriptor(pointers, i);
@@ -260,6 +262,8 @@ test('random requests, arguments and pointer fields never reach memory the kerne
   const counts: Record<Outcome, number> = { ok: 0, system: 0, type: 0, range: 0 };
   const perFd = new Map<string, number>();
   const g = main(SEED);
+  /** Some of the urbs and buffers given to SUBMITURB: refused everywhere here, none may stay referenced. */
+  const submitted: Array<WeakRef<object>> = [];
   let call = '';
   try {
     for (let i = 0; i < CALLS; i++) {
@@ -271,6 +275,13 @@ test('random requests, arguments and pointer fields never reach memory the kerne
       if (bytes !== undefined && target.name.startsWith('/dev/dma_heap') && bytes.length >= 8) {
         // a random len could ask the heap for all of memory: keep allocations to a page
         new DataView(bytes.buffer, bytes.byteOffset, 8).setBigUint64(0, BigInt(kernel.pageSize), true);
+      }
+      if (rule?.kind === 'urb' && submitted.length < 400) {
+        // the first pair by descriptor: reading it could run the detaching getter
+        const first = Array.isArray(pointers) ? Object.getOwnPropertyDescriptor(pointers, 0)?.value : undefined;
+        for (const v of [arg, ...(Array.isArray(first) ? [first[1]] : [])]) {
+          if (typeof v === 'object' && v !== null) submitted.push(new WeakRef(v));
+        }
       }
       const raw = g.rand() < 0.3;
       const before = slots(bytes, rule, pointers);
@@ -306,6 +317,16 @@ test('random requests, arguments and pointer fields never reach memory the kerne
     for (const { fd } of fds.reverse()) kernel.close(fd);
     rmSync(dir, { recursive: true });
   }
+  // usbfs URBs (issue 15): no fd here is a usbfs node, so no URB was kept and every reference is gone
+  for (const { fd } of targets) assert.equal(addon.urbRelease(fd), 0, `URBs kept for fd ${fd}`);
+  assert.ok(submitted.length > 50, `only ${submitted.length} SUBMITURB arguments sampled`);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(submitted.filter((r) => r.deref() !== undefined).length, 0, 'SUBMITURB arguments still referenced');
   const message = `seed ${SEED}: ${JSON.stringify(counts)} ${JSON.stringify(Object.fromEntries(perFd))}`;
   t.diagnostic(message);
   for (const outcome of Object.keys(counts) as Outcome[]) assert.ok(counts[outcome] > 20, `no (or few) ${outcome} outcomes: ${message}`);

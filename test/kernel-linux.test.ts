@@ -1,12 +1,15 @@
 // The Linux Kernel port and its native addon on this machine (no IIO here): memfd, seals, mmap,
 // readiness waits, ioctl error mapping, worker threads, and resource use over many cycles.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import * as abi from '../src/abi/index.js';
 import {
@@ -29,6 +32,7 @@ import {
 } from '../src/abi/index.js';
 import { loadAddon } from '../src/kernel/linux/addon.js';
 import { LinuxKernel } from '../src/kernel/linux/index.js';
+import { errnoOf } from '../src/errors.js';
 import { runWithInheritedFds } from './support/inherited-fds.js';
 
 const kernel = new LinuxKernel();
@@ -396,6 +400,83 @@ describe('ioctl argument rules (issue 13: no JavaScript value makes the kernel t
   });
 });
 
+describe('usbfs URBs and transfers: argument rules and the URB table (usb.md §A2, on a memfd: ENOTTY)', () => {
+  const urbOf = (fields: Partial<abi.UsbdevfsUrb>) => abi.usbdevfsUrbStruct.encode({
+    type: abi.USBDEVFS_URB_TYPE_BULK, endpoint: 0x81, status: 0, flags: 0, buffer: 0x55aa55aa55aa55aan, bufferLength: 16, actualLength: 0,
+    startFrame: 0, numberOfPackets: 0, errorCount: 0, signr: 0, usercontext: 42n, ...fields,
+  });
+
+  function withMemfd(body: (fd: number) => void): void {
+    const fd = sealedMemfd(kernel.pageSize);
+    try {
+      body(fd);
+    } finally {
+      kernel.close(fd);
+    }
+  }
+
+  test('SUBMITURB: the urb must hold 56 bytes and its buffer buffer_length bytes; ISO URBs are refused', () => {
+    withMemfd((fd) => {
+      const urb = urbOf({});
+      const before = urb.slice();
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, new Uint8Array(16)]]), { code: 'ENOTTY', syscall: 'ioctl(USBDEVFS_SUBMITURB)' });
+      assert.deepEqual(urb, before, 'the caller\'s urb is not written: the kernel got a copy');
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb.subarray(0, 55), [[16, new Uint8Array(16)]]), { name: 'RangeError', message: /holds 55 bytes but request 0x8038550a needs 56/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, new Uint8Array(15)]]), { name: 'RangeError', message: /holds 15 bytes but request 0x8038550a writes 16 × 1 = 16/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[24, new Uint8Array(16)]]), { name: 'RangeError', message: /at offset 16, not 24/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urbOf({ type: abi.USBDEVFS_URB_TYPE_ISO })), { name: 'RangeError', message: /isochronous/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, 'data' as never]]), TypeError);
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, 0), TypeError);
+      // a negative buffer_length needs no bytes (the kernel refuses it); no buffer at all is NULL
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urbOf({ bufferLength: -1 }), [[16, new Uint8Array(0)]]), { code: 'ENOTTY' });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb), { code: 'ENOTTY' });
+    });
+  });
+
+  test('REAPURB(NDELAY) take 8 bytes, DISCARDURB the submitted bytes; CONTROL and BULK a u16 or u32 count', () => {
+    withMemfd((fd) => {
+      for (const request of [abi.USBDEVFS_REAPURB, abi.USBDEVFS_REAPURBNDELAY]) {
+        const context = new BigUint64Array([7n]);
+        assert.throws(() => kernel.ioctl(fd, request, context), { code: 'ENOTTY' });
+        assert.equal(context[0], 7n, 'nothing reaped, nothing written');
+        assert.throws(() => kernel.ioctl(fd, request, new Uint8Array(7)), RangeError);
+        assert.throws(() => kernel.ioctl(fd, request), TypeError);
+      }
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_DISCARDURB, urbOf({})), { code: 'ENOTTY', syscall: 'ioctl(USBDEVFS_DISCARDURB)' });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_DISCARDURB, 0), TypeError);
+      const control = abi.usbdevfsCtrlTransferStruct.encode({ bRequestType: 0xc0, bRequest: 1, wValue: 0, wIndex: 0, wLength: 300, timeout: 100, data: 0n });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_CONTROL, control, [[16, new Uint8Array(299)]]), { message: /holds 299 bytes but request 0xc0185500 writes 300 × 1 = 300/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_CONTROL, control, [[16, new Uint8Array(300)]]), { code: 'ENOTTY' });
+      const bulk = abi.usbdevfsBulkTransferStruct.encode({ ep: 0x81, len: 70_000, timeout: 100, data: 0n });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_BULK, bulk, [[16, new Uint8Array(65_536)]]), { message: /writes 70000 × 1/ });
+      assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_BULK, bulk, [[16, new Uint8Array(70_000)]]), { code: 'ENOTTY' });
+    });
+  });
+
+  test('5,000 refused SUBMITURBs release their references: the urbs and buffers are collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const fd = sealedMemfd(kernel.pageSize);
+    const refs: Array<WeakRef<object>> = [];
+    try {
+      for (let i = 0; i < 5_000; i++) {
+        const urb = urbOf({ bufferLength: 4096, usercontext: BigInt(i) });
+        const data = new Uint8Array(4096);
+        if (i % 500 === 0) refs.push(new WeakRef(urb), new WeakRef(data));
+        assert.throws(() => kernel.ioctl(fd, abi.USBDEVFS_SUBMITURB, urb, [[16, data]]), { code: 'ENOTTY' });
+      }
+    } finally {
+      kernel.close(fd);
+    }
+    assert.equal(loadAddon().urbRelease(fd), 0, 'no refused URB was kept in the table');
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(refs.filter((r) => r.deref() !== undefined).length, 0);
+  });
+});
+
 describe('readiness waits', () => {
   test('eventfd, socketpair and pipes: readiness, hang-up, errors, cancellation, close', () => {
     const run = runWithInheritedFds(here('./support/fd-readiness-child.js'));
@@ -563,6 +644,312 @@ describe('directories, links and mounts (configfs gadgets, FunctionFS: usb.md §
     } finally {
       kernel.close(fd);
     }
+  });
+});
+
+describe('blocking reads and writes on threads (FunctionFS endpoint files cannot be polled: usb.md §A4)', () => {
+  const FIONREAD = 0x541b;
+  const threads = () => readdirSync('/proc/self/task').length;
+
+  /** Resolves once `condition()` holds, checking on every turn of the loop (no fixed sleep). */
+  async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!condition()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** A FIFO opened O_RDWR: reads block until someone writes (no EOF: we are a writer too). */
+  async function withFifo(body: (fd: number, path: string, closed: () => void) => Promise<void>): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'iiojs-'));
+    const path = join(dir, 'fifo');
+    execFileSync('mkfifo', [path]);
+    const fd = await kernel.open(path, c.O_RDWR);
+    let open = true;
+    try {
+      await body(fd, path, () => (open = false));
+    } finally {
+      if (open) kernel.close(fd);
+      rmSync(dir, { recursive: true });
+    }
+  }
+
+  const pendingFor = async (promise: Promise<unknown>) => {
+    const marker = Symbol('pending');
+    // two turns of the loop: a call that could complete at once would have by then
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    return (await Promise.race([promise, Promise.resolve(marker)])) === marker;
+  };
+
+  test('24 pending reads, many more than libuv\'s 4 pool threads, while fs calls still complete; writes then feed them', async () => {
+    await withFifo(async (fd, path) => {
+      const before = threads();
+      const reads = Array.from({ length: 24 }, () => {
+        const into = new Uint8Array(4);
+        return kernel.readBlocking(fd, into).then((n) => Buffer.from(into.subarray(0, n)).toString());
+      });
+      assert.equal(threads(), before + 24, 'one thread per pending call');
+      // the pool is free: a burst of fs calls completes while every read still blocks
+      const stats = await Promise.all(Array.from({ length: 16 }, () => fs.promises.stat(path)));
+      assert.ok(stats.every((s) => s.isFIFO()));
+      assert.ok(await pendingFor(Promise.race(reads)), 'no read completes without data');
+      await kernel.write(fd, Buffer.from('r'.repeat(4 * 24)));
+      assert.deepEqual(await Promise.all(reads), Array(24).fill('rrrr'));
+      await until(() => threads() === before, 'every read\'s thread has exited');
+    });
+  });
+
+  test('an AbortSignal interrupts a blocked read (AbortError); the data written afterwards is not lost', async () => {
+    await withFifo(async (fd) => {
+      const controller = new AbortController();
+      const read = kernel.readBlocking(fd, new Uint8Array(8), { signal: controller.signal });
+      assert.ok(await pendingFor(read));
+      controller.abort(new Error('stop'));
+      await assert.rejects(read, (e: Error & { code?: string; cause?: unknown }) => {
+        assert.equal(e.name, 'AbortError');
+        assert.equal(e.code, 'ABORT_ERR');
+        assert.equal((e.cause as Error).message, 'stop');
+        return true;
+      });
+      await kernel.write(fd, Buffer.from('kept'));
+      const into = new Uint8Array(8);
+      assert.equal(await kernel.readBlocking(fd, into), 4, 'the aborted read took nothing');
+      assert.equal(Buffer.from(into.subarray(0, 4)).toString(), 'kept');
+    });
+  });
+
+  test('an abort racing the thread\'s start is never lost: 600 reads aborted at once, a turn later and after the call is blocked', async () => {
+    await withFifo(async (fd) => {
+      const when = [(abort: () => void) => abort(), (abort: () => void) => setImmediate(abort), (abort: () => void) => queueMicrotask(abort)];
+      const calls = Array.from({ length: 600 }, (_, i) => {
+        const controller = new AbortController();
+        const read = kernel.readBlocking(fd, new Uint8Array(1), { signal: controller.signal });
+        when[i % when.length]!(() => controller.abort());
+        return read;
+      });
+      const outcomes = await Promise.allSettled(calls);
+      assert.ok(outcomes.every((o) => o.status === 'rejected' && (o.reason as Error).name === 'AbortError'));
+    });
+  });
+
+  test('an already aborted signal rejects without the syscall; aborting after the read completed changes nothing', async () => {
+    await withFifo(async (fd) => {
+      await kernel.write(fd, Buffer.from('ab'));
+      const before = threads();
+      await assert.rejects(kernel.readBlocking(fd, new Uint8Array(8), { signal: AbortSignal.abort() }), { name: 'AbortError' });
+      assert.equal(threads(), before, 'no thread was started');
+      const controller = new AbortController();
+      const into = new Uint8Array(8);
+      assert.equal(await kernel.readBlocking(fd, into, { signal: controller.signal }), 2, 'the data was still there');
+      controller.abort();
+      assert.equal(Buffer.from(into.subarray(0, 2)).toString(), 'ab');
+    });
+  });
+
+  test('close(fd) interrupts the calls pending on it with ECANCELED, and only those', async () => {
+    await withFifo(async (fd, path, closed) => {
+      const other = await kernel.open(path, c.O_RDWR);
+      try {
+        const reads = [kernel.readBlocking(fd, new Uint8Array(4)), kernel.readBlocking(fd, new Uint8Array(4))];
+        const bystander = kernel.readBlocking(other, new Uint8Array(4));
+        assert.ok(await pendingFor(Promise.race([...reads, bystander])));
+        kernel.close(fd);
+        closed();
+        for (const read of reads) {
+          await assert.rejects(read, (e: Error & Record<string, unknown>) => {
+            assert.equal(e.code, 'ECANCELED');
+            assert.equal(e.syscall, 'read');
+            assert.equal(e.path, path);
+            assert.match(e.message, /^ECANCELED: .*, read '.+': fd \d+ was closed during the read$/);
+            return true;
+          });
+        }
+        assert.throws(() => kernel.fcntl(fd, c.F_GETFD), { code: 'EBADF' }, 'the fd itself is closed');
+        assert.ok(await pendingFor(bystander), 'a call on another fd of the same FIFO is untouched');
+        await kernel.write(other, Buffer.from('wxyz'));
+        assert.equal(await bystander, 4);
+      } finally {
+        kernel.close(other);
+      }
+    });
+  });
+
+  test('a write blocks on a full pipe until a reader drains it; interrupted after a partial write, it keeps its count', async () => {
+    await withFifo(async (fd) => {
+      const size = 1 << 20;
+      const from = new Uint8Array(size).map((_, i) => i * 7);
+      const write = kernel.writeBlocking(fd, from);
+      const got: Uint8Array[] = [];
+      let total = 0;
+      while (total < size) {
+        const into = new Uint8Array(100_000);
+        const n = await kernel.readBlocking(fd, into);
+        got.push(into.subarray(0, n));
+        total += n;
+      }
+      assert.equal(await write, size);
+      assert.deepEqual(Buffer.concat(got), Buffer.from(from), 'every byte arrived, in order');
+
+      // nobody reads now: the write fills the pipe and blocks; the abort ends it with the count so far
+      const controller = new AbortController();
+      const partial = kernel.writeBlocking(fd, from, { signal: controller.signal });
+      const queued = new Int32Array(1);
+      await until(() => kernel.ioctl(fd, FIONREAD, queued) === 0 && queued[0]! > 0 && (loadAddon().pollNow(fd, c.POLLOUT) & c.POLLOUT) === 0, 'the pipe is full');
+      controller.abort();
+      assert.equal(await partial, queued[0], 'bytes written before the interrupt are reported, not an AbortError');
+    });
+  });
+
+  test('the bytes stay alive while the kernel may write them, even when nothing else holds them', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await withFifo(async (fd) => {
+      let into: Uint8Array | undefined = new Uint8Array(64 * 1024);
+      const ref = new WeakRef(into);
+      const read = kernel.readBlocking(fd, into);
+      into = undefined;
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.ok(ref.deref() !== undefined, 'the pending call holds its bytes');
+      await kernel.write(fd, Buffer.from('alive'));
+      assert.equal(await read, 5);
+      assert.equal(Buffer.from(ref.deref()!.subarray(0, 5)).toString(), 'alive');
+    });
+  });
+
+  test('process signals do not interrupt a blocking call (its thread takes none)', async () => {
+    await withFifo(async (fd) => {
+      let seen = 0;
+      const onSignal = () => void seen++;
+      process.on('SIGUSR2', onSignal);
+      try {
+        const read = kernel.readBlocking(fd, new Uint8Array(4));
+        assert.ok(await pendingFor(read));
+        for (let i = 0; i < 5; i++) process.kill(process.pid, 'SIGUSR2');
+        await until(() => seen === 5, 'the signals were handled');
+        assert.ok(await pendingFor(read), 'still blocked after the signals');
+        await kernel.write(fd, Buffer.from('done'));
+        assert.equal(await read, 4);
+      } finally {
+        process.off('SIGUSR2', onSignal);
+      }
+    });
+  });
+
+  test('a pending call keeps the process alive; a finished one keeps nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iiojs-'));
+    try {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      // The child blocks in a read with nothing else to do, says so, and exits once it has read.
+      const script = `
+        import { LinuxKernel } from ${JSON.stringify(new URL('../src/kernel/linux/index.js', import.meta.url).href)};
+        const k = new LinuxKernel();
+        const fd = await k.open(${JSON.stringify(fifo)}, 2 /* O_RDWR */);
+        const into = new Uint8Array(16);
+        k.readBlocking(fd, into).then((n) => console.log('read ' + Buffer.from(into.subarray(0, n))));
+        console.log('pending');
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await new Promise<void>((resolve) => child.stdout.on('data', (chunk) => { out += chunk; if (out.includes('pending')) resolve(); }));
+      // the child is alive only through its pending read; feed it through the FIFO
+      const writer = await kernel.open(fifo, c.O_RDWR);
+      try {
+        await kernel.write(writer, Buffer.from('hello'));
+        assert.equal(await exited, 0, 'the child exits on its own once the read is done');
+      } finally {
+        kernel.close(writer);
+      }
+      assert.match(out, /pending\nread hello\n/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test('terminating a worker mid-read interrupts its reads\' threads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iiojs-'));
+    try {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const before = threads();
+      const worker = new Worker(here('./support/blocking-worker.js'), { workerData: { fifo, reads: 6 } });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      });
+      assert.ok(threads() >= before + 6, 'the reads run on threads of their own');
+      assert.equal(await worker.terminate(), 1);
+      await until(() => threads() === before, 'the worker and its reads\' threads are gone');
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test('bad arguments: TypeError, EBADF, and unknown ids', async () => {
+    const addon = loadAddon();
+    await assert.rejects(kernel.readBlocking(0, 'x' as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    await assert.rejects(kernel.writeBlocking(0, new Uint16Array(2) as never), TypeError);
+    const fd = sealedMemfd(kernel.pageSize);
+    kernel.close(fd);
+    await assert.rejects(kernel.readBlocking(fd, new Uint8Array(4)), { code: 'EBADF', syscall: 'read' });
+    await assert.rejects(kernel.writeBlocking(fd, new Uint8Array(4)), { code: 'EBADF', syscall: 'write' });
+    assert.throws(() => addon.blockingIo(0, new Uint8Array(1), 1 as never, () => {}), TypeError);
+    assert.throws(() => addon.blockingIo(0, new Uint8Array(1), false, 'f' as never), TypeError);
+    assert.throws(() => addon.blockingIo(-1, new Uint8Array(1), false, () => {}), RangeError);
+    assert.equal(addon.blockingCancel(2 ** 52), -errnoOf('ENOENT'));
+    assert.throws(() => addon.blockingCancel(0), RangeError);
+  });
+
+  test('a memfd reads and writes through the same path (a file that never blocks)', async () => {
+    const fd = sealedMemfd(kernel.pageSize);
+    try {
+      assert.equal(await kernel.writeBlocking(fd, Buffer.from('memfd')), 5);
+      kernel.lseek(fd, 0, c.SEEK_SET);
+      const into = new Uint8Array(5);
+      assert.equal(await kernel.readBlocking(fd, into), 5);
+      assert.equal(Buffer.from(into).toString(), 'memfd');
+      assert.equal(await kernel.readBlocking(fd, new Uint8Array(0)), 0, 'a zero-length read is made (unlike read())');
+    } finally {
+      kernel.close(fd);
+    }
+  });
+
+  test('1,400 calls (completed, aborted, interrupted by close) lose no byte and leave no thread, fd or memory behind', async () => {
+    await withFifo(async (fd, path) => {
+      const threadsBefore = threads();
+      const fdsBefore = openFds();
+      const rssBefore = process.memoryUsage().rss;
+      const queued = new Int32Array(1);
+      for (let round = 0; round < 100; round++) {
+        const other = await kernel.open(path, c.O_RDWR);
+        const controller = new AbortController();
+        const plain = Array.from({ length: 8 }, () => kernel.readBlocking(other, new Uint8Array(1)));
+        const abortable = Array.from({ length: 6 }, () => kernel.readBlocking(other, new Uint8Array(1), { signal: controller.signal }));
+        await kernel.write(fd, new Uint8Array(8));
+        controller.abort();
+        kernel.close(other);
+        const codes = async (calls: Promise<number>[]) =>
+          (await Promise.allSettled(calls)).map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error & { code: string }).code));
+        const [plainOutcomes, abortableOutcomes] = await Promise.all([codes(plain), codes(abortable)]);
+        assert.ok(plainOutcomes.every((o) => o === 1 || o === 'ECANCELED'), JSON.stringify(plainOutcomes));
+        assert.ok(abortableOutcomes.every((o) => o === 1 || o === 'ABORT_ERR'), JSON.stringify(abortableOutcomes));
+        // each byte was read by exactly one call, or is still in the pipe
+        const reads = [...plainOutcomes, ...abortableOutcomes].filter((o) => o === 1).length;
+        kernel.ioctl(fd, FIONREAD, queued);
+        assert.equal(reads + queued[0]!, 8, `round ${round}: ${reads} read, ${queued[0]} left`);
+        if (queued[0]! > 0) await kernel.read(fd, new Uint8Array(queued[0]!));
+      }
+      await until(() => threads() === threadsBefore, 'every call\'s thread has exited');
+      assert.equal(openFds(), fdsBefore, 'no dup of an fd is left open');
+      const grownMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+      assert.ok(grownMiB < 32, `RSS grew by ${grownMiB.toFixed(1)} MiB`);
+    });
   });
 });
 

@@ -51,6 +51,16 @@ export interface Addon {
   watcherClose(watcher: NativeWatcher): number;
   /** uv_ref / uv_unref: whether the watcher keeps the event loop alive. */
   watcherRef(watcher: NativeWatcher, referenced: boolean): number;
+  /**
+   * Starts read(2) (or write(2)) of `bytes` on `fd` on a thread of its own; `done` gets the
+   * count or -errno, and whether a blockingCancel interrupted the call before it had a result.
+   * Returns the call's id, or -errno if it could not start (EBADF: `fd` is not open).
+   */
+  blockingIo(fd: number, bytes: Uint8Array, write: boolean, done: (result: number, interrupted: boolean) => void): number;
+  /** Interrupts a pending blockingIo call; -ENOENT if it is not pending. */
+  blockingCancel(id: number): number;
+  /** Forgets the URBs submitted on `fd` (the kernel freed them when it was closed); returns how many. */
+  urbRelease(fd: number): number;
   readonly constants: NativeConstants;
   /**
    * Every request ioctl() accepts, keyed by request number (decimal string), with how the
@@ -66,6 +76,11 @@ export function addonPath(): string {
 }
 
 let loaded: Addon | undefined;
+
+/** The addon if something loaded it already (what close() needs: nothing to forget otherwise). */
+export function loadedAddon(): Addon | undefined {
+  return loaded;
+}
 
 export function loadAddon(): Addon {
   if (loaded !== undefined) return loaded;

@@ -1,11 +1,13 @@
-// The Kernel port on the real Linux kernel: node:fs for files and sysfs, the native addon for
-// ioctl, fcntl, lseek, mmap, memfd and readiness waits.
+// The Kernel port on the real Linux kernel: node:fs for files, directories and sysfs, the native
+// addon for ioctl (usbfs URBs included), fcntl, lseek, mmap, memfd, mount, readiness waits and
+// blocking I/O on threads.
 import * as fs from 'node:fs';
 import { readlinkSync } from 'node:fs';
 import { ioctlName } from '../../abi/index.js';
 import { errnoOf, systemError } from '../../errors.js';
-import type { DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
-import { loadAddon, type Addon } from './addon.js';
+import type { BlockingOptions, DirEntry, EntryKind, FileStat, KernelPort, PointerFields, WaitOptions } from '../port.js';
+import { loadAddon, loadedAddon, type Addon } from './addon.js';
+import { blockingIo, interruptBlocking } from './blocking.js';
 import { forgetFd, waitReady } from './readiness.js';
 
 function kindOf(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {
@@ -118,9 +120,14 @@ export class LinuxKernel implements KernelPort {
 
   close(fd: number): void {
     forgetFd(fd, () => describeFd(fd));
-    if (openedByNode.delete(fd)) return fs.closeSync(fd);
-    const rc = this.#native.close(fd);
-    if (rc < 0) throw systemError(rc, 'close', undefined, `fd ${fd}`);
+    interruptBlocking(fd, () => describeFd(fd));
+    if (openedByNode.delete(fd)) fs.closeSync(fd);
+    else {
+      const rc = this.#native.close(fd);
+      if (rc < 0) throw systemError(rc, 'close', undefined, `fd ${fd}`);
+    }
+    // usbfs killed and freed the fd's URBs in its release: their memory is ours again
+    loadedAddon()?.urbRelease(fd);
   }
 
   read(fd: number, into: Uint8Array): Promise<number> {
@@ -137,6 +144,14 @@ export class LinuxKernel implements KernelPort {
     return new Promise((resolve, reject) => {
       fs.write(fd, from, 0, from.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
     });
+  }
+
+  readBlocking(fd: number, into: Uint8Array, options: BlockingOptions = {}): Promise<number> {
+    return blockingIo(this.#native, fd, into, false, options.signal, () => describeFd(fd));
+  }
+
+  writeBlocking(fd: number, from: Uint8Array, options: BlockingOptions = {}): Promise<number> {
+    return blockingIo(this.#native, fd, from, true, options.signal, () => describeFd(fd));
   }
 
   ioctl(fd: number, request: number, arg?: number | ArrayBufferView | ArrayBuffer, pointers?: PointerFields): number {
