@@ -7,7 +7,7 @@
 #   sh vm/guest-tests.sh usb   the USB files only, for a second boot with dummy_hcd.sg=0
 set -e
 export IIOJS_KERNEL=linux
-usb="dist/test/lab/usb-link.test.js"
+usb="dist/test/lab/usb-*.test.js"
 if [ "${1:-}" = usb ]; then
   exec node --test --test-concurrency=1 $usb
 fi

@@ -9,11 +9,17 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { basename } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FUNCTIONFS_DMABUF_ATTACH } from '../../src/abi/functionfs.js';
-import { O_RDWR } from '../../src/abi/fcntl.js';
+import {
+  DMA_BUF_SYNC_END, DMA_BUF_SYNC_START, DMA_BUF_SYNC_WRITE, FUNCTIONFS_DMABUF_ATTACH, FUNCTIONFS_DMABUF_TRANSFER, MAP_SHARED,
+  O_RDWR, POLLOUT, PROT_READ, PROT_WRITE, USBDEVFS_BULK, USBDEVFS_CLAIMINTERFACE, usbdevfsBulkTransferStruct,
+  usbFfsDmabufTransferReqStruct,
+} from '../../src/abi/index.js';
 import { dmabufFromHeap } from '../../src/kernel/dmabuf.js';
 import type { KernelPort } from '../../src/kernel/port.js';
+import { pollWithin } from '../support/dmabuf.js';
+import { dmabufSync } from '../support/iio-calls.js';
 import { bootUnderTest } from '../support/kernel-under-test.js';
+import { prng } from '../support/prng.js';
 import { createFfsGadget, endpointFiles, IIOD_STRINGS, iiodDescriptors, type FfsGadget } from '../support/usb-gadget.js';
 
 const { kernel } = bootUnderTest();
@@ -142,4 +148,59 @@ async function attachOnBoundGadget(gadget: FfsGadget, sg: boolean, fds: number[]
   } else {
     assert.throws(() => kernel.ioctl(epIn, FUNCTIONFS_DMABUF_ATTACH, arg), { code: 'EPERM', syscall: 'ioctl(FUNCTIONFS_DMABUF_ATTACH)' });
   }
+}
+
+test('a DMABUF TRANSFER to the IN endpoint: the host side reads its bytes through usbfs, then the fence signals (usb.md §A4, §A2)', async (t) => {
+  if (!(await sgSupported())) {
+    t.skip('dummy_hcd.sg=0: ATTACH is EPERM, there is no transfer to make');
+    return;
+  }
+  const gadget = await gadgetFor(t, 'transfer', 0x0002);
+  const fds: number[] = [];
+  try {
+    await transferToHost(gadget, fds);
+  } finally {
+    for (const fd of fds.reverse()) kernel.close(fd);
+  }
+});
+
+async function transferToHost(gadget: FfsGadget, fds: number[]): Promise<void> {
+  const ep0 = await kernel.open(`${gadget.mountpoint}/ep0`, O_RDWR);
+  fds.push(ep0);
+  await kernel.write(ep0, iiodDescriptors(1));
+  await kernel.write(ep0, IIOD_STRINGS);
+  const epIn = await kernel.open(`${gadget.mountpoint}/ep1`, O_RDWR);
+  fds.push(epIn);
+  await gadget.bind();
+  const device = await gadget.hostDevice(20_000);
+
+  // Neither a whole number of pages nor of 512-byte packets: the last SG entry and packet are partial.
+  const size = 256 * 1024;
+  const length = size - 4096 - 3;
+  const dmabuf = await dmabufFromHeap(kernel, '/dev/dma_heap/system', size);
+  fds.push(dmabuf);
+  const random = prng(15);
+  const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+  const map = kernel.mmap(dmabuf, size, PROT_READ | PROT_WRITE, MAP_SHARED);
+  dmabufSync(kernel, dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+  map.set(bytes);
+  dmabufSync(kernel, dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+  kernel.munmap(map);
+  assert.equal(kernel.ioctl(epIn, FUNCTIONFS_DMABUF_ATTACH, new Int32Array([dmabuf])), 0);
+  const request = usbFfsDmabufTransferReqStruct.encode({ fd: dmabuf, flags: 0, length: BigInt(length) });
+  assert.equal(kernel.ioctl(epIn, FUNCTIONFS_DMABUF_TRANSFER, request), 0);
+
+  // The host side's IN endpoint for ep1: dummy_udc picks its own address (sysfs names it).
+  const intf = interfaceDir(device.sysfs);
+  const inEp = (await kernel.readdir(intf)).map((e) => e.name).find((n) => /^ep_8[0-9a-f]$/.test(n));
+  assert.ok(inEp, `no IN endpoint under ${intf}`);
+  const host = await kernel.open(device.usbfs, O_RDWR);
+  fds.push(host);
+  kernel.ioctl(host, USBDEVFS_CLAIMINTERFACE, new Uint32Array([0]));
+  const into = new Uint8Array(length);
+  const bulk = usbdevfsBulkTransferStruct.encode({ ep: parseInt(inEp.slice(3), 16), len: length, timeout: 20_000, data: 0n });
+  // Blocking is fine here: the other end is the kernel's queued request, not this process.
+  assert.equal(kernel.ioctl(host, USBDEVFS_BULK, bulk, [[16, into]]), length);
+  assert.ok(Buffer.from(into).equals(Buffer.from(bytes)), 'the host side got other bytes than the DMABUF held');
+  assert.equal((await pollWithin(kernel, dmabuf, POLLOUT, 20_000)) & POLLOUT, POLLOUT, 'the transfer\'s fence never signalled');
 }
