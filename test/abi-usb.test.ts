@@ -10,6 +10,7 @@ import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as abi from '../src/abi/index.js';
+import { iiodDescriptorSet } from './support/usb-gadget.js';
 import {
   ALT_IOC_LAYOUT,
   CURRENT_IOC_LAYOUT,
@@ -24,12 +25,10 @@ import {
   FUNCTIONFS_SETUP,
   FUNCTIONFS_ENABLE,
   GENERIC_IOC_LAYOUT,
-  USB_CLASS_COMM,
   USB_CTRLREQUEST_SIZE,
   USB_DIR_IN,
   USB_DT_ENDPOINT,
   USB_DT_STRING,
-  USB_ENDPOINT_XFER_BULK,
   USB_FUNCTIONFS_EVENT_SIZE,
   USB_RECIP_INTERFACE,
   USB_TYPE_VENDOR,
@@ -61,7 +60,6 @@ import {
   usbdevfsSetInterfaceStruct,
   usbdevfsUrbStruct,
   usbfsIoctls,
-  type FfsDescriptors,
   type Field,
   type Fields,
   type Struct,
@@ -399,24 +397,6 @@ test('string descriptors: UTF-16LE, bLength at most 255; string descriptor 0 lis
 // ---------------------------------------------------------------------------------------------
 // FunctionFS blobs: usb.md §A1
 
-/** iiod's descriptors for `pipes` pipes (usb.md §A1: iiod/usbd.c), built here from the doc's description. */
-function iiodDescriptors(pipes: number): FfsDescriptors {
-  const speed = (maxPacket: number, companion: boolean): UsbDescriptor[] => {
-    const list: UsbDescriptor[] = [{
-      type: 'interface', bInterfaceNumber: 0, bAlternateSetting: 0, bNumEndpoints: 2 * pipes,
-      bInterfaceClass: USB_CLASS_COMM, bInterfaceSubClass: 0, bInterfaceProtocol: 0, iInterface: 1,
-    }];
-    for (let p = 0; p < pipes; p++) {
-      for (const address of [USB_DIR_IN | (p + 1), p + 1]) {
-        list.push({ type: 'endpoint', bEndpointAddress: address, bmAttributes: USB_ENDPOINT_XFER_BULK, wMaxPacketSize: maxPacket, bInterval: 0 });
-        if (companion) list.push({ type: 'ss-endpoint-comp', bMaxBurst: 0, bmAttributes: 0, wBytesPerInterval: 0 });
-      }
-    }
-    return list;
-  };
-  return { fs: speed(64, false), hs: speed(512, false), ss: speed(1024, true) };
-}
-
 // usb.md §A1, "Hex for N=1, reproduced from the C code".
 const IIOD_N1 = fromHex(`
   03000000 69000000 07000000 03000000 03000000 05000000
@@ -428,16 +408,16 @@ const IIOD_STRINGS = fromHex('02000000 16000000 01000000 01000000 0904 49494f00'
 
 test("iiod's descriptors blob, N=1: byte-exact with usb.md §A1, and it decodes back", () => {
   assert.equal(IIOD_N1.length, 105);
-  const blob = encodeFfsDescriptors(iiodDescriptors(1));
+  const blob = encodeFfsDescriptors(iiodDescriptorSet(1));
   assert.equal(toHex(blob), toHex(IIOD_N1));
   const decoded = decodeFfsDescriptors(IIOD_N1);
   assert.equal(decoded.flags, FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_HAS_SS_DESC);
-  assert.deepEqual(decoded, { flags: 7, ...iiodDescriptors(1) });
+  assert.deepEqual(decoded, { flags: 7, ...iiodDescriptorSet(1) });
   assert.equal(toHex(encodeFfsDescriptors(decoded)), toHex(IIOD_N1));
 });
 
 test("iiod's descriptors blob, N=3: 213 bytes (usb.md §A1: 51 + 54N), counts 2N+1 and 4N+1, round trip", () => {
-  const blob = encodeFfsDescriptors(iiodDescriptors(3));
+  const blob = encodeFfsDescriptors(iiodDescriptorSet(3));
   assert.equal(blob.length, 213);
   // header: magic 3, length 213, flags 7, fs 7, hs 7, ss 13
   assert.equal(toHex(blob.subarray(0, 24)), '03000000' + 'd5000000' + '07000000' + '07000000' + '07000000' + '0d000000');
@@ -447,7 +427,7 @@ test("iiod's descriptors blob, N=3: 213 bytes (usb.md §A1: 51 + 54N), counts 2N
   // SS block ends with pipe 2's OUT endpoint at 1024 and its companion
   assert.equal(toHex(blob.subarray(200)), '07050302000400' + '063000000000');
   const decoded = decodeFfsDescriptors(blob);
-  assert.deepEqual(decoded, { flags: 7, ...iiodDescriptors(3) });
+  assert.deepEqual(decoded, { flags: 7, ...iiodDescriptorSet(3) });
   assert.deepEqual(encodeFfsDescriptors(decoded), blob);
 });
 
@@ -465,7 +445,7 @@ test("iiod's strings blob: 22 bytes byte-exact with usb.md §A1, decoded back", 
 });
 
 test('descriptors blob: eventfd, extra flags and the legacy magic 1 (f_fs.c __ffs_data_got_descs)', () => {
-  const { hs } = iiodDescriptors(1);
+  const { hs } = iiodDescriptorSet(1);
   const withEventfd = encodeFfsDescriptors({ hs, eventfd: 9, flags: FUNCTIONFS_ALL_CTRL_RECIP });
   // flags = HAS_HS | EVENTFD | ALL_CTRL_RECIP; eventfd comes before the one count
   assert.equal(toHex(withEventfd.subarray(0, 20)), '03000000' + '2b000000' + '62000000' + '09000000' + '03000000');
@@ -476,7 +456,7 @@ test('descriptors blob: eventfd, extra flags and the legacy magic 1 (f_fs.c __ff
   // An empty speed list still sets its flag, with count 0.
   assert.equal(toHex(encodeFfsDescriptors({ fs: [], hs }).subarray(8, 20)), '03000000' + '00000000' + '03000000');
   // Legacy: magic, length, fs_count, hs_count, no flags.
-  const { fs } = iiodDescriptors(1);
+  const { fs } = iiodDescriptorSet(1);
   const body = encodeDescriptors([...fs!, ...hs!]);
   const legacy = new Uint8Array(16 + body.length);
   const view = new DataView(legacy.buffer);
@@ -535,7 +515,7 @@ test('descriptors blob decode errors: each a typed FfsBlobError with its reason 
     });
   }
   // The hs block with one endpoint fewer than the fs block: different endpoint lists.
-  const { fs, hs } = iiodDescriptors(1);
+  const { fs, hs } = iiodDescriptorSet(1);
   assert.throws(() => decodeFfsDescriptors(encodeFfsDescriptors({ fs, hs: hs!.slice(0, 2) })), { name: 'FfsBlobError', message: /differ/ });
   // A second interface in one speed only.
   const extra: UsbDescriptor = { ...(hs![0] as UsbDescriptor & { type: 'interface' }), bInterfaceNumber: 1, bNumEndpoints: 0 };

@@ -4,7 +4,7 @@
 // its usbfs node. The gadget is set up as Pluto's S23udc does (usb.md §A1): configfs gadget,
 // strings, config c.1, functions/ffs.NAME linked into it, FunctionFS mounted; whoever writes the
 // descriptors to ep0 (iiod -F, or a test) does so before bind().
-import { encodeFfsDescriptors, encodeFfsStrings } from '../../src/abi/functionfs.js';
+import { encodeFfsDescriptors, encodeFfsStrings, type FfsDescriptors } from '../../src/abi/functionfs.js';
 import { USB_CLASS_COMM, USB_DIR_IN, USB_ENDPOINT_XFER_BULK, type UsbDescriptor } from '../../src/abi/usb.js';
 import { isSystemError } from '../../src/errors.js';
 import type { KernelPort } from '../../src/kernel/port.js';
@@ -20,7 +20,7 @@ const LANG_EN_US = '0x409';
  * speed (64, 512, 1024 bytes; SS endpoints with a zeroed companion). Pipe p's files are
  * ep(2p+1) (IN) and ep(2p+2) (OUT).
  */
-export function iiodDescriptors(pipes: number): Uint8Array {
+export function iiodDescriptorSet(pipes: number): FfsDescriptors {
   const speed = (maxPacket: number, companion: boolean): UsbDescriptor[] => {
     const list: UsbDescriptor[] = [{
       type: 'interface', bInterfaceNumber: 0, bAlternateSetting: 0, bNumEndpoints: 2 * pipes,
@@ -34,7 +34,12 @@ export function iiodDescriptors(pipes: number): Uint8Array {
     }
     return list;
   };
-  return encodeFfsDescriptors({ fs: speed(64, false), hs: speed(512, false), ss: speed(1024, true) });
+  return { fs: speed(64, false), hs: speed(512, false), ss: speed(1024, true) };
+}
+
+/** iiod's descriptor blob for `pipes` pipes, as it writes it to ep0. */
+export function iiodDescriptors(pipes: number): Uint8Array {
+  return encodeFfsDescriptors(iiodDescriptorSet(pipes));
 }
 
 /** iiod's strings: en-US, the one string "IIO", the interface's name hosts look for (usb.md §A1, §A2). */
