@@ -193,9 +193,19 @@ export function encodeFfsDescriptors(d: FfsDescriptors): Uint8Array {
 }
 
 /** What FunctionFS counts while it walks one speed block (f_fs.c `__ffs_data_do_entity`). */
-interface BlockTally {
+export interface FfsBlockTally {
   interfaces: number;
   endpoints: number[];
+}
+
+/**
+ * The counts the kernel keeps in `ffs_data` across descriptor writes (eps_count,
+ * interfaces_count, eps_addrmap): the first speed block that parses with an endpoint or an
+ * interface sets them, every later block must match them, and only ffs_data_reset (ep0's last
+ * close) clears them, so a refused blob whose first block parsed leaves them behind.
+ */
+export interface FfsParseCounts {
+  reference?: { speed: string; tally: FfsBlockTally };
 }
 
 /**
@@ -203,9 +213,9 @@ interface BlockTally {
  * only interface, endpoint, SS companion, IAD, OTG and (after a HID or CCID interface) class
  * descriptors; endpoint and interface entities counted for the cross-speed checks.
  */
-function decodeBlock(bytes: Uint8Array, offset: number, count: number, speed: string): { list: UsbDescriptor[]; end: number; tally: BlockTally } {
+function decodeBlock(bytes: Uint8Array, offset: number, count: number, speed: string): { list: UsbDescriptor[]; end: number; tally: FfsBlockTally } {
   const list: UsbDescriptor[] = [];
-  const tally: BlockTally = { interfaces: 0, endpoints: [] };
+  const tally: FfsBlockTally = { interfaces: 0, endpoints: [] };
   let interfaceClass = -1;
   let at = offset;
   for (let i = 0; i < count; i++) {
@@ -268,9 +278,10 @@ const CCID_DESCRIPTOR_SIZE = 54;
  * Decodes and validates a descriptors blob (v2, or the legacy magic 1 with fs and hs only) as
  * the kernel does when it is written to ep0, or throws an FfsBlobError saying why the kernel
  * refuses it. MS OS descriptors (FUNCTIONFS_HAS_MS_OS_DESC) are refused as 'unsupported': the
- * kernel accepts them, this codec does not model them.
+ * kernel accepts them, this codec does not model them. `carried` is the kernel's carried state
+ * (see FfsParseCounts); by default each blob is checked on its own.
  */
-export function decodeFfsDescriptors(bytes: Uint8Array): FfsDescriptors & { flags: number } {
+export function decodeFfsDescriptors(bytes: Uint8Array, carried: FfsParseCounts = {}): FfsDescriptors & { flags: number } {
   const need = (at: number, n: number, what: string) => {
     if (bytes.length < at + n) throw new FfsBlobError('truncated', at, `${bytes.length} bytes end before the ${what} at offset ${at}`);
   };
@@ -311,7 +322,6 @@ export function decodeFfsDescriptors(bytes: Uint8Array): FfsDescriptors & { flag
     throw new FfsBlobError('unsupported', 8, 'MS OS descriptors (FUNCTIONFS_HAS_MS_OS_DESC) are not supported by this codec');
   }
   const first = at;
-  let reference: { speed: string; tally: BlockTally } | undefined;
   speeds.forEach(([speed], i) => {
     const count = counts[i]!;
     if (count === 0) {
@@ -319,8 +329,9 @@ export function decodeFfsDescriptors(bytes: Uint8Array): FfsDescriptors & { flag
       return;
     }
     const block = decodeBlock(bytes, at, count, speed);
-    if (reference === undefined) {
-      reference = { speed, tally: block.tally };
+    const reference = carried.reference;
+    if (reference === undefined || (reference.tally.endpoints.length === 0 && reference.tally.interfaces === 0)) {
+      carried.reference = { speed, tally: block.tally };
     } else {
       const { tally } = reference;
       const same = tally.endpoints.length === block.tally.endpoints.length &&

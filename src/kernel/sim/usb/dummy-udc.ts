@@ -336,6 +336,9 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
       this.rootPort?.connect(this);
       return;
     }
+    // dummy_hcd's set_link_state: the pull-up going off with the port enabled and awake leaves
+    // port power on and the link inactive, which the UDC reports as a suspend
+    if (this.#enabled && this.state !== 'suspended') this.#driver?.suspend();
     // The host flushes its URBs (unlink with -ESHUTDOWN) while they are still here to cancel.
     this.rootPort?.disconnect();
     this.#enabled = false;

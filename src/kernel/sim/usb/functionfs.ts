@@ -28,6 +28,7 @@ import {
   FUNCTIONFS_UNBIND,
   USB_FUNCTIONFS_EVENT_SIZE,
   type FfsDescriptors,
+  type FfsParseCounts,
   type FfsStrings,
 } from '../../../abi/functionfs.js';
 import { USB_DIR_IN, type UsbCtrlRequest, type UsbDescriptor } from '../../../abi/usb.js';
@@ -163,6 +164,7 @@ export class FfsData {
     if (this.gadget !== undefined) this.dev.unbindGadget?.();
     this.#destroyEpfiles();
     this.parsed = undefined;
+    this.#counts = {};
     this.strings = undefined;
     this.events.length = 0;
     this.state = 'read-descriptors';
@@ -188,22 +190,28 @@ export class FfsData {
   /** __ffs_data_got_descs. */
   gotDescriptors(bytes: Uint8Array): void {
     let descs: FfsDescriptors & { flags: number };
+    const counts: FfsParseCounts = { ...this.#counts };
     try {
-      descs = decodeFfsDescriptors(bytes);
+      descs = decodeFfsDescriptors(bytes, counts);
     } catch (e) {
+      this.#counts = counts;
       if (e instanceof FfsBlobError) throw kerr(e.reason === 'flags' ? 'ENOSYS' : 'EINVAL', e.message);
       throw e;
     }
     if (descs.flags & FUNCTIONFS_EVENTFD) {
       // eventfd_ctx_fdget: the sim has no eventfd, so any open fd is the wrong kind
+      // (the kernel gets the eventfd before it parses a block: the counts stay as they were)
       throw kerr(this.ctx.fds.lookup(descs.eventfd ?? -1) === undefined ? 'EBADF' : 'EINVAL', 'FUNCTIONFS_EVENTFD: not an eventfd');
     }
-    const first = descs.fs?.length ? descs.fs : descs.hs?.length ? descs.hs : descs.ss!;
-    const addrmap = first.flatMap((d) => (d.type === 'endpoint' ? [d.bEndpointAddress] : []));
-    const interfaces = first.reduce((n, d) => (d.type === 'interface' ? Math.max(n, d.bInterfaceNumber + 1) : n), 0);
+    this.#counts = counts;
+    // the counts may be an earlier, refused blob's: the kernel then compared this one against them
+    const { endpoints: addrmap, interfaces } = counts.reference!.tally;
     const stringsCount = [descs.fs, descs.hs, descs.ss].flat().reduce((n, d) => Math.max(n, d === undefined ? 0 : stringIndex(d)), 0);
     this.parsed = { descs, epsCount: addrmap.length, interfacesCount: interfaces, stringsCount, addrmap };
   }
+
+  /** ffs->eps_count, interfaces_count and eps_addrmap: they outlive a refused blob (FfsParseCounts). */
+  #counts: FfsParseCounts = {};
 
   /** __ffs_data_got_strings: at least as many strings as the descriptors use. */
   gotStrings(bytes: Uint8Array): void {
