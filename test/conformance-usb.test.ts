@@ -39,6 +39,8 @@ import {
   POLLHUP,
   POLLIN,
   POLLOUT,
+  POLLRDNORM,
+  POLLWRNORM,
   PROT_READ,
   PROT_WRITE,
   USB_CLASS_COMM,
@@ -610,6 +612,16 @@ usbCase('ffs_epfile_before_enable', 'usb.md §A4 (ffs_epfile_wait_ep: O_NONBLOCK
     const rig = await Rig.active(t, usbKernel());
     const ep = await rig.openEp(EP_OUT, O_RDWR | O_NONBLOCK);
     f.is('read', await outcomeOf(rig.k.readBlocking(ep, new Uint8Array(MPS), bounded())), 'EAGAIN');
+  });
+
+usbCase('ffs_epfile_poll', 'usb.md §A4 (ep files have no .poll: poll(2) answers DEFAULT_POLLMASK at once; only epoll says EPERM)',
+  'before binding: poll(ep1, POLLIN|POLLOUT|POLLRDNORM|POLLWRNORM); poll(ep2, POLLIN)',
+  async (f, t) => {
+    const rig = await Rig.active(t, usbKernel());
+    // DEFAULT_POLLMASK is all four; poll(2) reports the requested ones, whatever the endpoint's state
+    const all = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+    f.is('poll_in_ep', await pollWithin(rig.k, await rig.openEp(EP_IN), all, 5000), all);
+    f.is('poll_out_ep', await pollWithin(rig.k, await rig.openEp(EP_OUT), POLLIN, 5000), POLLIN);
   });
 
 usbCase('ffs_bulk_out_short_packet', 'usb.md §A1 (a short packet ends a bulk OUT transfer)',
