@@ -631,7 +631,7 @@ test('argument rules of the usbfs and FunctionFS requests (usb.md §A2, port.ts 
   }
 });
 
-test('the sim checks usbfs arguments by the rules: urb bytes and buffer, reap bytes, discard bytes, u16 counts', () => {
+test('the sim checks usbfs arguments by the rules: urb bytes and buffer, no isochronous urb, reap bytes, discard bytes, u16 counts', () => {
   if (CURRENT_IOC_LAYOUT !== GENERIC_IOC_LAYOUT && CURRENT_IOC_LAYOUT !== ALT_IOC_LAYOUT) return;
   const u = usbfsIoctls();
   const urb = usbdevfsUrbStruct.encode({ type: 3, endpoint: 0x81, bufferLength: 512 });
@@ -643,6 +643,11 @@ test('the sim checks usbfs arguments by the rules: urb bytes and buffer, reap by
   assert.throws(() => checkIoctlArg(u.USBDEVFS_SUBMITURB, urb.subarray(0, 55), undefined), { name: 'RangeError', message: /holds 55 bytes .* needs 56/ });
   assert.throws(() => checkIoctlArg(u.USBDEVFS_SUBMITURB, urb, [[24, new Uint8Array(512)]]), { name: 'RangeError', message: /at offset 16, not 24/ });
   assert.throws(() => checkIoctlArg(u.USBDEVFS_SUBMITURB, 0, undefined), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  // An isochronous URB is refused as the addon refuses it (native/usbfs.c), with or without a buffer.
+  const iso = usbdevfsUrbStruct.encode({ type: abi.USBDEVFS_URB_TYPE_ISO, endpoint: 0x81, bufferLength: 512 });
+  const isoRefused = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'isochronous URBs (type 0) are not supported: their frame descriptors follow the urb' };
+  assert.throws(() => checkIoctlArg(u.USBDEVFS_SUBMITURB, iso, [[16, new Uint8Array(512)]]), isoRefused);
+  assert.throws(() => checkIoctlArg(u.USBDEVFS_SUBMITURB, iso, undefined), isoRefused);
   // A negative buffer_length needs no buffer here (the kernel answers EINVAL).
   checkIoctlArg(u.USBDEVFS_SUBMITURB, usbdevfsUrbStruct.encode({ type: 3, bufferLength: -1 }), [[16, new Uint8Array(0)]]);
 

@@ -3,7 +3,7 @@
 // the kernel touches, or pointer fields it does not have, is refused with the same TypeError or
 // RangeError as on Linux, so code written against the sim does not break there. (The addon also
 // refuses requests it does not know; the sim models the kernel's answer to those instead.)
-import { ioctlArgRules, type IoctlArgRule } from '../abi/index.js';
+import { ioctlArgRules, usbdevfsUrbStruct, USBDEVFS_URB_TYPE_ISO, type IoctlArgRule } from '../abi/index.js';
 import type { PointerFields } from './port.js';
 
 const isLittleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -66,6 +66,10 @@ export function checkIoctlArg(request: number, arg: unknown, pointers: PointerFi
   if (rule.kind === 'flex') {
     need += view.getUint32(rule.countOffset, isLittleEndian) * rule.elemSize;
     if (bytes.length < need) throw tooShort();
+  }
+  if (rule.kind === 'urb' && bytes[usbdevfsUrbStruct.fields.type.offset] === USBDEVFS_URB_TYPE_ISO) {
+    // its frame descriptors follow the struct: the kernel would read (and, at reap, write) past it
+    throw rangeError('isochronous URBs (type 0) are not supported: their frame descriptors follow the urb');
   }
   if (!hasPointer || pointers === undefined) return;
   if (!Array.isArray(pointers)) throw typeError('pointers must be an array of [offset, bytes] pairs');
