@@ -8,7 +8,11 @@ export type UsbSpeed = 'full' | 'high' | 'super';
 
 /** One transfer as the host controller sees it (the kernel's struct urb). */
 export interface Urb {
-  /** Endpoint address: bit 7 set = IN (device to host); 0 is the default control pipe. */
+  /**
+   * Endpoint address: bit 7 set = IN (device to host). The default control pipe is endpoint 0:
+   * the host half sends 0 for it, and a UDC takes 0 or 0x80 alike, since a control transfer's
+   * direction is in its SETUP packet (bRequestType bit 7), not in the address.
+   */
   readonly endpoint: number;
   readonly type: 'control' | 'bulk' | 'interrupt';
   /** Control transfers: the SETUP packet; its data stage is `buffer` (wLength bytes). */
