@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  decodeFfsDescriptors,
   encodeFfsDescriptors,
   encodeFfsStrings,
   decodeFfsEvent,
@@ -373,6 +374,29 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     assert.equal(await r.k.readText(`${G}/functions/ffs.iio/ready`), '0\n');
     const ep0 = await r.k.open(`${MNT}/ep0`, O_RDWR);
     await assert.rejects(r.k.read(ep0, new Uint8Array(12)), { code: 'EBADFD' });
+  });
+
+  test('a refused blob leaves the counts and strings count of what parsed until the last close (f_fs.c __ffs_data_got_descs, __ffs_data_do_entity)', async () => {
+    const { k, ep0 } = await rig({ write: false });
+    const iiod = decodeFfsDescriptors(iiodDescriptors(1));
+    // FS parses (1 interface naming string 5, endpoints 0x81 0x01); HS lacks its OUT endpoint
+    const fs = iiod.fs!.map((d) => (d.type === 'interface' ? { ...d, iInterface: 5 } : d));
+    await assert.rejects(k.write(ep0, encodeFfsDescriptors({ fs, hs: iiod.hs!.slice(0, 1) })), { code: 'EINVAL' });
+    // iiod's blob matches the counts left behind, but strings_count is still 5: one string is too few
+    assert.equal(await k.write(ep0, iiodDescriptors(1)), 105);
+    await assert.rejects(k.write(ep0, IIO_STRINGS), { code: 'EINVAL' });
+    k.close(ep0);
+    const reopened = await k.open(`${MNT}/ep0`, O_RDWR);
+    // counts that disagree with the next blob refuse it (FS with one endpoint, then iiod's two)
+    const under = iiodDescriptors(1);
+    new DataView(under.buffer).setUint32(12, 2, true); // fs_count 2 of 3: FS is the interface and 0x81
+    await assert.rejects(k.write(reopened, under), { code: 'EINVAL' });
+    await assert.rejects(k.write(reopened, iiodDescriptors(1)), { code: 'EINVAL' });
+    k.close(reopened);
+    const fresh = await k.open(`${MNT}/ep0`, O_RDWR);
+    assert.equal(await k.write(fresh, iiodDescriptors(1)), 105);
+    assert.equal(await k.write(fresh, IIO_STRINGS), 22);
+    k.close(fresh);
   });
 
   test('no_disconnect: the last close deactivates (ep files go, the host stays connected); the next SET_CONFIGURATION resets and unbinds', async () => {

@@ -199,13 +199,22 @@ export interface FfsBlockTally {
 }
 
 /**
- * The counts the kernel keeps in `ffs_data` across descriptor writes (eps_count,
- * interfaces_count, eps_addrmap): the first speed block that parses with an endpoint or an
- * interface sets them, every later block must match them, and only ffs_data_reset (ep0's last
- * close) clears them, so a refused blob whose first block parsed leaves them behind.
+ * The counts the kernel keeps in `ffs_data` across descriptor writes, which only ffs_data_reset
+ * (ep0's last close) clears, so a refused blob leaves them behind: eps_count, interfaces_count
+ * and eps_addrmap (`reference`), set by the first speed block that parses with an endpoint or an
+ * interface and matched by every later block; strings_count, the highest string index of every
+ * descriptor that passed its checks.
  */
 export interface FfsParseCounts {
   reference?: { speed: string; tally: FfsBlockTally };
+  stringsCount?: number;
+}
+
+/** The string index a descriptor names (iInterface; an IAD's iFunction), 0 for none. */
+function stringIndex(d: UsbDescriptor): number {
+  if (d.type === 'interface') return d.iInterface;
+  if (d.type === 'other' && d.bDescriptorType === USB_DT_INTERFACE_ASSOCIATION) return d.bytes[7] ?? 0;
+  return 0;
 }
 
 /**
@@ -213,7 +222,7 @@ export interface FfsParseCounts {
  * only interface, endpoint, SS companion, IAD, OTG and (after a HID or CCID interface) class
  * descriptors; endpoint and interface entities counted for the cross-speed checks.
  */
-function decodeBlock(bytes: Uint8Array, offset: number, count: number, speed: string): { list: UsbDescriptor[]; end: number; tally: FfsBlockTally } {
+function decodeBlock(bytes: Uint8Array, offset: number, count: number, speed: string, carried: FfsParseCounts): { list: UsbDescriptor[]; end: number; tally: FfsBlockTally } {
   const list: UsbDescriptor[] = [];
   const tally: FfsBlockTally = { interfaces: 0, endpoints: [] };
   let interfaceClass = -1;
@@ -265,6 +274,7 @@ function decodeBlock(bytes: Uint8Array, offset: number, count: number, speed: st
       }
     }
     list.push(d);
+    carried.stringsCount = Math.max(carried.stringsCount ?? 0, stringIndex(d));
     at += length;
   }
   return { list, end: at, tally };
@@ -328,7 +338,7 @@ export function decodeFfsDescriptors(bytes: Uint8Array, carried: FfsParseCounts 
       out[speed] = [];
       return;
     }
-    const block = decodeBlock(bytes, at, count, speed);
+    const block = decodeBlock(bytes, at, count, speed, carried);
     const reference = carried.reference;
     if (reference === undefined || (reference.tally.endpoints.length === 0 && reference.tally.interfaces === 0)) {
       carried.reference = { speed, tally: block.tally };

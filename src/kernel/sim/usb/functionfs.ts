@@ -31,7 +31,7 @@ import {
   type FfsParseCounts,
   type FfsStrings,
 } from '../../../abi/functionfs.js';
-import { USB_DIR_IN, type UsbCtrlRequest, type UsbDescriptor } from '../../../abi/usb.js';
+import { USB_DIR_IN, type UsbCtrlRequest } from '../../../abi/usb.js';
 import { POLLIN, POLLOUT } from '../../../abi/index.js';
 import type { SimContext } from '../context.js';
 import { kerr } from '../errno.js';
@@ -206,11 +206,10 @@ export class FfsData {
     this.#counts = counts;
     // the counts may be an earlier, refused blob's: the kernel then compared this one against them
     const { endpoints: addrmap, interfaces } = counts.reference!.tally;
-    const stringsCount = [descs.fs, descs.hs, descs.ss].flat().reduce((n, d) => Math.max(n, d === undefined ? 0 : stringIndex(d)), 0);
-    this.parsed = { descs, epsCount: addrmap.length, interfacesCount: interfaces, stringsCount, addrmap };
+    this.parsed = { descs, epsCount: addrmap.length, interfacesCount: interfaces, stringsCount: counts.stringsCount ?? 0, addrmap };
   }
 
-  /** ffs->eps_count, interfaces_count and eps_addrmap: they outlive a refused blob (FfsParseCounts). */
+  /** ffs->eps_count, interfaces_count, eps_addrmap and strings_count: they outlive a refused blob (FfsParseCounts). */
   #counts: FfsParseCounts = {};
 
   /** __ffs_data_got_strings: at least as many strings as the descriptors use. */
@@ -318,13 +317,6 @@ export class FfsData {
     if (req.status < 0) throw kerr(errnoCode(req.status));
     return req.actual;
   }
-}
-
-/** The string index a descriptor names (iInterface; an IAD's iFunction), 0 for none. */
-function stringIndex(d: UsbDescriptor): number {
-  if (d.type === 'interface') return d.iInterface;
-  if (d.type === 'other' && d.bDescriptorType === 0x0b) return d.bytes[7] ?? 0;
-  return 0;
 }
 
 
