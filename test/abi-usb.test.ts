@@ -517,6 +517,18 @@ test('descriptors blob decode errors: each a typed FfsBlobError with its reason 
   // The hs block with one endpoint fewer than the fs block: different endpoint lists.
   const { fs, hs } = iiodDescriptorSet(1);
   assert.throws(() => decodeFfsDescriptors(encodeFfsDescriptors({ fs, hs: hs!.slice(0, 2) })), { name: 'FfsBlobError', message: /differ/ });
+  // A block with neither endpoint nor interface sets no counts: the next block does (__ffs_data_got_descs).
+  const otg: UsbDescriptor = { type: 'other', bDescriptorType: 0x09, bytes: Uint8Array.of(3, 0x09, 0) };
+  assert.deepEqual(decodeFfsDescriptors(encodeFfsDescriptors({ fs: [otg], hs })).hs, hs);
+  // Counts carried from an earlier blob (FfsParseCounts) are matched by every block of the next,
+  // and a refused blob leaves those of the blocks that parsed, with the highest string index seen.
+  const carried: abi.FfsParseCounts = {};
+  const named = hs!.map((d) => (d.type === 'interface' ? { ...d, iInterface: 4 } : d));
+  assert.throws(() => decodeFfsDescriptors(encodeFfsDescriptors({ fs: named, hs: hs!.slice(0, 2) }), carried), /differ/);
+  assert.deepEqual([carried.reference?.tally, carried.stringsCount], [{ interfaces: 1, endpoints: [0x81, 0x01] }, 4]);
+  assert.throws(() => decodeFfsDescriptors(encodeFfsDescriptors({ fs: hs!.slice(0, 2) }), carried), /differ/);
+  decodeFfsDescriptors(encodeFfsDescriptors({ fs, hs }), carried);
+  assert.equal(carried.stringsCount, 4);
   // A second interface in one speed only.
   const extra: UsbDescriptor = { ...(hs![0] as UsbDescriptor & { type: 'interface' }), bInterfaceNumber: 1, bNumEndpoints: 0 };
   assert.throws(() => decodeFfsDescriptors(encodeFfsDescriptors({ fs, hs: [...hs!, extra] })), (e: unknown) => e instanceof FfsBlobError && e.reason === 'interfaces');
