@@ -89,7 +89,7 @@ test('capture DMABUFs from lab-adc reach the host side of dummy_hcd through Func
     // TRANSFER is EAGAIN until the host has set the configuration: wait for ENABLE (usb.md §A1)
     const events = new Uint8Array(4 * USB_FUNCTIONFS_EVENT_SIZE);
     for (let enabled = false; !enabled;) {
-      const n = await k.readBlocking(ep0, events);
+      const n = await k.readBlocking(ep0, events, { signal: AbortSignal.timeout(URB_WAIT_MS) });
       for (let at = 0; at < n; at += USB_FUNCTIONFS_EVENT_SIZE) enabled ||= decodeFfsEvent(events, at).type === FUNCTIONFS_ENABLE;
     }
 
@@ -131,7 +131,10 @@ test('capture DMABUFs from lab-adc reach the host side of dummy_hcd through Func
       const r: UrbResult = await host.reap(urbs[b]!);
       assert.equal(r.status, 0, `block ${b}: URB status`);
       assert.equal(r.actual, BLOCK, `block ${b}: bytes`);
-      if (first < 0) first = new DataView(r.data.buffer, r.data.byteOffset).getUint32(4, true) / 3;
+      if (first < 0) {
+        first = new DataView(r.data.buffer, r.data.byteOffset).getUint32(4, true) / 3;
+        assert.ok(Number.isInteger(first), `the first scan's u32 (${3 * first}) is not 3n`);
+      }
       assert.equal(firstBadScan(r.data, first + b * (BLOCK / SCAN_SIZE)), -1, `block ${b}: lab-adc's pattern broken`);
       assert.deepEqual(await dmabufMappings(k), [], 'a DMABUF is mapped into this process');
       const d = dmabufs[b % IN_FLIGHT]!;
@@ -140,7 +143,6 @@ test('capture DMABUFs from lab-adc reach the host side of dummy_hcd through Func
       if (b + IN_FLIGHT < BLOCKS) urbs.push(send(b + IN_FLIGHT));
     }
     const seconds = (performance.now() - start) / 1000;
-    assert.ok(Number.isInteger(first), `the first scan number (${first}) is not a whole 3n/3`);
     assert.deepEqual(counts, { mmap: 0, sync: 0 });
     t.diagnostic(`${BLOCKS} blocks of ${BLOCK} B (${(BLOCKS * BLOCK) / 2 ** 20} MiB, scans ${first}..${first + (BLOCKS * BLOCK) / SCAN_SIZE - 1}) in ${seconds.toFixed(2)} s: ${((BLOCKS * BLOCK) / 1e6 / seconds).toFixed(1)} MB/s`);
   } finally {
