@@ -573,6 +573,15 @@ describe('files and sysfs-style attributes', () => {
       kernel.fcntl(fd, c.F_SETFL, kernel.fcntl(fd, c.F_GETFL) | c.O_NONBLOCK);
       assert.equal(kernel.fcntl(fd, c.F_GETFL) & c.O_NONBLOCK, c.O_NONBLOCK);
       kernel.close(fd);
+
+      // read/write errors name the file, as every port call's do
+      const attr = join(dir, 'sampling_frequency');
+      const writeOnly = await kernel.open(attr, abi.O_WRONLY);
+      await assert.rejects(kernel.read(writeOnly, into), { code: 'EBADF', syscall: 'read', path: attr });
+      kernel.close(writeOnly);
+      const readOnly = await kernel.open(attr, c.O_RDONLY);
+      await assert.rejects(kernel.write(readOnly, into), { code: 'EBADF', syscall: 'write', path: attr });
+      kernel.close(readOnly);
     } finally {
       rmSync(dir, { recursive: true });
     }

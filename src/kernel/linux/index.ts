@@ -27,6 +27,14 @@ function describeFd(fd: number): string | undefined {
 }
 
 /**
+ * node:fs's error for an fd made ours: the file named, and the errnos libuv has no name for
+ * (FunctionFS's EL2HLT, udmabuf's EBADFD) given their kernel names.
+ */
+function fdError(error: NodeJS.ErrnoException, syscall: string, fd: number): Error {
+  return error.errno === undefined ? error : systemError(error.errno, syscall, describeFd(fd));
+}
+
+/**
  * The fds this thread opened through node:fs. Node tracks those in worker threads (and closes
  * them when the worker exits), so they must be closed through node:fs too; fds the kernel hands
  * out through ioctls or memfd_create are closed directly.
@@ -136,13 +144,13 @@ export class LinuxKernel implements KernelPort {
       return Promise.reject(Object.assign(new RangeError(`read of fd ${fd} into 0 bytes: Node would not make the syscall; give a non-zero length`), { code: 'ERR_OUT_OF_RANGE' }));
     }
     return new Promise((resolve, reject) => {
-      fs.read(fd, into, 0, into.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
+      fs.read(fd, into, 0, into.byteLength, null, (error, n) => (error ? reject(fdError(error, 'read', fd)) : resolve(n)));
     });
   }
 
   write(fd: number, from: Uint8Array): Promise<number> {
     return new Promise((resolve, reject) => {
-      fs.write(fd, from, 0, from.byteLength, null, (error, n) => (error ? reject(error) : resolve(n)));
+      fs.write(fd, from, 0, from.byteLength, null, (error, n) => (error ? reject(fdError(error, 'write', fd)) : resolve(n)));
     });
   }
 
