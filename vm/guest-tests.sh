@@ -7,7 +7,7 @@
 #   sh vm/guest-tests.sh usb   the USB files only, for a second boot with dummy_hcd.sg=0
 set -e
 export IIOJS_KERNEL=linux
-usb="dist/test/lab/usb-*.test.js"
+usb="dist/test/conformance-usb.test.js dist/test/lab/usb-*.test.js"
 if [ "${1:-}" = usb ]; then
   exec node --test --test-concurrency=1 $usb
 fi
@@ -16,6 +16,7 @@ node --test --test-concurrency=1 \
   dist/test/addon-fuzz.test.js \
   dist/test/conformance-dmabuf.test.js \
   dist/test/conformance-iio.test.js \
+  dist/test/conformance-usb.test.js \
   dist/test/library-dmabuf.test.js \
   dist/test/library-stream.test.js \
   dist/test/library-probe.test.js \

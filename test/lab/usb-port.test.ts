@@ -1,10 +1,9 @@
 // The Linux port's USB calls on the real kernel (usb.md §A2, §A4): a throwaway configfs gadget
-// with one FunctionFS function (two bulk endpoints) bound to dummy_udc.0, and its host side in
+// with one FunctionFS function (two bulk endpoints, test/support/usb-gadget.ts) bound to dummy_udc.0, and its host side in
 // the same guest through usbfs. Endpoint files through readBlocking/writeBlocking (they cannot
 // be polled), URBs submitted, reaped through poll and discarded through the addon's URB table.
 // Real-kernel tier only (vm/run-guest.sh); the FunctionFS + usbfs conformance suite is elsewhere.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
   FUNCTIONFS_BIND, FUNCTIONFS_ENABLE, O_RDWR, POLLIN, POLLOUT, USB_CLASS_VENDOR_SPEC, USB_DIR_IN, USB_ENDPOINT_XFER_BULK,
@@ -14,31 +13,18 @@ import {
 } from '../../src/abi/index.js';
 import { errnoOf } from '../../src/errors.js';
 import { LinuxKernel } from '../../src/kernel/linux/index.js';
+import { createFfsGadget, type FfsGadget } from '../support/usb-gadget.js';
 
 const k = new LinuxKernel();
-const GADGET = '/sys/kernel/config/usb_gadget/iiojs-port';
-const FUNCTION = `${GADGET}/functions/ffs.port`;
-const LINK = `${GADGET}/configs/c.1/ffs.port`;
-const MOUNT = '/dev/ffs-port';
 const [VENDOR, PRODUCT] = [0x1d6b, 0x0104];
 const EP_IN = USB_DIR_IN | 1; // ep1 on the gadget side, in descriptor order
 const EP_OUT = 2; // ep2
 
+let gadget: FfsGadget | undefined;
 let ep0 = -1;
 let epIn = -1;
 let epOut = -1;
 let usb = -1;
-
-/** Resolves once `condition()` holds, checking every turn of the loop (no fixed sleep). */
-async function until<T>(condition: () => T | undefined, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = condition();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function descriptors(maxPacket: number): UsbDescriptor[] {
   return [
@@ -49,35 +35,12 @@ function descriptors(maxPacket: number): UsbDescriptor[] {
   ];
 }
 
-/** The usbfs node of the gadget as the host side enumerated it. */
-function hostNode(): string | undefined {
-  for (const entry of readdirSync('/sys/bus/usb/devices')) {
-    const dir = `/sys/bus/usb/devices/${entry}`;
-    if (!existsSync(`${dir}/idVendor`)) continue;
-    if (parseInt(readFileSync(`${dir}/idVendor`, 'utf8'), 16) !== VENDOR || parseInt(readFileSync(`${dir}/idProduct`, 'utf8'), 16) !== PRODUCT) continue;
-    const bus = readFileSync(`${dir}/busnum`, 'utf8').trim().padStart(3, '0');
-    const dev = readFileSync(`${dir}/devnum`, 'utf8').trim().padStart(3, '0');
-    const node = `/dev/bus/usb/${bus}/${dev}`;
-    return existsSync(node) ? node : undefined;
-  }
-  return undefined;
-}
-
 before(async () => {
-  await k.mkdir(GADGET);
-  await k.writeText(`${GADGET}/idVendor`, `0x${VENDOR.toString(16)}`);
-  await k.writeText(`${GADGET}/idProduct`, `0x${PRODUCT.toString(16)}`);
-  await k.mkdir(`${GADGET}/configs/c.1`);
-  await k.mkdir(FUNCTION);
-  await k.symlink(FUNCTION, LINK);
-  await k.mkdir(MOUNT);
-  await k.mount('port', MOUNT, 'functionfs');
-  ep0 = await k.open(`${MOUNT}/ep0`, O_RDWR);
+  gadget = await createFfsGadget(k, { name: 'iiojs-port', functionName: 'port', mountpoint: '/dev/ffs-port', vendorId: VENDOR, productId: PRODUCT });
+  ep0 = await k.open(`${gadget.mountpoint}/ep0`, O_RDWR);
   await k.write(ep0, encodeFfsDescriptors({ fs: descriptors(64), hs: descriptors(512) }));
   await k.write(ep0, encodeFfsStrings({ langs: [{ lang: 0x409, strings: ['iiojs port'] }] }));
-  const [udc] = await k.readdir('/sys/class/udc');
-  assert.ok(udc, 'a UDC (dummy_udc.0)');
-  await k.writeText(`${GADGET}/UDC`, udc.name);
+  await gadget.bind();
   // BIND at once, ENABLE once the host side has set the configuration (usb.md §A1)
   const seen: number[] = [];
   const events = new Uint8Array(4 * USB_FUNCTIONFS_EVENT_SIZE);
@@ -86,19 +49,16 @@ before(async () => {
     for (let at = 0; at < n; at += USB_FUNCTIONFS_EVENT_SIZE) seen.push(decodeFfsEvent(events, at).type);
   }
   assert.equal(seen[0], FUNCTIONFS_BIND);
-  epIn = await k.open(`${MOUNT}/ep1`, O_RDWR);
-  epOut = await k.open(`${MOUNT}/ep2`, O_RDWR);
-  usb = await k.open(await until(hostNode, 'the host side has a usbfs node'), O_RDWR);
+  epIn = await k.open(`${gadget.mountpoint}/ep1`, O_RDWR);
+  epOut = await k.open(`${gadget.mountpoint}/ep2`, O_RDWR);
+  usb = await k.open((await gadget.hostDevice(60_000)).usbfs, O_RDWR);
   k.ioctl(usb, USBDEVFS_CLAIMINTERFACE, Uint32Array.of(0));
 });
 
 after(async () => {
+  // the mount stays busy while its files are open; closing ep0 last unbinds the gadget itself
   for (const fd of [usb, epIn, epOut, ep0]) if (fd >= 0) k.close(fd);
-  if (existsSync(`${GADGET}/UDC`)) await k.writeText(`${GADGET}/UDC`, '\n').catch(() => undefined);
-  await k.umount(MOUNT).catch(() => undefined);
-  await k.rmdir(MOUNT).catch(() => undefined);
-  await k.unlink(LINK).catch(() => undefined);
-  for (const dir of [FUNCTION, `${GADGET}/configs/c.1`, GADGET]) await k.rmdir(dir).catch(() => undefined);
+  await gadget?.close();
 });
 
 function urb(endpoint: number, length: number, usercontext: bigint): Uint8Array {
@@ -192,15 +152,14 @@ test('endpoint files have no .poll: poll(2) calls them ready at once; an abort o
   k.ioctl(usb, USBDEVFS_SUBMITURB, out, [[16, Buffer.from('abc')]]);
   assert.equal(await reap(), 1n);
   assert.equal(await next, 3);
-  const reopened = await k.open(`${MOUNT}/ep2`, O_RDWR);
+  const reopened = await k.open(`${gadget!.mountpoint}/ep2`, O_RDWR);
   const closing = k.readBlocking(reopened, new Uint8Array(512));
   setImmediate(() => k.close(reopened));
   await assert.rejects(closing, { code: 'ECANCELED', syscall: 'read' });
 });
 
 test('URBs left pending when the usbfs fd closes are the kernel\'s to free; the interface is claimed again', async () => {
-  const node = hostNode()!;
-  const other = await k.open(node, O_RDWR);
+  const other = await k.open((await gadget!.hostDevice()).usbfs, O_RDWR);
   k.ioctl(usb, USBDEVFS_RELEASEINTERFACE, Uint32Array.of(0));
   k.ioctl(other, USBDEVFS_CLAIMINTERFACE, Uint32Array.of(0));
   for (let i = 0; i < 8; i++) k.ioctl(other, USBDEVFS_SUBMITURB, urb(EP_IN, 64, BigInt(i)), [[16, new Uint8Array(64)]]);
