@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs a command inside the lab kernel under QEMU (TCG) and exits with its exit code.
-#   vm/run-guest.sh [--timeout SECONDS] [--append 'KERNEL ARGS'] -- <shell command run in the
-#                   guest, in the repository>
+#   vm/run-guest.sh [--timeout SECONDS] [--cpus N] [--append 'KERNEL ARGS'] -- <shell command run
+#                   in the guest, in the repository>
 # --append adds kernel command-line arguments (e.g. dummy_hcd.sg=0); it may be given more than once.
-# The guest has 2 vCPUs (the USB tests run a gadget side and a host side in it at once), as two
-# sockets: without ACPI the kernel finds CPUs in SeaBIOS's MP table, which lists one per package.
+# The guest has 2 vCPUs by default (the USB tests run a gadget side and a host side in it at once),
+# as sockets: without ACPI the kernel finds CPUs in SeaBIOS's MP table, which lists one per package.
 # The guest sees the host's root read-only (Node, the repository, the built module) with its
 # own /proc, /sys, /dev and a scratch tmpfs (TMPDIR=/dev/shm). It boots with oops=panic
 # panic=-1, so an oops ends the run (the guest reboots, which ends QEMU with -no-reboot;
@@ -14,16 +14,18 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 timeout=600
+cpus=2
 append=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --timeout) timeout="$2"; shift 2 ;;
+    --cpus) cpus="$2"; shift 2 ;;
     --append) append="$append $2"; shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
 done
-[[ $# -gt 0 ]] || { echo "usage: vm/run-guest.sh [--timeout S] [--append ARGS] -- <command>" >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: vm/run-guest.sh [--timeout S] [--cpus N] [--append ARGS] -- <command>" >&2; exit 2; }
 
 kernel="$("$here/build-kernel.sh")"
 cache="$(dirname "$kernel")"
@@ -63,7 +65,7 @@ chmod +x "$run_dir/cmd.sh"
 log="$run_dir/console.log"
 set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -m 2048 -smp 2,sockets=2,cores=1,threads=1 -nographic -no-reboot \
+  -accel tcg,thread=multi -cpu max -m 2048 -smp "$cpus,sockets=$cpus,cores=1,threads=1" -nographic -no-reboot \
   -kernel "$kernel/arch/x86/boot/bzImage" -initrd "$initrd" \
   -append "console=ttyS0 quiet loglevel=4 oops=panic panic=-1 rdinit=/init iiojs.cmd=$run_dir/cmd.sh$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
