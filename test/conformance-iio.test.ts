@@ -9,9 +9,7 @@
 import assert from 'node:assert/strict';
 import {
   DMA_BUF_SET_NAME_B,
-  DMA_BUF_SYNC_END,
   DMA_BUF_SYNC_READ,
-  DMA_BUF_SYNC_START,
   DMA_BUF_SYNC_WRITE,
   FD_CLOEXEC,
   F_GETFD,
@@ -20,13 +18,11 @@ import {
   IIO_BUFFER_DMABUF_CYCLIC,
   IIO_BUFFER_GET_FD_IOCTL,
   IIO_GET_EVENT_FD_IOCTL,
-  MAP_SHARED,
   O_ACCMODE,
   O_NONBLOCK,
   O_RDWR,
   POLLIN,
   POLLOUT,
-  PROT_READ,
   SIZEOF_INT,
   encodeDmaBufName,
   io,
@@ -39,6 +35,7 @@ import {
   counterCheck,
   detach,
   dmabufSync,
+  mappedBytes,
   enqueue,
   exportSyncFile,
   getBufferFd,
@@ -76,15 +73,6 @@ async function read(k: KernelPort, path: string): Promise<string> {
   return (await k.readText(path)).trimEnd();
 }
 
-/** Reads `n` bytes from a fresh mapping of a DMABUF, between SYNC START/END READ. */
-function mappedBytes(k: KernelPort, fd: number, n: number): Uint8Array {
-  dmabufSync(k, fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-  const map = k.mmap(fd, n, PROT_READ, MAP_SHARED);
-  const copy = map.slice();
-  k.munmap(map);
-  dmabufSync(k, fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-  return copy;
-}
 
 // ======== boot 1: probe main ===================================================================
 const lab = boot();

@@ -29,8 +29,6 @@ import {
   FUNCTIONFS_DMABUF_DETACH,
   FUNCTIONFS_DMABUF_TRANSFER,
   FUNCTIONFS_HAS_FS_DESC,
-  F_GETFL,
-  F_SETFL,
   MAP_SHARED,
   MFD_CLOEXEC,
   O_NONBLOCK,
@@ -61,7 +59,7 @@ import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { LinuxKernel } from '../src/kernel/linux/index.js';
 import { pollWithin, syncFileInfo } from './support/dmabuf.js';
-import { attach as iioAttach, counterCheck, dmabufSync, enqueue as iioEnqueue, exportSyncFile, getBufferFd, heapBuffer, setNonblock } from './support/iio-calls.js';
+import { attach as iioAttach, counterCheck, dmabufSync, enqueue as iioEnqueue, mappedBytes, exportSyncFile, getBufferFd, heapBuffer, setNonblock } from './support/iio-calls.js';
 import { KERNEL, bootUnderTest, type Lab } from './support/kernel-under-test.js';
 import { labScenario, VADC } from './support/probe-scenario.js';
 import { prng } from './support/prng.js';
@@ -495,7 +493,7 @@ usbCase('ffs_ep0_active_no_setup', 'usb.md §A1 (FFS_ACTIVE, FFS_NO_SETUP)', 'af
     const rig = await Rig.active(t, usbKernel());
     f.is('write', await outcomeOf(rig.k.write(rig.ep0, new Uint8Array(16))), 'ESRCH');
     f.is('read_short', await outcomeOf(rig.k.read(rig.ep0, new Uint8Array(8))), 'EINVAL');
-    rig.k.fcntl(rig.ep0, F_SETFL, rig.k.fcntl(rig.ep0, F_GETFL) | O_NONBLOCK);
+    setNonblock(rig.k, rig.ep0, true);
     f.is('read_nonblock', await outcomeOf(rig.k.read(rig.ep0, new Uint8Array(12))), 'EAGAIN');
   });
 
@@ -588,7 +586,7 @@ usbCase('ffs_setup_not_our_interface', 'usb.md §A1 (f_fs revmap: -EDOM, the req
     const host = await rig.openHost();
     const urb = host.control(vendorOut(1, 0, 0, 7));
     f.is('host', hostFacts(await host.reap(urb)), '-32/0');
-    rig.k.fcntl(rig.ep0, F_SETFL, rig.k.fcntl(rig.ep0, F_GETFL) | O_NONBLOCK);
+    setNonblock(rig.k, rig.ep0, true);
     f.is('event', await outcomeOf(rig.k.read(rig.ep0, new Uint8Array(12))), 'EAGAIN');
   });
 
@@ -808,15 +806,6 @@ async function filledDmabuf(k: KernelPort, bytes: Uint8Array): Promise<number> {
   return fd;
 }
 
-/** The first `n` bytes of a DMABUF, read through a mapping between SYNC START/END READ. */
-function dmabufBytes(k: KernelPort, fd: number, n: number): Uint8Array {
-  dmabufSync(k, fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-  const map = k.mmap(fd, n, PROT_READ, MAP_SHARED);
-  const copy = map.slice();
-  k.munmap(map);
-  dmabufSync(k, fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-  return copy;
-}
 
 /**
  * A DMABUF case, registered per scatter-gather mode (`<name>_sg0`, `<name>_sg1`): both on the
@@ -950,7 +939,7 @@ dmabufCase('ffs_dmabuf_out_transfer', 'usb.md §A4 TRANSFER (OUT: a WRITE fence)
     f.is('host', hostFacts(await host.reap(host.bulkOut(HOST_OUT, sent))), `0/${DMABUF_SIZE}`);
     f.is('poll_in', await pollWithin(k, dmabuf, POLLIN, URB_WAIT_MS) & POLLIN, POLLIN);
     f.is('status', await signalledStatus(k, writers), 1);
-    f.is('bytes', Buffer.compare(dmabufBytes(k, dmabuf, DMABUF_SIZE), sent) === 0, true);
+    f.is('bytes', Buffer.compare(mappedBytes(k, dmabuf, DMABUF_SIZE), sent) === 0, true);
   });
 
 dmabufCase('ffs_dmabuf_transfer_busy', 'usb.md §A4 TRANSFER step 6 (a pending conflicting fence, O_NONBLOCK: EBUSY)',

@@ -55,6 +55,16 @@ function sealedMemfd(size: number, name = 'iiojs-test'): number {
   return fd;
 }
 
+/** Runs `body` with a fresh page-sized sealed memfd, closed afterwards. */
+function withMemfd(body: (fd: number) => void): void {
+  const fd = sealedMemfd(kernel.pageSize);
+  try {
+    body(fd);
+  } finally {
+    kernel.close(fd);
+  }
+}
+
 describe('memfd, seals and mmap', () => {
   test('the mapping and the file show the same bytes both ways', () => {
     const size = 4 * kernel.pageSize;
@@ -261,14 +271,6 @@ describe('ioctl argument rules (issue 13: no JavaScript value makes the kernel t
     iowr('H', 1, 24), iowr('H', 0, 16), iowr('H', 0, 32), ior('H', 0, 24),
   ];
 
-  function withMemfd(body: (fd: number) => void): void {
-    const fd = sealedMemfd(kernel.pageSize);
-    try {
-      body(fd);
-    } finally {
-      kernel.close(fd);
-    }
-  }
 
   /** A sync_file_info with num_fences `count` and a recognisable pointer field. */
   function fileInfo(count: number): Uint8Array {
@@ -406,14 +408,6 @@ describe('usbfs URBs and transfers: argument rules and the URB table (usb.md §A
     startFrame: 0, numberOfPackets: 0, errorCount: 0, signr: 0, usercontext: 42n, ...fields,
   });
 
-  function withMemfd(body: (fd: number) => void): void {
-    const fd = sealedMemfd(kernel.pageSize);
-    try {
-      body(fd);
-    } finally {
-      kernel.close(fd);
-    }
-  }
 
   test('SUBMITURB: the urb must hold 56 bytes and its buffer buffer_length bytes; ISO URBs are refused', () => {
     withMemfd((fd) => {

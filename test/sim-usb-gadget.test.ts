@@ -38,6 +38,7 @@ import { GADGET_ROOT } from '../src/kernel/sim/usb/configfs.js';
 import type { Urb, UsbPortDevice, UsbRootPort } from '../src/kernel/sim/usb/link.js';
 import { attach, enqueue, exportSyncFile, getBufferFd, heapBuffer, intArg, setNonblock, syncFileInfo } from './support/iio-calls.js';
 import { probeScenario, VADC } from './support/probe-scenario.js';
+import { IIOD_STRINGS, iiodDescriptors } from './support/usb-gadget.js';
 
 const EPIPE = -errnoOf('EPIPE');
 const ESHUTDOWN = -errnoOf('ESHUTDOWN');
@@ -140,36 +141,14 @@ class TestHost implements UsbRootPort {
 
 // ---- a gadget through the port ---------------------------------------------------------------
 
-/** iiod's blob shape (usb.md §A1): one interface of `pipes` IN/OUT bulk pairs at FS, HS and SS. */
-function iiodDescriptors(pipes: number): Uint8Array {
-  const block = (mps: number, ss: boolean): UsbDescriptor[] => {
-    const list: UsbDescriptor[] = [
-      { type: 'interface', bInterfaceNumber: 0, bAlternateSetting: 0, bNumEndpoints: 2 * pipes, bInterfaceClass: 2, bInterfaceSubClass: 0, bInterfaceProtocol: 0, iInterface: 1 },
-    ];
-    for (let p = 0; p < pipes; p++) {
-      for (const address of [0x80 | (p + 1), p + 1]) {
-        list.push({ type: 'endpoint', bEndpointAddress: address, bmAttributes: 2, wMaxPacketSize: mps, bInterval: 0 });
-        if (ss) list.push({ type: 'ss-endpoint-comp', bMaxBurst: 0, bmAttributes: 0, wBytesPerInterval: 0 });
-      }
-    }
-    return list;
-  };
-  return encodeFfsDescriptors({ fs: block(64, false), hs: block(512, false), ss: block(1024, true) });
-}
-
-const IIO_STRINGS = encodeFfsStrings({ langs: [{ lang: 0x409, strings: ['IIO'] }] });
-
 interface Rig {
   k: SimKernel;
   host: TestHost;
   ep0: number;
 }
 
-/** A kernel whose UDC is cabled to a TestHost, a gadget g1 with ffs.iio mounted at /dev/ffs-iio. */
-async function rig(options: { sg?: boolean; write?: boolean; pipes?: number } = {}): Promise<Rig> {
-  const k = new SimKernel({ timeMode: 'fast', usb: { sg: options.sg ?? true }, scenario: probeScenario });
-  const host = new TestHost();
-  k.usb.udc.rootPort = host;
+/** Gadget g1 with ffs.iio mounted at /dev/ffs-iio, iiod's blobs (1 pipe unless told) on its ep0; returns ep0. */
+async function gadget(k: SimKernel, options: { write?: boolean; pipes?: number } = {}): Promise<number> {
   await k.mkdir(G);
   await k.writeText(`${G}/idVendor`, '0x1d6b');
   await k.writeText(`${G}/idProduct`, '0x0104');
@@ -183,8 +162,17 @@ async function rig(options: { sg?: boolean; write?: boolean; pipes?: number } = 
   const ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
   if (options.write !== false) {
     await k.write(ep0, iiodDescriptors(options.pipes ?? 1));
-    await k.write(ep0, IIO_STRINGS);
+    await k.write(ep0, IIOD_STRINGS);
   }
+  return ep0;
+}
+
+/** A kernel whose UDC is cabled to a TestHost, a gadget g1 with ffs.iio mounted at /dev/ffs-iio. */
+async function rig(options: { sg?: boolean; write?: boolean; pipes?: number } = {}): Promise<Rig> {
+  const k = new SimKernel({ timeMode: 'fast', usb: { sg: options.sg ?? true }, scenario: probeScenario });
+  const host = new TestHost();
+  k.usb.udc.rootPort = host;
+  const ep0 = await gadget(k, options);
   return { k, host, ep0 };
 }
 
@@ -287,7 +275,7 @@ describe('configfs gadgets (issue 15 §3, usb.md §A1 setup)', () => {
     assert.equal(await r.k.readText(`${G}/UDC`), '\n');
     assert.equal(r.host.connects, 0);
     await r.k.write(r.ep0, iiodDescriptors(1));
-    await r.k.write(r.ep0, IIO_STRINGS);
+    await r.k.write(r.ep0, IIOD_STRINGS);
     assert.equal(await r.k.readText(`${G}/functions/ffs.iio/ready`), '1\n');
     await bind(r);
     assert.equal(await r.k.readText(`${G}/UDC`), 'dummy_udc.0\n');
@@ -358,9 +346,9 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     const noStrings = encodeFfsStrings({ langs: [] });
     await assert.rejects(k.write(ep0, noStrings), { code: 'EINVAL' }); // iInterface 1 needs a string
     assert.deepEqual((await k.readdir(MNT)).map((e) => e.name), ['ep0']);
-    assert.equal(await k.write(ep0, IIO_STRINGS), 22);
+    assert.equal(await k.write(ep0, IIOD_STRINGS), 22);
     assert.deepEqual((await k.readdir(MNT)).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2']);
-    await assert.rejects(k.write(ep0, IIO_STRINGS), { code: 'ESRCH' }); // ACTIVE, no SETUP pending
+    await assert.rejects(k.write(ep0, IIOD_STRINGS), { code: 'ESRCH' }); // ACTIVE, no SETUP pending
     setNonblock(k, ep0, true);
     await assert.rejects(k.read(ep0, new Uint8Array(12)), { code: 'EAGAIN' });
     await assert.rejects(k.read(ep0, new Uint8Array(11)), { code: 'EINVAL' });
@@ -384,7 +372,7 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     await assert.rejects(k.write(ep0, encodeFfsDescriptors({ fs, hs: iiod.hs!.slice(0, 1) })), { code: 'EINVAL' });
     // iiod's blob matches the counts left behind, but strings_count is still 5: one string is too few
     assert.equal(await k.write(ep0, iiodDescriptors(1)), 105);
-    await assert.rejects(k.write(ep0, IIO_STRINGS), { code: 'EINVAL' });
+    await assert.rejects(k.write(ep0, IIOD_STRINGS), { code: 'EINVAL' });
     k.close(ep0);
     const reopened = await k.open(`${MNT}/ep0`, O_RDWR);
     // counts that disagree with the next blob refuse it (FS with one endpoint, then iiod's two)
@@ -395,7 +383,7 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     k.close(reopened);
     const fresh = await k.open(`${MNT}/ep0`, O_RDWR);
     assert.equal(await k.write(fresh, iiodDescriptors(1)), 105);
-    assert.equal(await k.write(fresh, IIO_STRINGS), 22);
+    assert.equal(await k.write(fresh, IIOD_STRINGS), 22);
     k.close(fresh);
   });
 
@@ -411,7 +399,7 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     await k.mount('iio', MNT, 'functionfs', 'no_disconnect=1');
     const r: Rig = { k, host, ep0: await k.open(`${MNT}/ep0`, O_RDWR) };
     await k.write(r.ep0, iiodDescriptors(1));
-    await k.write(r.ep0, IIO_STRINGS);
+    await k.write(r.ep0, IIOD_STRINGS);
     await bind(r);
     await host.enumerate(false);
     k.close(r.ep0);
@@ -663,15 +651,7 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     const k = new SimKernel({ timeMode: 'realtime', usb: { speed: 'full' }, scenario: probeScenario });
     const r: Rig = { k, host: new TestHost(), ep0: -1 };
     k.usb.udc.rootPort = r.host;
-    await k.mkdir(G);
-    await k.mkdir(`${G}/configs/c.1`);
-    await k.mkdir(`${G}/functions/ffs.iio`);
-    await k.symlink(`${G}/functions/ffs.iio`, `${G}/configs/c.1/ffs.iio`);
-    await k.mkdir(MNT);
-    await k.mount('iio', MNT, 'functionfs');
-    r.ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
-    await k.write(r.ep0, iiodDescriptors(1));
-    await k.write(r.ep0, IIO_STRINGS);
+    r.ep0 = await gadget(k);
     await bind(r);
     await r.host.enumerate();
     const inFd = await k.open(`${MNT}/ep1`, O_WRONLY);
@@ -840,17 +820,7 @@ describe('FunctionFS DMABUF import (usb.md §A4, kernel-abi.md §5.2)', () => {
 describe('the cable to the sim\'s host side (usbfs, sysfs)', () => {
   test('binding makes the host enumerate and configure: ENABLE arrives, /sys/bus/usb/devices/1-1 shows the gadget', async () => {
     const k = new SimKernel({ timeMode: 'fast' });
-    await k.mkdir(G);
-    await k.writeText(`${G}/idVendor`, '0x1d6b');
-    await k.writeText(`${G}/idProduct`, '0x0104');
-    await k.mkdir(`${G}/configs/c.1`);
-    await k.mkdir(`${G}/functions/ffs.iio`);
-    await k.symlink(`${G}/functions/ffs.iio`, `${G}/configs/c.1/ffs.iio`);
-    await k.mkdir(MNT);
-    await k.mount('iio', MNT, 'functionfs');
-    const ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
-    await k.write(ep0, iiodDescriptors(3));
-    await k.write(ep0, IIO_STRINGS);
+    const ep0 = await gadget(k, { pipes: 3 });
     await k.writeText(`${G}/UDC`, 'dummy_udc.0');
     const seen: number[] = [];
     while (!seen.includes(FUNCTIONFS_ENABLE)) seen.push(...types(await readEvents(k, ep0)));
@@ -861,15 +831,7 @@ describe('the cable to the sim\'s host side (usbfs, sysfs)', () => {
 
   test('at SuperSpeed the gadget answers bcdUSB 3.20 and a BOS; the host configures it with the SS descriptors', async () => {
     const k = new SimKernel({ timeMode: 'fast', usb: { speed: 'super' } });
-    await k.mkdir(G);
-    await k.mkdir(`${G}/configs/c.1`);
-    await k.mkdir(`${G}/functions/ffs.iio`);
-    await k.symlink(`${G}/functions/ffs.iio`, `${G}/configs/c.1/ffs.iio`);
-    await k.mkdir(MNT);
-    await k.mount('iio', MNT, 'functionfs');
-    const ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
-    await k.write(ep0, iiodDescriptors(1));
-    await k.write(ep0, IIO_STRINGS);
+    const ep0 = await gadget(k);
     await k.writeText(`${G}/UDC`, 'dummy_udc.0');
     const seen: number[] = [];
     while (!seen.includes(FUNCTIONFS_ENABLE)) seen.push(...types(await readEvents(k, ep0)));

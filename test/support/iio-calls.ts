@@ -4,14 +4,19 @@
 import {
   DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
   DMA_BUF_IOCTL_SYNC,
+  DMA_BUF_SYNC_END,
+  DMA_BUF_SYNC_READ,
+  DMA_BUF_SYNC_START,
   F_GETFL,
   F_SETFL,
   IIO_BUFFER_DMABUF_ATTACH_IOCTL,
   IIO_BUFFER_DMABUF_DETACH_IOCTL,
   IIO_BUFFER_DMABUF_ENQUEUE_IOCTL,
   IIO_BUFFER_GET_FD_IOCTL,
+  MAP_SHARED,
   MFD_CLOEXEC,
   O_NONBLOCK,
+  PROT_READ,
   dmaBufExportSyncFileStruct,
   iioDmabufStruct,
 } from '../../src/abi/index.js';
@@ -89,6 +94,16 @@ export function syncFileInfo(k: KernelPort, syncFd: number): SyncInfo {
 
 export function dmabufSync(k: KernelPort, dmabufFd: number, flags: number): void {
   k.ioctl(dmabufFd, DMA_BUF_IOCTL_SYNC, syncArg(flags));
+}
+
+/** A copy of the first `n` bytes of a DMABUF, read through a fresh mapping between SYNC START/END READ. */
+export function mappedBytes(k: KernelPort, dmabufFd: number, n: number): Uint8Array {
+  dmabufSync(k, dmabufFd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+  const map = k.mmap(dmabufFd, n, PROT_READ, MAP_SHARED);
+  const copy = map.slice();
+  k.munmap(map);
+  dmabufSync(k, dmabufFd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+  return copy;
 }
 
 /** poll(2) with a timeout: the revents, or 0 if nothing became ready in `ms`. */
