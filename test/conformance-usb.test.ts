@@ -771,6 +771,10 @@ usbCase('ffs_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes requ
     // -ESHUTDOWN
     const r = await host.reap(urb);
     f.is('host_urb', r.status === -71 || r.status === -108 ? 'EPROTO|ESHUTDOWN' : r.status, 'EPROTO|ESHUTDOWN');
+    // usbdev_poll: POLLHUP once the device is NOTATTACHED, POLLERR once usbdev_remove took the
+    // file off the device's list, which is done before the device leaves sysfs (the lab saw
+    // POLLHUP alone in between)
+    await usbDeviceGone(rig.k, IDS);
     const revents = await pollWithin(rig.k, host.fd, POLLOUT, URB_WAIT_MS);
     f.is('host_poll', revents & (POLLHUP | POLLERR), POLLHUP | POLLERR);
     // nothing left to reap, and the device is gone (proc_reapurbnonblock)
