@@ -33,6 +33,7 @@ import { decodeStringDescriptor, parseDescriptors, type UsbCtrlRequest, type Usb
 import { errnoOf } from '../src/errors.js';
 import { dmaBufGet } from '../src/kernel/sim/dma-buf.js';
 import { ResvUsage } from '../src/kernel/sim/dma-fence.js';
+import { nowMs } from '../src/kernel/sim/clock.js';
 import { SimKernel } from '../src/kernel/sim/index.js';
 import { GADGET_ROOT } from '../src/kernel/sim/usb/configfs.js';
 import type { Urb, UsbPortDevice, UsbRootPort } from '../src/kernel/sim/usb/link.js';
@@ -192,8 +193,16 @@ async function readEvents(k: SimKernel, ep0: number, max = 4): Promise<FfsEvent[
 
 const types = (events: FfsEvent[]) => events.map((e) => e.type);
 
-/** Settles pending scheduler work and microtasks (the sim's 'fast' completions). */
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * Resolves once every sim event due by now has run, with the promise reactions it caused (the
+ * 'fast' completions): what a case waits for instead of a fixed sleep. Future events (the hub's
+ * debounce, realtime pacing) stay pending.
+ */
+async function settled(k: SimKernel): Promise<void> {
+  do await new Promise((resolve) => setImmediate(resolve));
+  while (k.context.scheduler.next <= nowMs());
+  await new Promise((resolve) => setImmediate(resolve));
+}
 
 function transferArg(fd: number, length: number, flags = 0): Uint8Array {
   return usbFfsDmabufTransferReqStruct.encode({ fd, flags, length: BigInt(length) });
@@ -408,7 +417,7 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     assert.equal(await k.readText(`${G}/UDC`), 'dummy_udc.0\n');
     // set_alt on a deactivated instance: ENODEV (a stall), and the reset work unbinds the gadget
     assert.equal(await host.setConfiguration(1), EPIPE);
-    await tick();
+    await settled(k);
     assert.equal(host.disconnects, 1);
     assert.equal(await k.readText(`${G}/UDC`), '\n');
     const ep0 = await k.open(`${MNT}/ep0`, O_RDWR);
@@ -484,7 +493,7 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     assert.equal(await k.poll(ep0, POLLIN | POLLOUT), POLLIN | POLLOUT);
     let acked = false;
     void urb.then(() => (acked = true));
-    await tick();
+    await settled(k);
     assert.equal(acked, false, 'the status stage waits for userspace');
     assert.equal(await k.read(ep0, new Uint8Array(1)), 0);
     assert.deepEqual(await urb, { status: 0, actual: 0, data: new Uint8Array(0) });
@@ -534,7 +543,7 @@ describe('FunctionFS ep0 (usb.md §A1, f_fs.c)', () => {
     host.device!.unlink(first.urb, -errnoOf('ENOENT')); // the host times out
     await first.done;
     const second = host.control({ bRequestType: 0x41, bRequest: 2, wValue: 0, wIndex: 0, wLength: 0 });
-    await tick();
+    await settled(k);
     await assert.rejects(k.read(ep0, new Uint8Array(12)), { code: 'EIDRM' });
     const [event] = await readEvents(k, ep0);
     assert.equal(event!.setup.bRequest, 2);
@@ -585,7 +594,7 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     assert.equal(await exact, 512);
     let done = false;
     void urb.then(() => (done = true));
-    await tick();
+    await settled(r.k);
     assert.equal(done, false, 'no short packet ended the URB');
     // the emulated FIFO: 10 bytes complete before the host reads them
     assert.equal(await r.k.writeBlocking(r.inFd, new Uint8Array(10).fill(2)), 10);
@@ -627,7 +636,7 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     const r = await configured();
     const ac = new AbortController();
     const read = r.k.readBlocking(r.outFd, new Uint8Array(64), { signal: ac.signal });
-    await tick();
+    await settled(r.k);
     ac.abort();
     await assert.rejects(read, { name: 'AbortError' });
     // the request was dequeued: the next host packet goes to the next read
@@ -636,11 +645,11 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     assert.equal(await next, 1);
     const other = await r.k.open(`${MNT}/ep2`, O_RDONLY);
     const orphan = r.k.readBlocking(other, new Uint8Array(64));
-    await tick();
+    await settled(r.k);
     r.k.close(other);
     await assert.rejects(orphan, { code: 'ECANCELED' });
     const shut = r.k.readBlocking(r.outFd, new Uint8Array(64));
-    await tick();
+    await settled(r.k);
     assert.equal(await r.host.setConfiguration(0), 0);
     await assert.rejects(shut, { code: 'ESHUTDOWN' });
     assert.deepEqual(types(await readEvents(r.k, r.ep0)), [FUNCTIONFS_DISABLE]);
@@ -670,7 +679,7 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
     const r = await configured();
     const ac = new AbortController();
     const read = r.k.readBlocking(r.outFd, new Uint8Array(64), { signal: ac.signal });
-    await tick();
+    await settled(r.k);
     await r.host.bulk(0x02, Uint8Array.of(1, 2, 3));
     ac.abort();
     assert.equal(await read, 3);
@@ -679,7 +688,7 @@ describe('FunctionFS endpoint files and the dummy UDC transfer engine (usb.md §
   test('unbinding the UDC disconnects the host: its URBs end -ESHUTDOWN, submits are refused', async () => {
     const r = await configured();
     const urb = r.host.bulk(0x81, new Uint8Array(64));
-    await tick();
+    await settled(r.k);
     const device = r.host.device!;
     await r.k.writeText(`${G}/UDC`, '\n');
     assert.equal((await urb).status, ESHUTDOWN);
@@ -783,7 +792,7 @@ describe('FunctionFS DMABUF import (usb.md §A4, kernel-abi.md §5.2)', () => {
     assert.throws(() => r.k.ioctl(r.inFd, FUNCTIONFS_DMABUF_TRANSFER, transferArg(r.dmabuf, 16)), { code: 'EAGAIN' });
     assert.equal(buf.attachments.length, 1);
     r.k.close(r.inFd);
-    await tick();
+    await settled(r.k);
     assert.equal(buf.attachments.length, 0);
   });
 
