@@ -3,6 +3,7 @@
 // ones (KERNEL < WRITE < READ < BOOKKEEP).
 import { WaitQueue } from './wait.js';
 import { nowNs } from './clock.js';
+import type { Scheduler } from './scheduler.js';
 
 export enum ResvUsage {
   KERNEL = 0,
@@ -117,4 +118,14 @@ export class DmaResv {
 /** dma_resv_usage_rw(write): a writer waits for readers and writers, a reader for writers. */
 export function usageRw(write: boolean): ResvUsage {
   return write ? ResvUsage.READ : ResvUsage.WRITE;
+}
+
+/**
+ * dma_resv_wait_timeout, as the importers' ioctls call it before they add their own fence (IIO
+ * enqueue, FunctionFS transfer): whether every fence of `usage` has signalled, waiting up to
+ * `timeoutMs` (0 for O_NONBLOCK: no wait) with hardware events running meanwhile.
+ */
+export function resvWaitTimeout(resv: DmaResv, usage: ResvUsage, scheduler: Scheduler, timeoutMs: number): boolean {
+  scheduler.runDue();
+  return resv.idle(usage) || (timeoutMs > 0 && scheduler.blockUntil(() => resv.idle(usage), timeoutMs));
 }

@@ -5,7 +5,7 @@ import { iioDmabufStruct, IIO_BUFFER_DMABUF_CYCLIC, IIO_BUFFER_DMABUF_SUPPORTED_
 import { errnoOf } from '../../../errors.js';
 import type { SimContext } from '../context.js';
 import { dmaBufGet, type DmaBuf } from '../dma-buf.js';
-import { ResvUsage, usageRw } from '../dma-fence.js';
+import { ResvUsage, resvWaitTimeout, usageRw } from '../dma-fence.js';
 import { KernelError, kerr } from '../errno.js';
 import type { IoctlArg } from '../file.js';
 import { userBytes, userInt } from '../uaccess.js';
@@ -71,9 +71,7 @@ export function enqueueDmabuf(ctx: SimContext, buffer: IioBuffer, arg: IoctlArg,
   const resv = dmaBuf.resv;
   // Step 9: a capture waits for every fence, a playback for writers only.
   const usage = usageRw(toRam);
-  const scheduler = ctx.scheduler;
-  scheduler.runDue();
-  if (!resv.idle(usage) && (nonblock || !scheduler.blockUntil(() => resv.idle(usage), ENQUEUE_TIMEOUT_MS))) {
+  if (!resvWaitTimeout(resv, usage, ctx.scheduler, nonblock ? 0 : ENQUEUE_TIMEOUT_MS)) {
     attachment.put();
     throw kerr('EBUSY', nonblock ? 'a conflicting fence is pending (O_NONBLOCK)' : `conflicting fences did not signal within ${ENQUEUE_TIMEOUT_MS} ms`);
   }

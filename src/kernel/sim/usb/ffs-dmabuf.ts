@@ -12,7 +12,7 @@
 import { errnoOf } from '../../../errors.js';
 import { USB_FFS_DMABUF_TRANSFER_MASK, usbFfsDmabufTransferReqStruct } from '../../../abi/functionfs.js';
 import { dmaBufGet, type DmaBuf, type DmaBufAttachment } from '../dma-buf.js';
-import { DmaFence, FenceTimeline, ResvUsage, usageRw } from '../dma-fence.js';
+import { DmaFence, FenceTimeline, ResvUsage, resvWaitTimeout, usageRw } from '../dma-fence.js';
 import { KernelError, kerr } from '../errno.js';
 import { KernelOops } from '../iio/oops.js';
 import type { FfsEpFile } from './ffs-epfile.js';
@@ -97,9 +97,7 @@ export function transferDmabuf(epfile: FfsEpFile, bytes: Uint8Array, nonblock: b
     ep = epfile.waitEpSync(nonblock);
     // An IN transfer reads the buffer: it waits for writers; an OUT transfer waits for everyone.
     const usage = usageRw(!epfile.in);
-    const resv = dmaBuf.resv;
-    scheduler.runDue();
-    if (!resv.idle(usage) && (nonblock || !scheduler.blockUntil(() => resv.idle(usage), FFS_DMABUF_TIMEOUT_MS))) {
+    if (!resvWaitTimeout(dmaBuf.resv, usage, scheduler, nonblock ? 0 : FFS_DMABUF_TIMEOUT_MS)) {
       throw kerr('EBUSY', nonblock ? 'a conflicting fence is pending (O_NONBLOCK)' : `conflicting fences did not signal within ${FFS_DMABUF_TIMEOUT_MS} ms`);
     }
     if (epfile.ep !== ep) throw kerr('ESHUTDOWN', `${epfile.name} was disabled`);
