@@ -60,9 +60,9 @@ describe('command grammar', () => {
 
 describe('attribute value framing', () => {
   test('one value: length with the NUL counted, the NUL, then \\n', () => {
-    assert.deepEqual(valueReply('1000'), Buffer.from('5\n1000\0\n', 'latin1'));
-    assert.deepEqual(valueReply(''), Buffer.from('1\n\0\n', 'latin1'));
-    assert.deepEqual(valueReply('µ'), Buffer.from('3\nµ\0\n', 'utf8'));
+    assert.deepEqual(valueReply('1000'), [Buffer.from('5\n'), Buffer.from('1000\0\n', 'latin1')]);
+    assert.deepEqual(valueReply(''), [Buffer.from('1\n'), Buffer.from('\0\n', 'latin1')]);
+    assert.deepEqual(valueReply('µ'), [Buffer.from('3\n'), Buffer.from('µ\0\n', 'utf8')]);
   });
 
   test('"read all": big-endian lengths or -errno, values NUL-terminated and padded to 4; decodeAll reads it back', () => {
@@ -73,7 +73,7 @@ describe('attribute value framing', () => {
       0, 0, 0, 5, 0x31, 0x30, 0x30, 0x30, 0, 0, 0, 0,
       0, 0, 0, 1, 0, 0, 0, 0,
     ]);
-    assert.deepEqual(allReply(['abc']), Buffer.concat([Buffer.from('8\n'), encodeAll(['abc']), Buffer.from('\n')]));
+    assert.deepEqual(allReply(['abc']), [Buffer.from('8\n'), Buffer.concat([encodeAll(['abc']), Buffer.from('\n')])]);
     assert.deepEqual(decodeAll(payload, 4), ['abc', undefined, '1000', '']);
   });
 

@@ -27,6 +27,7 @@
 // side has it in src/server/iiod/attributes.ts).
 import type { IioEventId } from '../abi/iio.js';
 import type { ScanType } from '../format/scan-type.js';
+import type { KernelPort } from '../kernel/port.js';
 
 /** Cancels one operation; it then rejects with an AbortError. */
 export interface OpOptions {
@@ -165,8 +166,13 @@ export interface WaitBlockOptions extends OpOptions {
 
 /** A block's memory, valid until the buffer is closed. */
 export interface BlockHandle {
-  /** The block's bytes: the mapped DMABUF, or plain memory in file I/O mode. */
+  /**
+   * The block's bytes: the mapped DMABUF, or plain memory in file I/O mode. A DMABUF is mapped
+   * when this is first read: a block only handed on by its fd is never mapped.
+   */
   readonly data: Uint8Array;
+  /** The block's size in bytes (data.length, without touching the memory). */
+  readonly size: number;
   /** The DMABUF fd (DMABUF mode only), for zero-copy hand-off. */
   readonly dmabufFd?: number;
 }
@@ -222,6 +228,9 @@ export type DmabufSupport = { supported: true; source: 'heap' | 'udmabuf' } | { 
 export interface Backend {
   /** The URI this backend was opened with (`local:`, `sim:`, `ip:host`). */
   readonly uri: string;
+
+  /** The Kernel port under a local backend (whose fds its DMABUFs are); none for a remote one. */
+  readonly kernel?: KernelPort;
 
   /** Describes the context (libiio's scan at context creation / iiod's PRINT). */
   describe(options?: OpOptions): Promise<ContextDescription>;

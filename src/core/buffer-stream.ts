@@ -11,7 +11,7 @@ import type { SampleInput } from '../samples/kinds.js';
 import type { IioBuffer } from './buffer.js';
 import type { Channel } from './channel.js';
 import type { Overrun, OverrunCheck, OverrunFinder } from './overruns.js';
-import { StreamBlock } from './stream-block.js';
+import { StreamBlock, type CpuAccess } from './stream-block.js';
 import { readableOf, writableOf, type ReadableOptions, type WritableOptions } from './stream-adapters.js';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
@@ -22,7 +22,7 @@ export type PlaybackData = Uint8Array | Readonly<Record<string, SampleInput>> | 
 export interface StreamSettings {
   /** Default bounds of the waits of the iterator and the writer. */
   timeoutMs?: number;
-  cpuAccess: boolean;
+  cpuAccess: CpuAccess;
   cyclic: boolean;
   /** Capture: how overruns are seen, if they can be. */
   overruns: OverrunFinder | undefined;
@@ -174,8 +174,18 @@ export class BufferStream extends EventEmitter<BufferStreamEvents> implements As
       await this.writeCyclic(data, options);
       return this.blocks[(this.#nextWrite + this.blocks.length - 1) % this.blocks.length]!.scans;
     }
+    return this.writeWith((block) => this.#fill(block, data), options);
+  }
+
+  /**
+   * Playback: as write(), the next free block filled by `fill`, which resolves with the bytes it
+   * filled (whole scans). It may take its time and need not touch the memory: e.g. a DMABUF
+   * transfer from another device into `block.dmabufFd` (with `cpuAccess` false or 'on-touch').
+   */
+  async writeWith(fill: (block: StreamBlock) => number | Promise<number>, options: WaitBlockOptions = {}): Promise<number> {
+    if (this.#settings.cyclic) throw new TypeError(`${this.buffer.toString()} is cyclic: use writeCyclic()`);
     const block = await this.#freeBlock(options);
-    const bytes = this.#fill(block, data);
+    const bytes = this.#whole(await fill(block));
     await block.enqueue(bytes, { ...this.#wait(), ...options });
     this.#written++;
     if (!this.#running && this.#written >= this.blocks.length) await this.start(options);
@@ -188,7 +198,7 @@ export class BufferStream extends EventEmitter<BufferStreamEvents> implements As
    */
   async writeCyclic(data: PlaybackData, options: WaitBlockOptions = {}): Promise<void> {
     const block = await this.#freeBlock(options);
-    await block.enqueue(this.#fill(block, data), { ...this.#wait(), ...options, cyclic: true });
+    await block.enqueue(this.#whole(this.#fill(block, data)), { ...this.#wait(), ...options, cyclic: true });
     if (!this.#running) await this.start(options);
   }
 
@@ -311,6 +321,11 @@ export class BufferStream extends EventEmitter<BufferStreamEvents> implements As
       if (bytes > block.data.length) throw new RangeError(`${this.buffer.toString()}: ${scans} scans do not fit a block of ${this.blockSize}`);
       this.layout.fill(block.data.subarray(0, bytes), data);
     }
+    return bytes;
+  }
+
+  #whole(bytes: number): number {
+    const scanBytes = this.layout.scanBytes;
     if (!(Number.isSafeInteger(bytes) && bytes > 0 && bytes % scanBytes === 0)) {
       throw new RangeError(`${this.buffer.toString()}: ${bytes} bytes is not a whole, non-zero number of ${scanBytes}-byte scans`);
     }

@@ -8,6 +8,7 @@ import { errnoOf, systemError } from '../errors.js';
 import { BlockLayout } from '../samples/block-layout.js';
 import { Attr, attrMap } from './attr.js';
 import { BufferStream } from './buffer-stream.js';
+import type { CpuAccess } from './stream-block.js';
 import type { Channel } from './channel.js';
 import type { Device } from './device.js';
 import { notFound } from './errors.js';
@@ -27,8 +28,12 @@ export interface OpenStreamOptions {
   mode?: TransferMode | 'auto';
   /** Playback: write() queues its block as cyclic (repeated until stop; DMABUF mode). */
   cyclic?: boolean;
-  /** Bracket CPU access with DMA_BUF_IOCTL_SYNC (default true); false when data is only passed on. */
-  cpuAccess?: boolean;
+  /**
+   * Bracket CPU access with DMA_BUF_IOCTL_SYNC (default true); false when data is only passed
+   * on; 'on-touch' for each block whose memory is touched, from the first touch (blocks handed
+   * on by their fd are then neither synced nor mapped).
+   */
+  cpuAccess?: CpuAccess;
   /** Default bound of each block wait of the iterator and the writer, in ms (default: the context's limit). */
   timeoutMs?: number;
   /**
@@ -92,6 +97,7 @@ export class IioBuffer {
     if (options.cyclic === true && !this.output) throw new RangeError(`${this.toString()}: cyclic streams are for output buffers`);
     if (options.counter !== undefined && this.output) throw new RangeError(`${this.toString()}: a sample counter is for input buffers`);
     if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
+    if (![undefined, true, false, 'on-touch'].includes(options.cpuAccess)) throw new RangeError(`${this.toString()}: cpuAccess is true, false or 'on-touch', got ${String(options.cpuAccess)}`);
     const requested = this.#mask(options);
     let { handle, layout } = await this.#openHandle(requested, options);
     if (handle.mask.join() !== requested.join()) {
@@ -118,7 +124,7 @@ export class IioBuffer {
     const session = this.#session;
     const stream = new BufferStream(this, handle, this.#channelsAt(handle.mask), layout, options.blockSize, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      cpuAccess: options.cpuAccess !== false,
+      cpuAccess: options.cpuAccess ?? true,
       cyclic: options.cyclic === true,
       overruns,
     }, () => session.streams.delete(stream));

@@ -1,6 +1,7 @@
 // A context (libiio's iio_context): everything one backend reaches — context attributes, IIO
 // devices and triggers — built once from the backend's description.
 import type { Backend, ContextDescription, OpOptions } from '../backends/backend.js';
+import type { KernelPort } from '../kernel/port.js';
 import { Attr, attrMap } from './attr.js';
 import { Device, Trigger } from './device.js';
 import { notFound } from './errors.js';
@@ -46,6 +47,14 @@ export class Context implements AsyncDisposable {
   /** The URI the context was opened with. */
   get uri(): string {
     return this.#session.backend.uri;
+  }
+
+  /**
+   * The Kernel port a `local:` or `sim:` context runs on (its blocks' DMABUF fds are this port's),
+   * for handing them to another subsystem, e.g. USB FunctionFS; undefined for a remote context.
+   */
+  get kernel(): KernelPort | undefined {
+    return this.#session.backend.kernel;
   }
 
   get closed(): boolean {

@@ -2,7 +2,9 @@
 // hardware. CPU access to DMABUF memory is bracketed by DMA_BUF_IOCTL_SYNC (kernel-abi §4.4):
 // a block the CPU may touch is inside START, and END comes right before it goes back to the
 // hardware — READ for capture, WRITE for playback. `cpuAccess: false` skips it for data that is
-// only passed on (e.g. by `dmabufFd`).
+// only passed on (e.g. by `dmabufFd`); 'on-touch' takes it only for a block whose memory is
+// touched (`data`, `bytes`, `samples`), from the first touch until the block goes back, so that
+// blocks handed on by their fd are neither synced nor mapped while others are read.
 import type { BufferHandle, WaitBlockOptions } from '../backends/backend.js';
 import { checkTimeout } from '../backends/waits.js';
 import type { SampleArray } from '../samples/kinds.js';
@@ -15,6 +17,9 @@ export interface EnqueueOptions extends WaitBlockOptions {
 
 export type DequeueOptions = WaitBlockOptions;
 
+/** Whether (and when) a stream brackets CPU access to its blocks. */
+export type CpuAccess = boolean | 'on-touch';
+
 export class StreamBlock {
   readonly index: number;
   #bytesUsed = 0;
@@ -24,11 +29,11 @@ export class StreamBlock {
   readonly #handle: BufferHandle;
   readonly #layout: BlockLayout;
   readonly #output: boolean;
-  readonly #cpuAccess: boolean;
+  readonly #cpuAccess: CpuAccess;
   readonly #onEnqueue: (block: StreamBlock) => void;
 
   /** @internal */
-  constructor(handle: BufferHandle, index: number, layout: BlockLayout, output: boolean, cpuAccess: boolean, onEnqueue: (block: StreamBlock) => void) {
+  constructor(handle: BufferHandle, index: number, layout: BlockLayout, output: boolean, cpuAccess: CpuAccess, onEnqueue: (block: StreamBlock) => void) {
     this.#onEnqueue = onEnqueue;
     this.#handle = handle;
     this.index = index;
@@ -36,12 +41,18 @@ export class StreamBlock {
     this.#output = output;
     this.#cpuAccess = cpuAccess;
     // A playback block starts out in the CPU's hands, ready to fill.
-    if (output) this.#begin();
+    if (output && cpuAccess === true) this.#begin();
   }
 
   /** The block's whole memory: the mapped DMABUF, or the file I/O block. */
   get data(): Uint8Array {
+    if (this.#cpuAccess === 'on-touch' && this.#cpu === undefined && !this.queued) this.#begin();
     return this.#handle.blocks[this.index]!.data;
+  }
+
+  /** The block's size in bytes (without touching its memory). */
+  get size(): number {
+    return this.#handle.blocks[this.index]!.size;
   }
 
   /** The bytes that hold data: what the hardware filled, or what was enqueued for playback. */
@@ -74,7 +85,7 @@ export class StreamBlock {
   }
 
   /** Hands the block to the hardware: `bytesUsed` bytes (default: all) of it. */
-  async enqueue(bytesUsed = this.data.length, options: EnqueueOptions = {}): Promise<void> {
+  async enqueue(bytesUsed = this.size, options: EnqueueOptions = {}): Promise<void> {
     this.#end();
     await this.#handle.enqueue(this.index, bytesUsed, options.cyclic === true, options);
     this.#used(bytesUsed);
@@ -85,7 +96,7 @@ export class StreamBlock {
   async dequeue(options: DequeueOptions = {}): Promise<void> {
     if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
     this.#used(await this.#handle.dequeue(this.index, options));
-    this.#begin();
+    if (this.#cpuAccess === true) this.#begin();
   }
 
   /** @internal Ends CPU access before the buffer closes. */
@@ -98,7 +109,7 @@ export class StreamBlock {
   }
 
   #begin(): void {
-    if (!this.#cpuAccess || this.#cpu !== undefined) return;
+    if (this.#cpuAccess === false || this.#cpu !== undefined) return;
     const access = this.#output ? 'write' : 'read';
     this.#handle.cpuAccess(this.index, 'start', access);
     this.#cpu = access;

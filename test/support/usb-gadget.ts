@@ -1,182 +1,31 @@
-// A USB gadget with one FunctionFS function, made through the Kernel port only (configfs and a
-// functionfs mount), so the same test runs on the simulated kernel and on the lab's dummy_hcd;
-// and the host side's view of it: the device usbcore enumerated under /sys/bus/usb/devices and
-// its usbfs node. The gadget is set up as Pluto's S23udc does (usb.md §A1): configfs gadget,
-// strings, config c.1, functions/ffs.NAME linked into it, FunctionFS mounted; whoever writes the
-// descriptors to ep0 (iiod -F, or a test) does so before bind().
-import { encodeFfsDescriptors, encodeFfsStrings, type FfsDescriptors } from '../../src/abi/functionfs.js';
-import { USB_CLASS_COMM, USB_DIR_IN, USB_ENDPOINT_XFER_BULK, type UsbDescriptor } from '../../src/abi/usb.js';
+// The host side's view of a test gadget (usb.md §A1, §A2): the device usbcore enumerated under
+// /sys/bus/usb/devices for a FunctionFS gadget (src/usb/configfs-gadget.ts) and its usbfs node,
+// through the Kernel port only, so the same test runs on the simulated kernel and on the lab's
+// dummy_hcd.
 import { isSystemError } from '../../src/errors.js';
 import type { KernelPort } from '../../src/kernel/port.js';
+import { createFfsGadget as createGadget, type FfsGadget as Gadget, type FfsGadgetOptions } from '../../src/usb/configfs-gadget.js';
 
-const GADGETS = '/sys/kernel/config/usb_gadget';
-const UDCS = '/sys/class/udc';
+export { IIOD_STRINGS, iiodDescriptorSet, iiodDescriptors } from '../../src/iiod/usb.js';
+export { onlyUdc, type FfsGadgetOptions } from '../../src/usb/configfs-gadget.js';
+
 const USB_DEVICES = '/sys/bus/usb/devices';
-const LANG_EN_US = '0x409';
 
-/**
- * The descriptors iiod -F writes to ep0 for `pipes` pipes (usb.md §A1): one interface of class
- * COMM, then per pipe a bulk IN endpoint 0x81+p and an OUT one 0x01+p, at full, high and super
- * speed (64, 512, 1024 bytes; SS endpoints with a zeroed companion). Pipe p's files are
- * ep(2p+1) (IN) and ep(2p+2) (OUT).
- */
-export function iiodDescriptorSet(pipes: number): FfsDescriptors {
-  const speed = (maxPacket: number, companion: boolean): UsbDescriptor[] => {
-    const list: UsbDescriptor[] = [{
-      type: 'interface', bInterfaceNumber: 0, bAlternateSetting: 0, bNumEndpoints: 2 * pipes,
-      bInterfaceClass: USB_CLASS_COMM, bInterfaceSubClass: 0, bInterfaceProtocol: 0, iInterface: 1,
-    }];
-    for (let p = 0; p < pipes; p++) {
-      for (const address of [USB_DIR_IN | (p + 1), p + 1]) {
-        list.push({ type: 'endpoint', bEndpointAddress: address, bmAttributes: USB_ENDPOINT_XFER_BULK, wMaxPacketSize: maxPacket, bInterval: 0 });
-        if (companion) list.push({ type: 'ss-endpoint-comp', bMaxBurst: 0, bmAttributes: 0, wBytesPerInterval: 0 });
-      }
-    }
-    return list;
-  };
-  return { fs: speed(64, false), hs: speed(512, false), ss: speed(1024, true) };
-}
-
-/** iiod's descriptor blob for `pipes` pipes, as it writes it to ep0. */
-export function iiodDescriptors(pipes: number): Uint8Array {
-  return encodeFfsDescriptors(iiodDescriptorSet(pipes));
-}
-
-/** iiod's strings: en-US, the one string "IIO", the interface's name hosts look for (usb.md §A1, §A2). */
-export const IIOD_STRINGS: Uint8Array = encodeFfsStrings({ langs: [{ lang: 0x0409, strings: ['IIO'] }] });
-
-export interface FfsGadgetOptions {
-  /** The gadget's configfs directory name. */
-  name: string;
-  vendorId: number;
-  productId: number;
-  manufacturer?: string;
-  product?: string;
-  serialNumber?: string;
-  /** The configuration's string (configs/c.1/strings/0x409/configuration). */
-  configuration?: string;
-  /** configs/c.1/MaxPower, in mA. */
-  maxPower?: number;
-  /** The ffs instance (functions/ffs.NAME), also the mount's source; default `name`. */
-  functionName?: string;
-  /** Where FunctionFS is mounted (created, and removed on close); default /dev/ffs-NAME. */
-  mountpoint?: string;
-}
-
-export interface FfsGadget {
-  /** The gadget's configfs directory. */
-  readonly dir: string;
-  /** The FunctionFS mount: ep0 and, once descriptors are written, ep1..epN. */
-  readonly mountpoint: string;
-  readonly functionName: string;
-  /** The UDC bind() bound the gadget to, until unbind() or close(). */
-  readonly udc: string | undefined;
-  /** Binds the gadget to `udc` (default: the only entry of /sys/class/udc); returns its name. */
-  bind(udc?: string): Promise<string>;
-  unbind(): Promise<void>;
+export interface FfsGadget extends Gadget {
   /** The device the host side enumerated for this gadget (by its ids), once it has. */
   hostDevice(timeoutMs?: number): Promise<UsbHostDevice>;
-  /**
-   * Unbinds and removes everything in the reverse order of its making, going on past a failed
-   * step (the first failure is thrown at the end). Files open on the mount must be closed first:
-   * the kernel refuses to unmount a FunctionFS in use (EBUSY).
-   */
-  close(): Promise<void>;
+}
+
+/** A gadget (src/usb/configfs-gadget.ts) that can also find itself on the host side. */
+export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOptions): Promise<FfsGadget> {
+  const gadget = await createGadget(kernel, options);
+  return Object.assign(gadget, {
+    hostDevice: (timeoutMs?: number) => findUsbDevice(kernel, { vendorId: options.vendorId, productId: options.productId, timeoutMs }),
+  });
 }
 
 function hex16(n: number): string {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError(`not a 16-bit id: ${n}`);
   return `0x${n.toString(16).padStart(4, '0')}`;
-}
-
-/** The only UDC, as S23udc takes it (`ls /sys/class/udc`); several or none is an error. */
-export async function onlyUdc(kernel: KernelPort): Promise<string> {
-  const names = (await kernel.readdir(UDCS)).map((e) => e.name);
-  if (names.length !== 1) throw new Error(`${UDCS} has ${names.length} entries (${names.join(', ')}): name the UDC to bind`);
-  return names[0]!;
-}
-
-export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOptions): Promise<FfsGadget> {
-  const dir = `${GADGETS}/${options.name}`;
-  const functionName = options.functionName ?? options.name;
-  const mountpoint = options.mountpoint ?? `/dev/ffs-${options.name}`;
-  const config = `${dir}/configs/c.1`;
-  const fn = `${dir}/functions/ffs.${functionName}`;
-  // Each step that made something pushes how to undo it; close() runs them last-first.
-  const undo: Array<() => Promise<void>> = [];
-  let udc: string | undefined;
-
-  const mkdir = async (path: string): Promise<void> => {
-    await kernel.mkdir(path);
-    undo.push(() => kernel.rmdir(path));
-  };
-  const strings = async (at: string, values: Record<string, string | undefined>): Promise<void> => {
-    await mkdir(`${at}/strings/${LANG_EN_US}`);
-    for (const [file, value] of Object.entries(values)) {
-      if (value !== undefined) await kernel.writeText(`${at}/strings/${LANG_EN_US}/${file}`, value);
-    }
-  };
-
-  const unbind = async (): Promise<void> => {
-    if (udc === undefined) return;
-    // FunctionFS unbinds the gadget itself when ep0 is closed (then writing UDC is ENODEV).
-    if ((await kernel.readText(`${dir}/UDC`)).trim() !== '') await kernel.writeText(`${dir}/UDC`, '\n');
-    udc = undefined;
-  };
-
-  const close = async (): Promise<void> => {
-    const failures: unknown[] = [];
-    try {
-      await unbind();
-    } catch (e) {
-      failures.push(e);
-    }
-    while (undo.length > 0) {
-      try {
-        await undo.pop()!();
-      } catch (e) {
-        failures.push(e);
-      }
-    }
-    if (failures.length > 0) throw failures[0];
-  };
-
-  try {
-    await mkdir(dir);
-    await kernel.writeText(`${dir}/idVendor`, hex16(options.vendorId));
-    await kernel.writeText(`${dir}/idProduct`, hex16(options.productId));
-    await strings(dir, { manufacturer: options.manufacturer, product: options.product, serialnumber: options.serialNumber });
-    await mkdir(config);
-    await strings(config, { configuration: options.configuration });
-    if (options.maxPower !== undefined) await kernel.writeText(`${config}/MaxPower`, String(options.maxPower));
-    await mkdir(fn);
-    await kernel.symlink(fn, `${config}/ffs.${functionName}`);
-    undo.push(() => kernel.unlink(`${config}/ffs.${functionName}`));
-    await mkdir(mountpoint);
-    await kernel.mount(functionName, mountpoint, 'functionfs');
-    undo.push(() => kernel.umount(mountpoint));
-  } catch (e) {
-    await close().catch(() => undefined);
-    throw e;
-  }
-
-  return {
-    dir,
-    mountpoint,
-    functionName,
-    get udc() {
-      return udc;
-    },
-    async bind(name?: string): Promise<string> {
-      const target = name ?? (await onlyUdc(kernel));
-      await kernel.writeText(`${dir}/UDC`, target);
-      udc = target;
-      return target;
-    },
-    unbind,
-    hostDevice: (timeoutMs?: number) => findUsbDevice(kernel, { vendorId: options.vendorId, productId: options.productId, timeoutMs }),
-    close,
-  };
 }
 
 /** A device as the host side enumerated it. */

@@ -38,6 +38,7 @@ const SHUTDOWN_WAIT_MS = 1000;
 
 interface Block extends BlockHandle {
   readonly dmabuf?: Dmabuf;
+  /** DMABUF mode: the whole mapping, once made. */
   readonly mapping?: Uint8Array;
   bytesUsed: number;
   queued: boolean;
@@ -172,7 +173,7 @@ class LocalBuffer implements BufferHandle {
       });
     }
     const blocks: Block[] = [];
-    for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), bytesUsed: 0, queued: false, read: { done: 0 } });
+    for (let i = 0; i < options.blocks; i++) blocks.push({ data: new Uint8Array(options.blockBytes), size: options.blockBytes, bytesUsed: 0, queued: false, read: { done: 0 } });
     return new LocalBuffer(port, files, bfd, watch, options.timeoutMs, name, mask, 'fileio', blocks, undefined);
   }
 
@@ -199,8 +200,8 @@ class LocalBuffer implements BufferHandle {
   async enqueue(i: number, bytesUsed: number, cyclic: boolean, options: WaitBlockOptions = {}): Promise<void> {
     this.#check();
     const b = this.#block(i);
-    if (!(Number.isSafeInteger(bytesUsed) && bytesUsed >= 1 && bytesUsed <= b.data.length)) {
-      throw new RangeError(`${this.name}: bytesUsed must be in [1, ${b.data.length}], got ${bytesUsed}`);
+    if (!(Number.isSafeInteger(bytesUsed) && bytesUsed >= 1 && bytesUsed <= b.size)) {
+      throw new RangeError(`${this.name}: bytesUsed must be in [1, ${b.size}], got ${bytesUsed}`);
     }
     if (b.queued) throw systemError(errnoOf('EBUSY'), 'enqueue', this.name, `block ${i} is already queued`);
     if (this.#queue !== undefined) {
@@ -371,21 +372,14 @@ function syncArgs(phase: number): Record<'read' | 'write' | 'rw', Uint8Array> {
 /** DMABUF blocks attached to the buffer, or undefined when it cannot take them (and not forced). */
 async function tryDmabufs(port: KernelPort, bfd: number, watch: DeviceWatch, name: string, options: OpenBufferOptions, forced: boolean): Promise<{ blocks: Block[]; queue: DmabufQueue } | undefined> {
   const dmabufs: Dmabuf[] = [];
-  const mappings: Uint8Array[] = [];
   const release = (): void => {
-    for (const m of mappings) port.munmap(m);
     for (const d of dmabufs) port.close(d.fd);
   };
   try {
     for (let i = 0; i < options.blocks; i++) dmabufs.push(await allocateDmabuf(port, options.blockBytes));
     const queue = new DmabufQueue(port, bfd, watch, name, options.checkTransfers === undefined ? {} : { checkTransfers: options.checkTransfers });
     queue.attach(dmabufs);
-    const blocks = dmabufs.map((d): Block => {
-      const mapping = port.mmap(d.fd, d.size, PROT_READ | PROT_WRITE, MAP_SHARED);
-      mappings.push(mapping);
-      return { dmabuf: d, dmabufFd: d.fd, mapping, data: mapping.subarray(0, options.blockBytes), bytesUsed: 0, queued: false };
-    });
-    return { blocks, queue };
+    return { blocks: dmabufs.map((d) => mappedOnTouch(port, d, options.blockBytes)), queue };
   } catch (e) {
     release();
     // Closing the buffer fd later detaches whatever was attached.
@@ -395,4 +389,24 @@ async function tryDmabufs(port: KernelPort, bfd: number, watch: DeviceWatch, nam
     }
     throw e;
   }
+}
+
+/** A DMABUF block whose memory is mapped when the CPU first touches it (`data`), never before. */
+function mappedOnTouch(port: KernelPort, dmabuf: Dmabuf, size: number): Block {
+  let mapping: Uint8Array | undefined;
+  let data: Uint8Array | undefined;
+  return {
+    dmabuf,
+    dmabufFd: dmabuf.fd,
+    size,
+    bytesUsed: 0,
+    queued: false,
+    get mapping() {
+      return mapping;
+    },
+    get data() {
+      mapping ??= port.mmap(dmabuf.fd, dmabuf.size, PROT_READ | PROT_WRITE, MAP_SHARED);
+      return (data ??= mapping.subarray(0, size));
+    },
+  };
 }

@@ -72,7 +72,7 @@ export class NetworkBuffer implements BufferHandle {
     this.#conn = spec.connection;
     this.mask = Object.freeze([...spec.mask]);
     this.name = `${spec.device}/buffer${spec.index}`;
-    this.#blocks = Array.from({ length: spec.blocks }, () => ({ data: new Uint8Array(spec.blockBytes), bytesUsed: 0, cyclic: false, queued: false }));
+    this.#blocks = Array.from({ length: spec.blocks }, () => ({ data: new Uint8Array(spec.blockBytes), size: spec.blockBytes, bytesUsed: 0, cyclic: false, queued: false }));
   }
 
   get blocks(): readonly BlockHandle[] {

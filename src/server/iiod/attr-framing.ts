@@ -5,10 +5,16 @@
 // (or -errno) followed by the value padded to a multiple of 4 bytes.
 import { roundUp } from '../../format/scan-layout.js';
 
+/**
+ * A reply of a length line and a payload ending in `\n`, as the two writes iiod makes of it
+ * (over USB two transfers: libiio reads the line, then exactly the payload and its `\n`).
+ */
+export type SizedReply = readonly [Buffer, Buffer];
+
 /** The reply to READ of one attribute. */
-export function valueReply(text: string): Buffer {
-  const value = Buffer.from(`${text}\0`, 'utf8');
-  return Buffer.concat([Buffer.from(`${value.length}\n`, 'latin1'), value, NEWLINE]);
+export function valueReply(text: string): SizedReply {
+  const value = Buffer.from(`${text}\0\n`, 'utf8');
+  return [Buffer.from(`${value.length - 1}\n`, 'latin1'), value];
 }
 
 const NEWLINE = Buffer.from('\n', 'latin1');
@@ -31,9 +37,9 @@ export function encodeAll(entries: ReadonlyArray<string | number>): Buffer {
 }
 
 /** The reply to READ of every attribute: `<len>\n<payload>\n`. */
-export function allReply(entries: ReadonlyArray<string | number>): Buffer {
+export function allReply(entries: ReadonlyArray<string | number>): SizedReply {
   const payload = encodeAll(entries);
-  return Buffer.concat([Buffer.from(`${payload.length}\n`, 'latin1'), payload, NEWLINE]);
+  return [Buffer.from(`${payload.length}\n`, 'latin1'), Buffer.concat([payload, NEWLINE])];
 }
 
 /**

@@ -4,7 +4,7 @@
 // attributes of a device's only buffer (the XML lists `buffer-attribute`s only then).
 import type { Attr } from '../../core/attr.js';
 import type { Device } from '../../core/device.js';
-import { allReply, decodeAll, valueReply, valueText } from './attr-framing.js';
+import { allReply, decodeAll, valueReply, valueText, type SizedReply } from './attr-framing.js';
 import { refusal, wireErrno } from './errno.js';
 import type { AttrTarget } from './parser.js';
 
@@ -33,7 +33,7 @@ function attrOf(device: Device, attrs: ReadonlyMap<string, Attr>, name: string):
 }
 
 /** The reply to READ: one value, or every value ("read all", each one's errno in its slot). Throws why not. */
-export async function readAttrs(device: Device, target: AttrTarget, name: string | undefined): Promise<Buffer | string> {
+export async function readAttrs(device: Device, target: AttrTarget, name: string | undefined): Promise<SizedReply> {
   const attrs = targetAttrs(device, target);
   if (name === undefined) {
     const values = await Promise.all([...attrs.values()].map((a) => a.read().catch(wireErrno)));

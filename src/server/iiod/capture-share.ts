@@ -8,6 +8,10 @@
 // - A dequeued block is held until every member's position is past it and no socket write of
 //   it is in flight (writes are views of the block: the mapped DMABUF in DMABUF mode, never
 //   copied here), then it goes back to the hardware.
+// - A member whose transport takes DMABUFs (a USB pipe, transport.ts BlockSink) and whose
+//   READBUF asks for a whole block gets it by DMABUF: the block is neither mapped nor synced
+//   (the stream brackets CPU access only for blocks the CPU touches), and it is held until the
+//   USB transfer's fence has signalled.
 // - When a member needs data and every block is held, the members still holding the oldest
 //   block have LAG_DEADLINE_MS to move on. One that is sending but makes no progress is
 //   disconnected; one that is not reading loses its place (an overrun): its next READBUF is
@@ -22,6 +26,7 @@ import type { StreamBlock } from '../../core/stream-block.js';
 import { formatMask } from '../../iiod/mask.js';
 import { errnoOf, systemError } from '../../errors.js';
 import { wireErrno } from './errno.js';
+import type { BlockSink } from './transport.js';
 
 /** Writes reply parts to the client in order; resolves once the socket has taken them all. */
 export type Send = (parts: ReadonlyArray<string | Uint8Array>) => Promise<void>;
@@ -40,6 +45,8 @@ export interface CapturePeer {
   drop(reason: string): void;
   /** Logs an error answered to the client, with its reason. */
   error(reason: string): void;
+  /** Where whole blocks go by DMABUF, if the client's transport has that path. */
+  sink?: BlockSink;
 }
 
 /** How long members holding the oldest block may keep everyone else waiting for a new one. */
@@ -127,6 +134,23 @@ export class CaptureShare {
     });
   }
 
+  /**
+   * How `member`'s READBUFs of `bytes` get their data, and why, as the operator is told: by
+   * DMABUF when its transport takes the run's blocks (attached here, once) and each READBUF is a
+   * whole block; else copied.
+   */
+  path(member: CaptureMember, bytes: number): string {
+    const run = this.#run;
+    const sink = member.peer.sink;
+    if (sink === undefined) return 'copied to the socket';
+    if (run === undefined) return 'not running';
+    if (run.stream.mode !== 'dmabuf') return 'copied: the IIO buffer takes no DMABUFs (file I/O)';
+    if (!run.stream.blocks.every((b) => sink.accepts(b))) return `copied: ${sink.refused}`;
+    const blockBytes = run.stream.blockSize * run.scan;
+    if (bytes !== blockBytes) return `copied: READBUFs of ${bytes} bytes are not whole ${blockBytes}-byte blocks (another reader's block size, or the client's sample size differs from the kernel's)`;
+    return `zero-copy: blocks go to ${sink.name} by FUNCTIONFS_DMABUF_TRANSFER, never mapped`;
+  }
+
   /** Removes a client (its READBUF, if any, is dropped unanswered); the last one closes the buffer. */
   leave(member: CaptureMember): Promise<void> {
     this.#finish(member, undefined);
@@ -189,7 +213,7 @@ export class CaptureShare {
     const mask = [...positions].sort((a, b) => a - b);
     let stream: BufferStream | undefined;
     try {
-      stream = await this.buffer.open({ mask, blockSize: samples, blocks });
+      stream = await this.buffer.open({ mask, blockSize: samples, blocks, cpuAccess: 'on-touch' });
       // Started now, as libiio starts a buffer when it is created: what the kernel refuses
       // (a triggered device with no trigger, ...) is OPEN's error, and data is ready for READBUF.
       for (const block of stream.blocks) await block.enqueue();
@@ -229,6 +253,8 @@ export class CaptureShare {
       if (!idle) continue;
       for (const m of this.#members) if (m.writing > 0 && performance.now() - m.progressAt >= LAG_DEADLINE_MS) m.peer.drop(`it took no data for ${LAG_DEADLINE_MS} ms while ${this.buffer.toString()} closed`);
     }
+    // DMABUF sinks forget the blocks before their fds close (and may be reused).
+    await Promise.allSettled([...this.#members].map((m) => m.peer.sink?.release(run.stream.blocks)));
     await run.stream.close();
   }
 
@@ -266,8 +292,11 @@ export class CaptureShare {
     while (r.remaining >= run.scan && m.position < run.head) {
       const h = run.held.find((x) => m.position! < x.end)!;
       const take = Math.min(h.end - m.position, r.remaining - (r.remaining % run.scan));
-      const data = h.block.bytes.subarray(m.position - h.start, m.position - h.start + take);
-      this.#write(run, m, h, [r.first ? `${take}\n${run.mask}\n` : `${take}\n`], data);
+      // The count and the mask are lines of their own (on USB, transfers of their own).
+      const header = r.first ? [`${take}\n`, `${run.mask}\n`] : [`${take}\n`];
+      const whole = m.position === h.start && take === h.block.bytesUsed;
+      if (whole && m.peer.sink?.accepts(h.block) === true) this.#track(run, m, h, m.peer.sink.send(header, h.block, take));
+      else this.#write(run, m, h, header, h.block.bytes.subarray(m.position - h.start, m.position - h.start + take));
       r.first = false;
       r.remaining -= take;
       m.position += take;
@@ -284,23 +313,30 @@ export class CaptureShare {
   #write(run: Run, m: CaptureMember, h: Held, header: string[], data: Uint8Array): void {
     for (let at = 0; at < data.length; at += PART_BYTES) {
       const part = data.subarray(at, at + PART_BYTES);
-      const written = m.peer.send(at === 0 ? [...header, part] : [part]);
-      m.lastWrite = written;
-      h.writers.set(m, (h.writers.get(m) ?? 0) + 1);
-      m.writing++;
-      const settled = written.then(() => {
-        m.progressAt = performance.now();
-      }, () => undefined).finally(() => {
-        const left = h.writers.get(m)! - 1;
-        if (left === 0) h.writers.delete(m);
-        else h.writers.set(m, left);
-        m.writing--;
-        run.inflight.delete(settled);
-        this.#kick();
-      });
-      run.inflight.add(settled);
+      this.#track(run, m, h, m.peer.send(at === 0 ? [...header, part] : [part]));
     }
+  }
+
+  /** Keeps `h` held until `written` (a write of its memory to `m`) settles. */
+  #track(run: Run, m: CaptureMember, h: Held, written: Promise<void>): void {
+    m.lastWrite = written;
+    h.writers.set(m, (h.writers.get(m) ?? 0) + 1);
+    m.writing++;
     m.progressAt = performance.now();
+    const settled = written.then(() => {
+      m.progressAt = performance.now();
+    }, (e: unknown) => {
+      // A DMABUF transfer that failed after its header went out: the pipe cannot be kept in step.
+      if (m.peer.sink !== undefined) m.peer.drop((e as Error).message);
+    }).finally(() => {
+      const left = h.writers.get(m)! - 1;
+      if (left === 0) h.writers.delete(m);
+      else h.writers.set(m, left);
+      m.writing--;
+      run.inflight.delete(settled);
+      this.#kick();
+    });
+    run.inflight.add(settled);
   }
 
   /** Gives back to the hardware, oldest first, the blocks nobody still needs. */

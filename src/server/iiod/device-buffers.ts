@@ -6,11 +6,14 @@ import type { Device } from '../../core/device.js';
 import { errnoOf, systemError } from '../../errors.js';
 import { CaptureShare, type CaptureConfig } from './capture-share.js';
 import { Playback } from './playback.js';
+import type { BlockSource } from './transport.js';
 
 export class DeviceBuffers {
   readonly #captures = new Map<IioBuffer, CaptureShare>();
   /** Output buffers with a writer (reserved before the open completes). */
   readonly #writing = new Set<IioBuffer>();
+  /** Writers closing: the next writer of that buffer waits for the close instead of EBUSY. */
+  readonly #closing = new Map<IioBuffer, Promise<void>>();
 
   /** The buffer of `device` that carries every channel of `positions`, if one does. */
   static carrying(device: Device, positions: readonly number[]): IioBuffer | undefined {
@@ -27,22 +30,24 @@ export class DeviceBuffers {
   }
 
   /** Opens `buffer` for its one writer; EBUSY while another client writes to it. */
-  async openPlayback(buffer: IioBuffer, config: CaptureConfig, cyclic: boolean): Promise<Playback> {
+  async openPlayback(buffer: IioBuffer, config: CaptureConfig, cyclic: boolean, source?: BlockSource): Promise<Playback> {
+    await this.#closing.get(buffer);
     if (this.#writing.has(buffer)) throw systemError(errnoOf('EBUSY'), 'open', undefined, `${buffer.toString()} already has a writer`);
     this.#writing.add(buffer);
     try {
-      return await Playback.open(buffer, config, cyclic);
+      return await Playback.open(buffer, config, cyclic, source);
     } catch (e) {
       this.#writing.delete(buffer);
       throw e;
     }
   }
 
-  async closePlayback(playback: Playback, flush: boolean, timeoutMs: number): Promise<void> {
-    try {
-      await playback.close(flush, timeoutMs);
-    } finally {
+  closePlayback(playback: Playback, flush: boolean, timeoutMs: number): Promise<void> {
+    const closed = playback.close(flush, timeoutMs).finally(() => {
       this.#writing.delete(playback.buffer);
-    }
+      this.#closing.delete(playback.buffer);
+    });
+    this.#closing.set(playback.buffer, closed.catch(() => undefined));
+    return closed;
   }
 }

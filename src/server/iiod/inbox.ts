@@ -1,9 +1,40 @@
 // What a client sends, as the iiod text protocol reads it: command lines ending in `\n`, and raw
 // payloads of a stated size (WRITE values, WRITEBUF samples) right after their line. Memory is
 // bounded: a line longer than `maxLine` is reported once as an overflow and skipped up to its
-// `\n` without being kept, and the socket is paused while more than `highWater` bytes wait
-// unread (the client then sees TCP backpressure).
+// `\n` without being kept, and the source is paused while more than `highWater` bytes wait
+// unread (a TCP client then sees backpressure). A socket pushes what arrives; a USB pipe is
+// pulled, one read when the inbox waits for more, so that no read is pending on its OUT
+// endpoint while the session hands that endpoint to a DMABUF transfer.
 import type { Socket } from 'node:net';
+
+/** Where an inbox's bytes come from. */
+export interface ChunkSource {
+  /** Delivers each chunk read to `chunk`, and the end of input (or a failure) to `end`, once. */
+  start(chunk: (data: Buffer) => void, end: () => void): void;
+  /**
+   * The inbox waits for input (`wanted` bytes of a payload, or a line when undefined): a pulled
+   * source reads once now; a pushing one reads anyway.
+   */
+  demand(wanted?: number): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** A socket as a source: it pushes, and pausing it is TCP backpressure. */
+export function socketSource(socket: Socket): ChunkSource {
+  return {
+    start(chunk, end) {
+      socket.on('data', chunk);
+      socket.on('end', end);
+      socket.on('close', end);
+    },
+    demand: () => undefined,
+    pause: () => void socket.pause(),
+    resume: () => {
+      if (socket.isPaused()) socket.resume();
+    },
+  };
+}
 
 export type LineEvent =
   | { kind: 'line'; text: string }
@@ -20,7 +51,8 @@ export interface InboxOptions {
 }
 
 export class Inbox {
-  readonly #socket: Socket;
+  readonly #source: ChunkSource;
+  #paused = false;
   readonly #maxLine: number;
   readonly #highWater: number;
   #chunks: Buffer[] = [];
@@ -30,24 +62,30 @@ export class Inbox {
   #skipping = false;
   #wake: (() => void) | undefined;
 
-  constructor(socket: Socket, options: InboxOptions = {}) {
-    this.#socket = socket;
+  constructor(source: Socket | ChunkSource, options: InboxOptions = {}) {
+    this.#source = 'demand' in source ? source : socketSource(source);
     this.#maxLine = options.maxLine ?? 4096;
     this.#highWater = options.highWater ?? 256 * 1024;
-    socket.on('data', (chunk: Buffer) => {
+    this.#source.start((chunk: Buffer) => {
       if (this.#skipping) chunk = this.#skip(chunk);
-      if (chunk.length === 0) return;
-      this.#chunks.push(chunk);
-      this.#bytes += chunk.length;
-      if (this.#bytes > this.#highWater) socket.pause();
+      if (chunk.length > 0) {
+        this.#chunks.push(chunk);
+        this.#bytes += chunk.length;
+        if (this.#bytes > this.#highWater && !this.#paused) {
+          this.#paused = true;
+          this.#source.pause();
+        }
+      }
       this.#notify();
-    });
-    const end = (): void => {
+    }, () => {
       this.#ended = true;
       this.#notify();
-    };
-    socket.on('end', end);
-    socket.on('close', end);
+    });
+  }
+
+  /** Bytes received and not yet taken. */
+  get buffered(): number {
+    return this.#bytes;
   }
 
   /** The next line (`\r` and trailing blanks removed), an overflow, or the end of input. */
@@ -83,7 +121,7 @@ export class Inbox {
     while (wanted > 0) {
       if (this.#bytes === 0) {
         if (this.#ended) return null;
-        await this.#next();
+        await this.#next(wanted);
         continue;
       }
       const first = this.#chunks[0]!;
@@ -131,7 +169,10 @@ export class Inbox {
         n = 0;
       }
     }
-    if (this.#bytes <= this.#highWater && this.#socket.isPaused()) this.#socket.resume();
+    if (this.#bytes <= this.#highWater && this.#paused) {
+      this.#paused = false;
+      this.#source.resume();
+    }
   }
 
   /** Drops the overlong line's bytes up to its `\n`; returns what follows it. */
@@ -142,9 +183,10 @@ export class Inbox {
     return chunk.subarray(i + 1);
   }
 
-  #next(): Promise<void> {
+  #next(wanted?: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
+      this.#source.demand(wanted);
     });
   }
 

@@ -5,6 +5,8 @@ export interface ServerLog {
   info(line: string): void;
   /** Every error answered to a client, with its reason; clients dropped and why. */
   error(line: string): void;
+  /** What the operator should know without asking (`iio serve` prints it): the USB gadget, each buffer's data path and why. */
+  notice?(line: string): void;
 }
 
 /** The default of `serve()`: a library prints nothing unless asked. */

@@ -1,25 +1,36 @@
 // serve(): any Context over the iiod text protocol that libiio 0.2x clients speak, on TCP
-// (port 30431 by default, loopback unless told otherwise). The server only uses the public
+// (port 30431 by default, loopback unless told otherwise) and on a USB device port
+// (usb-server.ts), one session per TCP client and per open USB pipe. The server only uses the public
 // object model (Context, Device, IioBuffer, BufferStream), so it serves whatever the context
 // reaches: `local:`, `sim:`, or another server through `ip:`.
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Context } from '../../core/context.js';
 import { IIOD_PORT } from '../../iiod/port.js';
 import { DeviceBuffers } from './device-buffers.js';
 import { SILENT_LOG, type ServerLog } from './log.js';
 import { Session, type SessionShared } from './session.js';
+import { tcpTransport } from './transport.js';
+import { UsbServer, type UsbServeOptions, type UsbServing } from './usb-server.js';
+import { LinuxKernel } from '../../kernel/linux/index.js';
 
 export { IIOD_PORT };
-export type { ServerLog };
+export type { ServerLog, UsbServeOptions, UsbServing };
 
 export interface ServeOptions {
   /** TCP port (default 30431; 0 picks a free one). */
   port?: number;
   /** Address to listen on (default 127.0.0.1: only this machine). `0.0.0.0` or `::` for every interface. */
   host?: string;
+  /** Serve TCP (default true); false serves USB only. */
+  network?: boolean;
+  /**
+   * Serve over this machine's USB device port too, to libiio's `usb:` clients (usb.md §A1):
+   * true for the defaults (a configfs gadget with iiod's function, bound to the only UDC).
+   */
+  usb?: boolean | UsbServeOptions;
   /** Refuse every attribute write, SETTRIG and output buffer with -EACCES (-13). */
   readOnly?: boolean;
-  /** Connections served at once; further ones are refused (default 64). */
+  /** TCP connections served at once; further ones are refused (default 64). */
   maxClients?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
@@ -28,12 +39,15 @@ export interface ServeOptions {
 }
 
 export interface IiodServer extends AsyncDisposable {
-  /** Where the server listens. */
+  /** Where the server listens on TCP (throws ERR_SERVER_NOT_RUNNING with `network: false`). */
   address(): AddressInfo;
+  /** The TCP port (0 with `network: false`). */
   readonly port: number;
-  /** Clients connected now. */
+  /** TCP clients connected now. */
   readonly sessions: number;
-  /** Stops listening, ends every session and frees every buffer. Idempotent. */
+  /** The USB side, when serving USB. */
+  readonly usb: UsbServing | undefined;
+  /** Stops listening, ends every session and frees every buffer (and the USB gadget made). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -46,30 +60,27 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
     readOnly: options.readOnly === true,
     log: options.log ?? SILENT_LOG,
   };
+  if (options.network === false && (options.usb === undefined || options.usb === false)) {
+    throw new RangeError('serve(): with network: false, usb must say what to serve on');
+  }
   const sessions = new Set<Session>();
-  // As iiod: no Nagle delay on replies, keepalive to notice peers that vanished.
-  const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 }, (socket: Socket) => {
-    socket.on('error', () => undefined); // a reset peer ends its session through 'close'
-    const session = new Session(socket, shared);
-    sessions.add(session);
-    void session.run().catch(() => undefined).finally(() => sessions.delete(session));
-  });
-  server.maxConnections = options.maxClients ?? 64;
+  const tcp = options.network === false ? undefined : await listen(options, shared, sessions);
+  let usb: UsbServer | undefined;
+  if (options.usb !== undefined && options.usb !== false) {
+    const usbOptions = options.usb === true ? {} : options.usb;
+    try {
+      usb = await UsbServer.start(usbOptions.kernel ?? ctx.kernel ?? new LinuxKernel(), shared, usbOptions);
+    } catch (e) {
+      await new Promise((resolve) => tcp?.close(resolve) ?? resolve(undefined));
+      throw e;
+    }
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port ?? IIOD_PORT, host: options.host ?? '127.0.0.1' }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const address = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([...sessions].map((s) => s.close()));
+      const stopped = new Promise<void>((resolve) => (tcp === undefined ? resolve() : tcp.close(() => resolve())));
+      await Promise.allSettled([...[...sessions].map((s) => s.close()), usb?.close()]);
       await stopped;
     })();
     return closing;
@@ -77,13 +88,38 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
   options.signal?.addEventListener('abort', () => void close(), { once: true });
   if (options.signal?.aborted === true) await close();
 
+  const address = tcp?.address() as AddressInfo | undefined;
   return {
-    address: () => ({ ...address }),
-    port: address.port,
+    address: () => {
+      if (address === undefined) throw Object.assign(new Error('the server does not listen on TCP (network: false)'), { code: 'ERR_SERVER_NOT_RUNNING' });
+      return { ...address };
+    },
+    port: address?.port ?? 0,
     get sessions() {
       return sessions.size;
     },
+    usb,
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The TCP listener: one session per connection. */
+async function listen(options: ServeOptions, shared: SessionShared, sessions: Set<Session>): Promise<Server> {
+  // As iiod: no Nagle delay on replies, keepalive to notice peers that vanished.
+  const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 }, (socket: Socket) => {
+    socket.on('error', () => undefined); // a reset peer ends its session through 'close'
+    const session = new Session(tcpTransport(socket), shared);
+    sessions.add(session);
+    void session.run().catch(() => undefined).finally(() => sessions.delete(session));
+  });
+  server.maxConnections = options.maxClients ?? 64;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port ?? IIOD_PORT, host: options.host ?? '127.0.0.1' }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }

@@ -1,22 +1,26 @@
-// One client connection speaking the iiod text protocol (iiod-protocol.md §4a): reads command
-// lines one at a time, answers each, and on disconnect (or EXIT, or the server closing) frees
-// every buffer it opened. Replies are written in order; before reading the next command the
-// session waits for the socket to drain, so a client that does not read its replies stops
-// being read (TCP backpressure) instead of growing a queue here. Every error answered is
-// logged with its reason (the wire carries only the errno).
-import type { Socket } from 'node:net';
+// One client speaking the iiod text protocol (iiod-protocol.md §4a), over TCP or a USB pipe
+// (transport.ts): reads command lines one at a time, answers each, and on disconnect (or EXIT,
+// or the server closing) frees every buffer it opened. Replies are written in order, in the
+// parts iiod writes them in; before reading the next command the session waits for the
+// transport to drain, so a client that does not read its replies stops being read instead of
+// growing a queue here. Every error answered is logged with its reason (the wire carries only
+// the errno).
 import type { Context } from '../../core/context.js';
 import type { Device } from '../../core/device.js';
 import { libiioSampleSize, parseMask } from '../../iiod/mask.js';
 import { IIOJS_VERSION } from '../../version.js';
 import { readAttrs, writeAttrs } from './attributes.js';
-import { CaptureMember, type CapturePeer, type CaptureShare, type Send } from './capture-share.js';
+import { CaptureMember, type CapturePeer, type CaptureShare } from './capture-share.js';
 import { DeviceBuffers } from './device-buffers.js';
 import { refusal, wireErrno } from './errno.js';
 import { Inbox } from './inbox.js';
 import type { ServerLog } from './log.js';
 import { ParseError, parseLine, type Command } from './parser.js';
 import type { Playback } from './playback.js';
+import type { Transport } from './transport.js';
+
+/** A reply: one part, or parts each written on its own (on USB, each one transfer). */
+type Reply = string | Buffer | ReadonlyArray<string | Buffer>;
 
 /** Limits that keep one client's memory bounded whatever it sends. */
 export const LIMITS = Object.freeze({
@@ -60,7 +64,7 @@ const HELP = `Available commands (libiio 0.24 text protocol):
 const VERSION_LINE = `0.24.${IIOJS_VERSION.git.slice(0, 7).padEnd(7)}\n`;
 
 export class Session {
-  readonly #socket: Socket;
+  readonly #transport: Transport;
   readonly #shared: SessionShared;
   readonly #inbox: Inbox;
   readonly #opened = new Map<Device, Opened>();
@@ -78,21 +82,22 @@ export class Session {
   /** What capture shares need of this client. */
   readonly #capturePeer: CapturePeer;
 
-  constructor(socket: Socket, shared: SessionShared) {
-    this.#socket = socket;
+  constructor(transport: Transport, shared: SessionShared) {
+    this.#transport = transport;
     this.#shared = shared;
-    this.#peer = socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
-    this.#inbox = new Inbox(socket, { maxLine: LIMITS.line });
+    this.#peer = transport.peer;
+    this.#inbox = new Inbox(transport.input, { maxLine: LIMITS.line });
     this.#capturePeer = {
-      send: this.#send,
+      send: transport.send,
       drop: (reason) => {
         shared.log.error(`${this.#peer}: disconnected: ${reason}`);
-        socket.destroy();
+        transport.destroy();
       },
       error: (reason) => shared.log.error(`${this.#peer}: ${this.#command}: ${reason}`),
+      ...(transport.sink === undefined ? {} : { sink: transport.sink }),
     };
     shared.log.info(`${this.#peer}: connected`);
-    socket.once('close', () => {
+    transport.onClose(() => {
       this.#closed = true;
       shared.log.info(`${this.#peer}: disconnected`);
       this.#release();
@@ -112,9 +117,9 @@ export class Session {
     return this.#done;
   }
 
-  /** Ends the session (server shutdown): the socket is destroyed and its buffers freed. */
+  /** Ends the session (server shutdown, a USB pipe closed): the client is cut off and its buffers freed. */
   close(): Promise<void> {
-    this.#socket.destroy();
+    this.#transport.destroy();
     return this.run();
   }
 
@@ -151,7 +156,7 @@ export class Session {
       }
     } finally {
       // EXIT, end of input, or an unframeable payload: send what is queued, then close.
-      this.#socket.end();
+      this.#transport.end();
     }
   }
 
@@ -207,7 +212,7 @@ export class Session {
   }
 
   /** Commands whose whole answer is computed, then sent. */
-  async #answer(c: Extract<Command, { device: string }>): Promise<string | Buffer> {
+  async #answer(c: Extract<Command, { device: string }>): Promise<Reply> {
     const device = this.#shared.ctx.find(c.device);
     try {
       if (device === undefined) throw refusal('ENODEV', c.op, `no device ${c.device}`);
@@ -234,7 +239,7 @@ export class Session {
           const trigger = await device.getTrigger();
           if (trigger === null) return '0\n';
           const name = trigger.name ?? trigger.id;
-          return `${Buffer.byteLength(name)}\n${name}\n`;
+          return [`${Buffer.byteLength(name)}\n`, `${name}\n`];
         }
         case 'SETTRIG':
           if (this.#shared.readOnly) throw refusal('EACCES', 'SETTRIG', 'the server is read-only');
@@ -275,13 +280,15 @@ export class Session {
     const config = { positions, samples, blocks: this.#buffersCount.get(device) ?? DEFAULT_BLOCKS };
     if (buffer.output) {
       if (this.#shared.readOnly) throw refusal('EACCES', 'OPEN', 'the server is read-only');
-      const playback = await this.#shared.buffers.openPlayback(buffer, config, cyclic);
+      const playback = await this.#shared.buffers.openPlayback(buffer, config, cyclic, this.#transport.source);
+      if (this.#transport.source !== undefined) this.#shared.log.notice?.(`${this.#peer}: ${buffer.toString()}: ${playback.path}`);
       this.#keep(device, { kind: 'playback', playback });
     } else {
       if (cyclic) throw refusal('EINVAL', 'OPEN', `${buffer.toString()} is an input buffer: CYCLIC is for output`);
       const share = this.#shared.buffers.capture(buffer);
       const member = new CaptureMember(config, this.#capturePeer);
       await share.join(member);
+      if (this.#transport.sink !== undefined) this.#shared.log.notice?.(`${this.#peer}: ${buffer.toString()}: ${share.path(member, bytes)}`);
       this.#keep(device, { kind: 'capture', share, member, bytes });
     }
   }
@@ -333,6 +340,18 @@ export class Session {
     }
     const playback = (o as Extract<Opened, { kind: 'playback' }>).playback;
     this.#reply('0\n');
+    // Straight into a DMABUF only when no byte of the payload was read already.
+    if (playback.zeroCopy && this.#inbox.buffered === 0) {
+      try {
+        await playback.receive(c.bytes);
+      } catch (e) {
+        // Where the payload stopped cannot be known: the pipe ends rather than lose its framing.
+        this.#reply(this.#failure(e));
+        return false;
+      }
+      this.#reply(`${c.bytes}\n`);
+      return true;
+    }
     const chunks = await this.#inbox.bytes(c.bytes);
     if (chunks === null) return false;
     try {
@@ -351,35 +370,13 @@ export class Session {
     return `${errno}\n`;
   }
 
-  #reply(data: string | Buffer): void {
-    if (data.length > 0 && !this.#socket.destroyed) this.#socket.write(data);
+  #reply(reply: Reply): void {
+    if (typeof reply === 'string' || reply instanceof Uint8Array) this.#transport.write(reply);
+    else for (const part of reply) this.#transport.write(part);
   }
 
-  /** Writes parts in one go (header and block data); resolves when the socket has taken the last. */
-  readonly #send: Send = (parts) => new Promise((resolve, reject) => {
-    const socket = this.#socket;
-    if (parts.length === 0) return resolve();
-    socket.cork();
-    parts.forEach((part, i) => {
-      if (i < parts.length - 1) socket.write(part);
-      else socket.write(part, (error) => (error ? reject(error) : resolve()));
-    });
-    socket.uncork();
-  });
-
-  /** Waits while the socket holds more than its high-water mark of unsent replies. */
-  async #drained(): Promise<void> {
-    const socket = this.#socket;
-    if (!socket.writableNeedDrain || socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
+  /** Waits while the transport holds too many unsent replies. */
+  #drained(): Promise<void> {
+    return this.#transport.drained();
   }
 }
-
