@@ -11,7 +11,6 @@ import { SILENT_LOG, type ServerLog } from './log.js';
 import { Session, type SessionShared } from './session.js';
 import { tcpTransport } from './transport.js';
 import { UsbServer, type UsbServeOptions, type UsbServing } from './usb-server.js';
-import { LinuxKernel } from '../../kernel/linux/index.js';
 
 export { IIOD_PORT };
 export type { ServerLog, UsbServeOptions, UsbServing };
@@ -69,7 +68,9 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
   if (options.usb !== undefined && options.usb !== false) {
     const usbOptions = options.usb === true ? {} : options.usb;
     try {
-      usb = await UsbServer.start(usbOptions.kernel ?? ctx.kernel ?? new LinuxKernel(), shared, usbOptions);
+      const kernel = usbOptions.kernel ?? ctx.kernel;
+      if (kernel === undefined) throw new RangeError(`serve(): ${ctx.uri} has no kernel of its own: usb.kernel says whose USB device port serves it`);
+      usb = await UsbServer.start(kernel, shared, usbOptions);
     } catch (e) {
       await new Promise((resolve) => tcp?.close(resolve) ?? resolve(undefined));
       throw e;

@@ -20,7 +20,7 @@ import { UsbPipe } from './usb-pipe.js';
 export const DEFAULT_USB_IDS = Object.freeze({ vendorId: 0x1d6b, productId: 0x0104 });
 
 export interface UsbServeOptions {
-  /** The kernel whose USB device port serves (default: the context's own for local:/sim:, else this machine's). */
+  /** The kernel whose USB device port serves (default: the context's own, for local: and sim:; required for others). */
   kernel?: KernelPort;
   /** An existing FunctionFS mount to serve on (its gadget is someone else's to make and bind), as `iiod -F`. */
   ffs?: string;
