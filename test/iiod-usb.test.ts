@@ -395,6 +395,42 @@ describe('hosts that go away (usb.md §A4: DETACH cancels, ep close detaches)', 
   }
 });
 
+describe('a DMABUF transfer that fails after its count line went out', () => {
+  test('ends that pipe (the host cannot be kept in step), frees its buffer, and pipe 0 answers on', async () => {
+    const s = await serveUsb();
+    try {
+      await s.host.resetPipes();
+      const p0 = await s.host.openPipe(0);
+      const pipe = await s.host.openPipe(1);
+      assert.equal(await pipe.command(`OPEN ${ADC} ${BLOCK} 00000004`), 0);
+      await pipe.send(`READBUF ${ADC} ${BLOCK * 2}\r\n`);
+      assert.equal(await pipe.integer(), BLOCK * 2);
+      await pipe.exact(9); // the mask line; the samples' transfer is queued, the host takes none
+      // The IN endpoint halted under the transfer: dummy_hcd ends its request with an error.
+      const k = s.kernel as KernelPort;
+      await k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'disconnect');
+      await waitFor(() => s.server.usb!.openPipes === 0, 'every pipe ended');
+      await waitFor(() => s.errors.some((l) => /usb pipe 1: disconnected: .*FUNCTIONFS_DMABUF_TRANSFER/.test(l)), `the failure logged: ${s.errors.join('; ')}`);
+      await k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'connect');
+      await s.host.close();
+      const again = await LibiioUsbHost.open(s.kernel, (await findUsbDevice(s.kernel, IDS)).usbfs);
+      try {
+        assert.equal(await again.resetPipes(), 0);
+        const q0 = await again.openPipe(0);
+        assert.match(await q0.print(), /<context/);
+        const q1 = await again.openPipe(1);
+        assert.equal(await readRamp(q1, BLOCK, 2), 2 * BLOCK * 2, 'the buffer streams again');
+      } finally {
+        await again.close();
+      }
+      void p0;
+    } finally {
+      await s.server.close();
+      await s.ctx.close();
+    }
+  });
+});
+
 describe('hostile pipe traffic', () => {
   test('malformed, overlong and random input on pipe 0 gets errors and bounded memory; pipe 1 streams on', async () => {
     const s = await serveUsb();
@@ -423,6 +459,30 @@ describe('hostile pipe traffic', () => {
       assert.equal(await streaming, 4 * BLOCK * 2);
       await p2.send('VERSION\r\n');
       assert.match(await p2.line(), /^0\.24\./, 'pipe 2 still in step');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('fuzzed vendor requests', () => {
+  test('random bRequest/wValue/wLength: each acknowledged or stalled, never hanging; then the server works as new', async () => {
+    const s = await serveUsb();
+    try {
+      let seed = 99;
+      const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+      for (let i = 0; i < 60; i++) {
+        const bRequest = random() % 5 === 0 ? random() & 0xff : random() % 4;
+        const wValue = random() % 3 === 0 ? random() & 0xffff : random() % 4;
+        const wLength = random() % 4 === 0 ? random() % 16 : 0;
+        const r = await s.host.host.reap(s.host.host.control({ bRequestType: IIOD_REQUEST_TYPE, bRequest, wValue, wIndex: 0, wLength }, new Uint8Array(wLength)));
+        const valid = wLength === 0 && (bRequest === 0 || (bRequest <= 2 && wValue < 3));
+        assert.equal(r.status, valid ? 0 : -32, `bRequest ${bRequest} wValue ${wValue} wLength ${wLength}`);
+      }
+      assert.equal(await s.host.resetPipes(), 0);
+      await settled(s, SERVING_FDS);
+      const pipe = await s.host.openPipe(0);
+      assert.equal(await pipe.print(), s.ctx.toXml());
     } finally {
       await s.close();
     }
