@@ -10,11 +10,13 @@ import { describe, test } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
 import { DMA_BUF_IOCTL_SYNC, USB_DT_STRING, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR } from '../src/abi/index.js';
 import { LocalBackend } from '../src/backends/local/backend.js';
+import { NetworkBackend } from '../src/backends/network/backend.js';
 import { Context } from '../src/core/context.js';
 import { IIOD_OPEN_PIPE, IIOD_REQUEST_TYPE } from '../src/iiod/usb.js';
 import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel, type SimKernelOptions } from '../src/kernel/sim/index.js';
 import { serve, type IiodServer, type UsbServeOptions } from '../src/server/iiod/index.js';
+import { createFfsGadget } from '../src/usb/configfs-gadget.js';
 import { fnv1a } from './support/checksum.js';
 import { LibiioUsbHost, type LibiioPipe } from './support/libiio-usb-host.js';
 import { spyPort } from './support/port-spy.js';
@@ -183,6 +185,61 @@ describe('the gadget (usb.md §A1)', () => {
       await again.close();
     } finally {
       await ctx.close();
+    }
+  });
+});
+
+describe('--ffs: a FunctionFS the board made (as iiod -F)', () => {
+  test('the descriptors go to its ep0, the board binds the UDC after, the host talks; close leaves the board\'s gadget', async () => {
+    const kernel = new SimKernel();
+    const ctx = await Context.open(new LocalBackend(kernel, { uri: 'sim:' }));
+    const board = await createFfsGadget(kernel, { name: 'pluto', vendorId: 0x0456, productId: 0xb673, functionName: 'iio_ffs', mountpoint: '/dev/iio_ffs' });
+    try {
+      const server = await serve(ctx, { network: false, usb: { ffs: '/dev/iio_ffs', pipes: 2 } });
+      assert.equal(server.usb?.gadget, undefined);
+      assert.equal(server.usb?.mountpoint, '/dev/iio_ffs');
+      assert.deepEqual((await kernel.readdir('/dev/iio_ffs')).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2', 'ep3', 'ep4']);
+      await board.bind(); // S23udc: echo ci_hdrc.0 > UDC, once iiod wrote its descriptors
+      const host = await LibiioUsbHost.open(kernel, (await findUsbDevice(kernel, { vendorId: 0x0456, productId: 0xb673 })).usbfs);
+      try {
+        assert.equal(await host.resetPipes(), 0);
+        assert.equal(await (await host.openPipe(0)).print(), ctx.toXml());
+        assert.equal(await host.vendor(IIOD_OPEN_PIPE, 2), -32, 'pipe 2 of 2');
+      } finally {
+        await host.close();
+      }
+      await server.close();
+      // ep0 closed: FunctionFS unbinds the gadget itself; the board's gadget and mount stay.
+      assert.equal((await kernel.readText(`${board.dir}/UDC`)).trim(), '');
+      await kernel.stat('/dev/iio_ffs/ep0');
+    } finally {
+      await board.close();
+      await ctx.close();
+    }
+  });
+
+  test('a remote context needs usb.kernel: its own kernel is not this machine\'s', async () => {
+    const kernel = new SimKernel();
+    const local = await Context.open(new LocalBackend(kernel, { uri: 'sim:' }));
+    const tcp = await serve(local, { port: 0 });
+    const remote = await Context.open(new NetworkBackend(`ip:127.0.0.1:${tcp.port}`));
+    try {
+      assert.equal(remote.kernel, undefined);
+      await assert.rejects(serve(remote, { network: false, usb: true }), /ip:127\.0\.0\.1:\d+ has no kernel of its own: usb\.kernel says whose USB device port serves it/);
+      const over = await serve(remote, { network: false, usb: { kernel } });
+      assert.equal(over.usb?.udc, 'dummy_udc.0');
+      const host = await LibiioUsbHost.open(kernel, (await findUsbDevice(kernel, IDS)).usbfs);
+      try {
+        await host.resetPipes();
+        assert.match(await (await host.openPipe(0)).print(), /iiojs-adc4/);
+      } finally {
+        await host.close();
+      }
+      await over.close();
+    } finally {
+      await remote.close();
+      await tcp.close();
+      await local.close();
     }
   });
 });
