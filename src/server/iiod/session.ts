@@ -45,6 +45,8 @@ export interface SessionShared {
   buffers: DeviceBuffers;
   readOnly: boolean;
   log: ServerLog;
+  /** A client with nothing open that sends no command for this long is disconnected (0: never). */
+  idleTimeoutMs: number;
 }
 
 type Opened =
@@ -126,7 +128,7 @@ export class Session {
   async #serve(): Promise<void> {
     try {
       for (;;) {
-        const event = await this.#inbox.line();
+        const event = await this.#input(this.#inbox.line());
         if (event.kind === 'eof') return;
         if (event.kind === 'overflow') {
           this.#command = '(a line)';
@@ -313,7 +315,7 @@ export class Session {
       this.#reply(this.#failure(refusal('EINVAL', 'WRITE', `a ${c.bytes}-byte value is more than ${LIMITS.attrPayload}: disconnecting`)));
       return false;
     }
-    const chunks = await this.#inbox.bytes(c.bytes);
+    const chunks = await this.#input(this.#inbox.bytes(c.bytes));
     if (chunks === null) return false;
     const device = this.#shared.ctx.find(c.device);
     try {
@@ -361,6 +363,25 @@ export class Session {
       this.#reply(this.#failure(e));
     }
     return true;
+  }
+
+  /**
+   * Waits for what the client sends next. One with nothing open that sends no complete command
+   * for `idleTimeoutMs` is disconnected: idle (or trickling) clients cannot hold the server's
+   * slots forever. Clients with a buffer open hold hardware and are left alone.
+   */
+  async #input<T>(input: Promise<T>): Promise<T> {
+    const ms = this.#shared.idleTimeoutMs;
+    if (ms === 0 || this.#opened.size > 0) return input;
+    const timer = setTimeout(() => {
+      this.#shared.log.info(`${this.#peer}: disconnected: no command for ${ms} ms with nothing open`);
+      this.#transport.destroy();
+    }, ms).unref();
+    try {
+      return await input;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The `-errno\n` answer to a failed command, logged with its reason (`info` for expected refusals). */
