@@ -24,3 +24,6 @@ export { NetworkBackend, type NetworkBackendOptions } from './backends/network/b
 export { IIOJS_VERSION } from './version.js';
 // The iiod server: any Context to libiio 0.2x clients over TCP.
 export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions, type ServerLog } from './server/iiod/index.js';
+// The browser scope, and SigMF recordings.
+export { scope, type ScopeOptions, type ScopeServer } from './scope/index.js';
+export { openSigmf, SigmfRecording, sigmfSampleType, type RecordingInfo, type SigmfDataset } from './sigmf/index.js';
