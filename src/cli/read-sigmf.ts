@@ -1,6 +1,6 @@
-// `iio read -f sigmf -o NAME`: the capture as a SigMF pair. Timestamps are left out of the
-// recording unless asked for (SigMF has no 64-bit integers; the stream still reads them to see
-// overruns); a gap starts a new capture segment (sigmf/writer.ts).
+// `iio read -f sigmf -o NAME`: the capture as a SigMF pair, of the channels asked for (all of the
+// buffer's but timestamps when none are: SigMF has no 64-bit integers; `read` still captures the
+// timestamp to see overruns by); a gap starts a new capture segment (sigmf/writer.ts).
 import type { BufferStream } from '../core/buffer-stream.js';
 import type { Channel } from '../core/channel.js';
 import type { Context } from '../core/context.js';

@@ -1,5 +1,6 @@
 // `iio read`: capture from a device's input buffer to stdout (libiio's iio_readdev).
 import type { BufferStream } from '../core/buffer-stream.js';
+import type { Context } from '../core/context.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, integerArg, openFromArgs, parseCommand, UsageError } from './args.js';
 import { runBench } from './bench.js';
 import { ChannelSubset } from './channel-subset.js';
@@ -68,14 +69,17 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
 
   const sink = new DataSink(env.stdout, env.interrupt);
   await using ctx = await openFromArgs(values, env);
-  await using stream = await openStream(ctx, deviceKey, channelKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, samples: limit, signal: sink.signal });
+  // A recording captures the timestamp too, when the device has one, to see its overruns by.
+  const openKeys = format === 'sigmf' ? withTimestamp(ctx, deviceKey, channelKeys) : channelKeys;
+  await using stream = await openStream(ctx, deviceKey, openKeys, 'in', values, { defaultBlockSize: DEFAULT_BLOCK, samples: limit, signal: sink.signal });
   // A stop (Ctrl-C, broken pipe) stops the stream: the loop still gets what was captured until
   // then, the last block partial, and ends. Its failure changes nothing: the command is stopping.
   const stop = (): void => void stopCapture(stream).catch(() => undefined);
   sink.signal.addEventListener('abort', stop, { once: true });
   announce(stream, values, env.stderr);
   const subset = ChannelSubset.of(stream, channelKeys);
-  const sigmf: SigmfCapture | undefined = format === 'sigmf' ? await sigmfCapture(ctx, stream, subset?.channels, values.output!) : undefined;
+  const asked = channelKeys.length === 0 ? undefined : channelKeys.map((k) => stream.buffer.device.channel(k, 'in'));
+  const sigmf: SigmfCapture | undefined = format === 'sigmf' ? await sigmfCapture(ctx, stream, asked, values.output!) : undefined;
   const text = format === 'raw' || format === 'sigmf' ? undefined : new ScanText(format, subset?.layout ?? stream.layout, subset?.channels ?? stream.channels, values.physical === true);
   const progress = new Progress(env.stderr, `${stream.toString()}`);
   let scans = 0;
@@ -106,6 +110,15 @@ export async function read(args: string[], env: CliEnv): Promise<number> {
   sink.throwIfFailed();
   const reason = sink.stopReason;
   return reason === undefined ? 0 : stopStatus(reason);
+}
+
+/** `keys` and the device's timestamp channel, when it has one and keys name channels without it. */
+function withTimestamp(ctx: Context, deviceKey: string, keys: readonly string[]): string[] {
+  if (keys.length === 0) return [];
+  const device = ctx.device(deviceKey);
+  const timestamp = device.channels.find((c) => c.scanElement?.timestamp === true && !c.output);
+  if (timestamp === undefined || keys.some((k) => device.findChannel(k, 'in') === timestamp)) return [...keys];
+  return [...keys, timestamp.id];
 }
 
 /** Once, when the capture is over: the samples the device dropped because iio fell behind. */
