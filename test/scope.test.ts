@@ -186,6 +186,7 @@ test("the generator's tone played into the simulated transmitter is seen by its 
     const m = (await stats(page)).lastHeader.measurements;
     assert.ok(Math.abs(m.voltage0_i.frequency - played[0]!) < played[0]! * 0.01, `the receiver hears ${m.voltage0_i.frequency} Hz`);
     assert.ok(Math.abs(m.voltage0_i.max - 16383) <= 2, `amplitude 0.5 of full scale: ${m.voltage0_i.max}`);
+    await screenshot(page, 'generator-rx');
     await page.click('#tabs button[data-tab=spectrum]');
     await page.check('#fft-complex');
     await page.dispatchEvent('#fft-complex', 'change');

@@ -1,6 +1,7 @@
 // What the scope's browsers share: the context, one capture per input device (whoever watches
 // it), one generator per output device, the recordings waiting to be downloaded, and the rule
 // that --read-only refuses every write and every output.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../core/context.js';
 import { errnoOf, systemError } from '../errors.js';
 import { attrsOf, readAttrs, writeAttr, type AttrEntry, type AttrTarget } from './attributes.js';
@@ -10,6 +11,27 @@ import { ScopeRecorder } from './recorder.js';
 
 /** Finished recordings kept for download (the oldest goes first). */
 const KEPT_RECORDINGS = 8;
+
+/** How long a write waits for a stopped buffer to be released (see writeReleased). */
+const RELEASE_MS = 2000;
+const RELEASE_POLL_MS = 50;
+
+/**
+ * `write`, retried while it meets EBUSY for up to RELEASE_MS: over ip:, a capture stopped in the
+ * middle of a READBUF ends by closing its connection (iiod has no other way to stop one), and the
+ * server disables the buffer when it sees that, a moment later.
+ */
+async function writeReleased<T>(write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + RELEASE_MS;
+  for (;;) {
+    try {
+      return await write();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EBUSY' || Date.now() > deadline) throw e;
+      await sleep(RELEASE_POLL_MS);
+    }
+  }
+}
 
 export class ScopeHub {
   readonly ctx: Context;
@@ -57,14 +79,14 @@ export class ScopeHub {
     attrsOf(this.ctx, target); // the target exists, before anything stops
     const capture = target.kind === 'context' ? undefined : this.#captures.get(this.ctx.device(target.device).id);
     if (capture?.running !== true) return writeAttr(this.ctx, target, name, value);
-    return capture.suspended(`${name} was written`, () => writeAttr(this.ctx, target, name, value));
+    return capture.suspended(`${name} was written`, () => writeReleased(() => writeAttr(this.ctx, target, name, value)));
   }
 
   async setTrigger(deviceKey: string, trigger: string | null): Promise<void> {
     this.checkWritable('setTrigger');
     const device = this.ctx.device(deviceKey);
     const capture = this.#captures.get(device.id);
-    const set = (): Promise<void> => device.setTrigger(trigger);
+    const set = (): Promise<void> => writeReleased(() => device.setTrigger(trigger));
     await (capture?.running === true ? capture.suspended('the trigger changed', set) : set());
   }
 
