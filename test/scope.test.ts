@@ -128,6 +128,14 @@ test('XY of the I/Q receiver, and the rolling mode of the 100 Hz sensor', async 
     }
     assert.ok(counts[0]! < 1000, `a rolling window shows what has come, before the window is full: ${counts}`);
     assert.ok(counts[2]! > counts[0]!, `and scrolls as more comes: ${counts}`);
+    // Its IIO trigger, in its attribute panel.
+    await page.click('#tree span[data-target*="\\"kind\\":\\"device\\",\\"device\\":\\"iio:device2\\""]');
+    const trigger = page.locator('#attrs select[data-attr=trigger]');
+    assert.equal(await trigger.inputValue(), 'trigger0', 'the sensor runs on iiojs-timer0');
+    await trigger.selectOption('trigger1');
+    await page.waitForFunction(() => document.querySelector('#attrs [data-note=trigger]')?.textContent === 'set');
+    await trigger.selectOption('trigger0');
+    await page.waitForFunction(() => document.querySelector('#attrs [data-note=trigger].ok') !== null);
   });
 });
 
@@ -230,6 +238,9 @@ test('--read-only refuses writes and the generator', async () => {
       const note = page.locator('#attrs [data-note=sampling_frequency].error');
       await note.waitFor();
       assert.match(await note.innerText(), /^EACCES: .*read-only/);
+      await page.click('#tree span[data-target*="\\"kind\\":\\"device\\",\\"device\\":\\"iio:device2\\""]');
+      await page.locator('#attrs select[data-attr=trigger]').selectOption('');
+      await page.waitForFunction(() => document.querySelector('#attrs [data-note=trigger].error')?.textContent?.startsWith('EACCES'));
       await page.click('#tabs button[data-tab=generator]');
       await page.click('#gen-tone');
       await page.waitForFunction(() => document.querySelector('#gen-status.error') !== null);

@@ -7,7 +7,7 @@ import { AutoRange, COLORS, eng, Plot } from './plot.js';
 
 type Tab = 'time' | 'spectrum' | 'xy' | 'generator' | 'record';
 interface TreeChannel { id: string; name?: string; label?: string; output: boolean; type: string; scan: { index: number; format: string } | null }
-interface TreeDevice { id: string; name?: string; label?: string; trigger: boolean; hasDebug: boolean; channels: TreeChannel[]; buffers: Array<{ index: number; direction: 'in' | 'out'; channels: string[] }> }
+interface TreeDevice { id: string; name?: string; label?: string; trigger: boolean; hasDebug: boolean; currentTrigger?: string | null; channels: TreeChannel[]; buffers: Array<{ index: number; direction: 'in' | 'out'; channels: string[] }> }
 type Target = { kind: 'context' } | { kind: 'device' | 'debug'; device: string } | { kind: 'channel'; device: string; channel: string; output: boolean } | { kind: 'buffer'; device: string; buffer: number };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -126,7 +126,33 @@ async function showAttrs(target: Target, title: string): Promise<void> {
     row.dataset.attr = a.name;
     return row;
   });
+  const device = target.kind === 'device' ? devices.find((d) => d.id === target.device) : undefined;
+  if (device?.currentTrigger !== undefined) rows.unshift(triggerRow(device));
   $('attrs').replaceChildren(el('table', {}, ...rows));
+}
+
+/** The device's IIO trigger (IIO Oscilloscope's trigger dialog): none, or one of the context's. */
+function triggerRow(device: TreeDevice): HTMLTableRowElement {
+  const triggers = devices.filter((d) => d.trigger);
+  const select = el('select', {}, el('option', { value: '', selected: device.currentTrigger === null }, '(none)'),
+    ...triggers.map((t) => el('option', { value: t.id, selected: t.id === device.currentTrigger }, t.name ?? t.id)));
+  select.dataset.attr = 'trigger';
+  const note = el('div');
+  note.dataset.note = 'trigger';
+  select.addEventListener('change', async () => {
+    try {
+      await conn.request('trigger.set', { device: device.id, trigger: select.value === '' ? null : select.value });
+      device.currentTrigger = select.value === '' ? null : select.value;
+      note.className = 'ok';
+      note.textContent = 'set';
+    } catch (e) {
+      note.className = 'error';
+      note.textContent = (e as Error).message;
+    }
+  });
+  const row = el('tr', {}, el('td', {}, 'trigger'), el('td', {}, select, note));
+  row.dataset.attr = 'trigger';
+  return row;
 }
 
 // ---- the source of the views: a device and its channels ----
