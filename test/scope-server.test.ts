@@ -91,6 +91,18 @@ test('several clients watch one capture: the union of their channels, frames for
   a.ws.close();
 });
 
+test('a channel the driver will not enable alone is captured with its buffer\'s others (the I of an I/Q pair)', async () => {
+  await using ctx = await openContext('sim:');
+  await using server = await scope(ctx);
+  const c = await connect(server, true);
+  assert.equal((await c.request('view', view(['voltage0_i'], { device: 'rx' }))).ok, true);
+  const status = await c.status((m) => m.captures[0]?.running === true && c.frames.length > 0);
+  assert.deepEqual(status.captures[0].channels, ['voltage0_i', 'voltage0_q']);
+  assert.equal(status.captures[0].error, undefined);
+  assert.deepEqual(c.frames.at(-1)!.channels.map((x: { id: string }) => x.id), ['voltage0_i'], 'the frames carry the channel asked for');
+  c.ws.close();
+});
+
 test('bad requests are answered with their reason; the session goes on', async () => {
   await using ctx = await openContext('sim:');
   await using server = await scope(ctx);

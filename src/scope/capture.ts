@@ -5,6 +5,7 @@
 // driver refuses while the buffer runs (EBUSY: sampling_frequency), restarts it.
 import { EventEmitter } from 'node:events';
 import type { BufferStream } from '../core/buffer-stream.js';
+import type { IioBuffer } from '../core/buffer.js';
 import type { Channel } from '../core/channel.js';
 import type { Device } from '../core/device.js';
 import type { StreamBlock } from '../core/stream-block.js';
@@ -65,6 +66,8 @@ async function readNumber(channelOrDevice: { attrs: ReadonlyMap<string, { readNu
 export class DeviceCapture extends EventEmitter<CaptureEvents> {
   readonly device: Device;
   #channels = new Map<string, CaptureChannel>();
+  /** The channels the running capture was started for (it may carry more: see #open). */
+  #started: readonly string[] = [];
   readonly #wanted = new Map<object, ReadonlySet<string>>();
   #stream: BufferStream | undefined;
   #loop: Promise<void> | undefined;
@@ -162,7 +165,7 @@ export class DeviceCapture extends EventEmitter<CaptureEvents> {
 
   async #follow(): Promise<void> {
     const union = this.#union();
-    const current = [...this.#channels.keys()];
+    const current = this.#started;
     if (this.running && union.length === current.length && union.every((id, i) => id === current[i])) return;
     if (this.running) await this.#stop('the channels watched changed');
     if (union.length > 0 && !this.#closed) await this.#start(union).catch((e: Error) => this.#fail(e));
@@ -183,20 +186,45 @@ export class DeviceCapture extends EventEmitter<CaptureEvents> {
     this.#rate = (await readNumber(this.device, 'sampling_frequency')) ?? (await readNumber(chosen[0]!, 'sampling_frequency')) ??
       (await this.device.getTrigger().then((t) => (t === null ? undefined : readNumber(t, 'sampling_frequency'))).catch(() => undefined));
     this.#blockSize = captureBlockSize(this.#rate);
+    const stream = await this.#open(buffer, open);
     const channels = new Map<string, CaptureChannel>();
-    for (const c of chosen) {
+    for (const c of stream.channels) {
       if (c.scanElement?.timestamp === true) continue;
       const type = c.scanElement!.type;
       const scale = (await readNumber(c, 'scale')) ?? c.scanElement?.scale ?? 1;
       const offset = (await readNumber(c, 'offset')) ?? c.scanElement?.offset ?? 0;
       channels.set(c.id, { channel: c, ring: new SampleRing(RING_SAMPLES), scale, offset, fullScale: 2 ** (type.realBits - (type.signed ? 1 : 0)) });
     }
-    const stream = await buffer.open({ channels: open, blockSize: this.#blockSize, blocks: BLOCKS });
     this.#channels = channels;
+    this.#started = ids;
     this.#samples = 0;
     this.#error = undefined;
     this.#stream = stream;
     this.#loop = this.#run(stream);
+  }
+
+  /**
+   * The buffer enabled with `channels`, or with all of its channels when the driver refuses that
+   * subset (EINVAL at enable: a scan mask it does not offer, as I/Q converters that enable I and
+   * Q together). Enabled here, before the loop queues its blocks, so that the refusal is seen.
+   */
+  async #open(buffer: IioBuffer, channels: readonly Channel[]): Promise<BufferStream> {
+    const options = { blockSize: this.#blockSize, blocks: BLOCKS };
+    const started = async (stream: BufferStream): Promise<BufferStream> => {
+      try {
+        await stream.start();
+        return stream;
+      } catch (e) {
+        await stream.close();
+        throw e;
+      }
+    };
+    try {
+      return await started(await buffer.open({ ...options, channels }));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EINVAL' || channels.length === buffer.channels.length) throw e;
+      return started(await buffer.open({ ...options, channels: buffer.channels }));
+    }
   }
 
   async #run(stream: BufferStream): Promise<void> {
