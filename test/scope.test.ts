@@ -177,6 +177,18 @@ test('a write of sampling_frequency in the panel is seen by iio attr, and the ti
   }
 });
 
+test("on sim: a refused write shows the driver's reason under the field", async () => {
+  await withPage(async (page) => {
+    await page.click('#tree span[data-target*="\\"channel\\":\\"altvoltage0\\""]');
+    const field = page.locator('#attrs input[data-attr=frequency]');
+    await field.fill('1e3');
+    await field.dispatchEvent('change');
+    const note = page.locator('#attrs [data-note=frequency].error');
+    await note.waitFor();
+    assert.match(await note.innerText(), /^EINVAL: invalid argument, write '\/sys\/bus\/iio\/devices\/iio:device1\/out_altvoltage0_RX_LO_frequency': not a number: "1e3"/);
+  });
+});
+
 test("the generator's tone played into the simulated transmitter is seen by its receiver", async () => {
   await withPage(async (page) => {
     await page.click('#tabs button[data-tab=generator]');

@@ -16,7 +16,7 @@ const FRAME_MS = 16;
 const STATUS_MS = 500;
 const MAX_UNACKED = 2;
 const MAX_BUFFERED_BYTES = 1 << 20;
-export const MAX_SAMPLES = 1 << 18;
+const MAX_SAMPLES = 1 << 18;
 const MAX_COLUMNS = 8192;
 
 type Request = { id?: number; op: string } & Record<string, unknown>;

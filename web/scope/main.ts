@@ -25,7 +25,7 @@ const swatch = (i: number): HTMLSpanElement => {
 const WINDOWS = ['hann', 'rectangular', 'hamming', 'blackman', 'blackman-harris', 'flat-top', 'triangular', 'welch', 'cosine'];
 
 const token = new URLSearchParams(location.search).get('token') ?? '';
-const conn = new Connection(`ws://${location.host}/ws${token === '' ? '' : `?token=${encodeURIComponent(token)}`}`);
+const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${token === '' ? '' : `?token=${encodeURIComponent(token)}`}`);
 
 /** What tests and the benchmark read: frames drawn, the page's frame rate, sample-to-pixel latency. */
 const stats = {
