@@ -42,6 +42,7 @@ const BENCHES: Bench[] = [
   { name: 'iiod-readdev', ...node('iiod-readdev', 600) },
   { name: 'iiod-client', ...node('iiod-client', 600) },
   { name: 'iiod-share', ...node('iiod-share', 600) },
+  { name: 'scope', ...node('scope', 300) },
   { name: 'lab-capture', prepare: buildCCapture, ...inLab('lab-capture', 1500), after: async (report) => [await labCalibration(report)] },
   {
     name: 'lab-syscalls',

@@ -33,3 +33,6 @@ export { createFfsGadget, onlyUdc, removeStaleGadget, type FfsGadget, type FfsGa
 export { FfsFunction, type FfsFunctionHandlers } from './usb/ffs-function.js';
 export { FfsDmabufEndpoint, FfsDmabufRefusedError, type FfsTransferOptions } from './usb/ffs-dmabuf.js';
 export { captureToUsb, usbToPlayback, type HandoffOptions, type HandoffResult, type PlaybackHandoffOptions } from './usb/handoff.js';
+// The browser scope, and SigMF recordings.
+export { scope, type ScopeOptions, type ScopeServer } from './scope/index.js';
+export { openSigmf, SigmfRecording, sigmfSampleType, type RecordingInfo, type SigmfDataset } from './sigmf/index.js';

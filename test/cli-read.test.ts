@@ -170,7 +170,7 @@ describe('bad input', () => {
       /^iio: EINVAL: .*buffer0\/enable': buffer not started: no trigger \(enabling iio:device0\/buffer0\); the device has no trigger: pass -t <trigger>, one of t0, sysfstrig0$/],
     ['a bad sample count', ['read', '-u', 'sim:', '-s', '12x', 'adc4'], 2, /^iio: -s\/--samples must be an integer >= 0, got "12x" \(see 'iio read --help'\)$/],
     ['a bad block size', ['read', '-u', 'sim:', '-b', '0', 'adc4'], 2, /^iio: -b\/--block-size must be an integer >= 1, got "0"/],
-    ['a bad format', ['read', '-u', 'sim:', '-f', 'xml', 'adc4'], 2, /^iio: --format must be raw, csv or json, got "xml"/],
+    ['a bad format', ['read', '-u', 'sim:', '-f', 'xml', 'adc4'], 2, /^iio: --format must be raw, csv, json or sigmf, got "xml"/],
     ['a bad mode', ['read', '-u', 'sim:', '--mode', 'mmap', 'adc4'], 2, /^iio: --mode must be auto, dmabuf or fileio, got "mmap"/],
     ['-p without a text format', ['read', '-u', 'sim:', '-p', 'adc4'], 2, /^iio: -p\/--physical needs --format csv or json/],
     ['an unknown option', ['read', '-u', 'sim:', '--frobnicate', 'adc4'], 2, /^iio: unknown option '--frobnicate' \(see 'iio read --help'\)$/],

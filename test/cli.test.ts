@@ -28,7 +28,7 @@ test('no command prints usage and exits 2; an unknown one says so on stderr', ()
 });
 
 test('--help lists every command; each command\'s --help shows its usage, options and examples', () => {
-  const commands = ['info', 'attr', 'read', 'write', 'reg', 'genxml', 'bench', 'serve', 'doctor'];
+  const commands = ['info', 'attr', 'read', 'write', 'reg', 'genxml', 'bench', 'serve', 'scope', 'doctor'];
   const help = iio('--help');
   assert.equal(help.status, 0);
   assert.deepEqual([...help.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]), commands);
@@ -53,7 +53,7 @@ test('--help and every command\'s -u list each URI form the command takes, ip: t
   const words = forms.map((f) => described(top, f));
   assert.ok(words.every((w) => w !== undefined), top);
   assert.match(words[3]!, /iiod server \(port 30431 by default\)/);
-  for (const command of ['info', 'attr', 'read', 'write', 'reg', 'genxml', 'bench', 'serve', 'doctor']) {
+  for (const command of ['info', 'attr', 'read', 'write', 'reg', 'genxml', 'bench', 'serve', 'scope', 'doctor']) {
     const help = iio(command, '--help').stdout;
     // doctor checks a kernel: local: and sim: only.
     const taken = command === 'doctor' ? 3 : 4;

@@ -12,6 +12,7 @@ import { genxml, genxmlHelp } from './genxml.js';
 import { info, infoHelp } from './info.js';
 import { read, readHelp } from './read.js';
 import { reg, regHelp } from './reg.js';
+import { scope, scopeHelp } from './scope.js';
 import { serve, serveHelp } from './serve.js';
 import { write, writeHelp } from './write.js';
 
@@ -30,6 +31,7 @@ const commands: Record<string, Command> = {
   genxml: { run: genxml, help: genxmlHelp, summary: "print the context as libiio's XML (as iio_genxml)" },
   bench: { run: bench, help: benchHelp, summary: "measure a buffer's throughput" },
   serve: { run: serve, help: serveHelp, summary: 'serve a context to libiio clients (iiod protocol, as iiod)' },
+  scope: { run: scope, help: scopeHelp, summary: 'a browser scope: plots, spectrum, attributes, generator, SigMF recording' },
   doctor: { run: doctor, help: doctorHelp, summary: "check what this machine's kernel offers" },
 };
 

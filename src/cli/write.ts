@@ -8,6 +8,7 @@ import { stopStatus, untilInterrupted, type CliEnv } from './env.js';
 import { explainStreamError } from './explain.js';
 import { Progress } from './progress.js';
 import { announce, openStream, STREAM_OPTIONS, streamHelp } from './streaming.js';
+import { playSigmf, playSigmfCyclic, sigmfSource } from './write-sigmf.js';
 
 const DEFAULT_BLOCK = 256;
 
@@ -17,12 +18,16 @@ Plays raw scans from stdin on a device's output buffer: the buffer's binary layo
 channels given (all of the buffer's when none are), as libiio's iio_writedev reads them. Blocks
 of -b samples are queued as stdin fills them; at the end of stdin iio waits until everything
 is played. With -c, one block (all of stdin, at most -b samples) is repeated by the hardware
-until interrupted (DMABUF mode). Ctrl-C stops at once (exit status 130).
+until interrupted (DMABUF mode). Ctrl-C stops at once (exit status 130). With -f sigmf -i NAME
+it plays a SigMF recording (NAME.sigmf-meta and NAME.sigmf-data, e.g. one iio read -f sigmf
+made) instead of stdin: its channels, I then Q for complex samples, go to the channels in order.
 
 Options:
 ${CONTEXT_HELP}
   -s, --samples <n>       stop after n samples (default: all of stdin)
   -c, --cyclic            repeat one block until interrupted
+  -f, --format <format>   raw (stdin, the default) or sigmf (the recording -i names)
+  -i, --input <name>      -f sigmf: the recording's base name
 ${streamHelp(DEFAULT_BLOCK)}
   -B, --benchmark         measure the playback throughput instead (iio bench's two passes)
 
@@ -30,6 +35,7 @@ Examples:
   iio write -u sim: tx voltage0_i voltage0_q < iq.bin
   iio read -u sim: -s 4096 adc4 voltage0 voltage1 | iio write -u sim: -b 4096 tx
   iio write -c -b 1000 tx < tone.bin
+  iio write -u sim: -f sigmf -i iq tx voltage0_i voltage0_q
 `;
 
 export async function write(args: string[], env: CliEnv): Promise<number> {
@@ -38,6 +44,8 @@ export async function write(args: string[], env: CliEnv): Promise<number> {
     ...STREAM_OPTIONS,
     samples: { type: 'string', short: 's' },
     cyclic: { type: 'boolean', short: 'c' },
+    format: { type: 'string', short: 'f', default: 'raw' },
+    input: { type: 'string', short: 'i' },
     benchmark: { type: 'boolean', short: 'B' },
   });
   if (values.benchmark) return runBench(values, positionals, env, 'out');
@@ -45,6 +53,10 @@ export async function write(args: string[], env: CliEnv): Promise<number> {
   const [deviceKey, ...channelKeys] = positionals as [string, ...string[]];
   const limit = values.samples === undefined ? 0 : integerArg(values.samples, '-s/--samples');
   const cyclic = values.cyclic === true;
+  const format = values.format!;
+  if (format !== 'raw' && format !== 'sigmf') throw new UsageError(`--format must be raw or sigmf, got ${JSON.stringify(format)}`);
+  if ((format === 'sigmf') !== (values.input !== undefined)) throw new UsageError(format === 'sigmf' ? '-f sigmf needs -i <name> (the recording <name>.sigmf-meta and <name>.sigmf-data)' : '-i/--input is for -f sigmf; raw scans come from stdin');
+  if (format === 'sigmf' && values.samples !== undefined) throw new UsageError('-s/--samples is for stdin: a SigMF recording plays whole');
   if (cyclic && values.samples !== undefined) throw new UsageError('-s/--samples and -c/--cyclic exclude each other: a cyclic block plays until interrupted');
 
   const signal = env.interrupt;
@@ -57,7 +69,15 @@ export async function write(args: string[], env: CliEnv): Promise<number> {
   signal.addEventListener('abort', stop, { once: true });
   try {
     const subset = ChannelSubset.of(stream, channelKeys);
-    if (cyclic) await playCyclic(stream, subset, env);
+    if (format === 'sigmf') {
+      const channels = subset?.channels ?? stream.channels;
+      const dataset = await sigmfSource(values.input!, channels, stream.buffer.toString());
+      if (cyclic) {
+        const n = await playSigmfCyclic(stream, channels, dataset, signal);
+        if (env.stderr.isTTY === true) env.stderr.write(`${stream.toString()}: repeating ${n} samples; Ctrl-C stops\n`);
+        await untilInterrupted(signal);
+      } else await playSigmf(stream, channels, dataset, signal);
+    } else if (cyclic) await playCyclic(stream, subset, env);
     else await play(stream, subset, env, limit);
   } catch (e) {
     if (!signal.aborted) throw await explainStreamError(e, stream.buffer.device, ctx);
