@@ -85,8 +85,14 @@ async function serveUsb(options: { sim?: SimKernelOptions; usb?: UsbServeOptions
   const notices: string[] = [];
   const errors: string[] = [];
   const server = await serve(ctx, { network: false, usb: options.usb ?? {}, log: { info: () => undefined, error: (l) => errors.push(l), notice: (l) => notices.push(l) } });
-  const device = await findUsbDevice(kernel, IDS);
-  const host = await LibiioUsbHost.open(kernel, device.usbfs);
+  let host: LibiioUsbHost;
+  try {
+    host = await LibiioUsbHost.open(kernel, (await findUsbDevice(kernel, IDS)).usbfs);
+  } catch (e) {
+    await server.close();
+    await ctx.close();
+    throw e;
+  }
   const close = async (): Promise<void> => {
     await host.close();
     await server.close();
