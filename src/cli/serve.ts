@@ -14,7 +14,7 @@ const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--no-network]
                  [--usb | --ffs <dir>] [--pipes <n>] [--udc <name>] [--vid <id>] [--pid <id>]
                  [--serial <text>] [--manufacturer <text>] [--product <text>] [--copy]
-                 [--read-only] [-v]
+                 [--read-only] [--binary] [-v]
 
 Serves a context over the iiod protocol that libiio 0.2x clients speak, until interrupted
 (Ctrl-C or SIGTERM): on TCP (only this machine can connect unless --listen says otherwise) and,
@@ -45,6 +45,10 @@ ${CONTEXT_HELP}
                           the gadget's strings
   --copy                  never move samples by DMABUF (copy every byte)
   --read-only             refuse attribute writes, trigger changes and output buffers (EACCES)
+  --binary                answer BINARY: libiio v1's binary protocol as on libiio main at commit
+                          4e3cfe61 (its opcode numbers moved between v1 pre-releases); attributes,
+                          triggers, registers and formats only so far, buffers and events answer
+                          ENOSYS (off: v1 clients fall back to the text protocol and stream)
   -v, --verbose           also log connections, USB requests, and buffer opens and closes
 
 Examples:
@@ -68,6 +72,7 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
     listen: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', short: 'p', default: String(IIOD_PORT) },
     'read-only': { type: 'boolean' },
+    binary: { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     'no-network': { type: 'boolean' },
     usb: { type: 'boolean' },
@@ -91,7 +96,7 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   const log = { info: values.verbose === true ? line : () => undefined, error: line, notice: line };
   // A remote context (ip:) is served on this machine's own USB device port.
   const usb = usbOptions === undefined ? undefined : { ...usbOptions, ...(ctx.kernel === undefined ? { kernel: openKernel('local:') } : {}) };
-  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, log, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
+  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, binary: values.binary === true, log, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
   // The TCP line first, as before (scripts read the port from it), then the USB one.
   let guideUri: string | undefined;
   if (values['no-network'] !== true) {
