@@ -232,3 +232,11 @@ test('fuzzed frames (random and mutated headers, lengths, client ids): no crash,
   fresh.destroy();
   await assertSettled(served);
 });
+
+test('BINARY: an idle client is disconnected as in the text protocol (idleTimeoutMs)', async () => {
+  await using served = await serveSim({ serve: { binary: true, idleTimeoutMs: 200 } });
+  const client = await binaryClient(served.server.port);
+  assert.equal((await ask(client, frame({ op: Op.NOP }))).header.code, 0);
+  await client.closedByServer(10000);
+  await assertSettled(served);
+});

@@ -169,6 +169,9 @@ test('iio serve: --help; a bad port is a usage error (exit 2), a busy one a fail
   const bad = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', 'http'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'iio: -p/--port must be an integer from 0 to 65535, got "http" (see \'iio serve --help\')\n');
+  const crowd = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '--max-per-address', '0'], { encoding: 'utf8' });
+  assert.equal(crowd.status, 2);
+  assert.match(crowd.stderr, /^iio: --max-per-address must be an integer >= 1, got "0"/);
   const s = await startServe('-u', 'sim:', '-p', '0');
   try {
     const busy = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', String(s.port)], { encoding: 'utf8', timeout: 20_000 });

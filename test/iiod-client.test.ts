@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import type { Device } from '../src/core/device.js';
 import { openContext } from '../src/open.js';
 import { fnv1a } from './support/checksum.js';
 import { assertSettled, serveSim, type Served } from './support/iiod.js';
+import { fakeIiod } from './support/fake-iiod.js';
 import { waitForListening } from './support/listening.js';
 
 type Failure = Error & { code?: string; errno?: number; syscall?: string; path?: string };
@@ -337,83 +338,6 @@ describe('against libiio 0.24\'s iiod', () => {
 
 // ---- a raw peer: replies scripted per command -------------------------------------------------
 
-/** A minimal context: voltage1 listed before voltage0 (the client sorts by scan index), a non-scan channel, a trigger. */
-const FAKE_XML = '<?xml version="1.0" encoding="utf-8"?><context name="local" version-major="0" version-minor="24" version-git="fake000" description="fake">' +
-  '<context-attribute name="hw" value="a &lt;b&gt;" />' +
-  '<device id="iio:device0" name="adc">' +
-  '<channel id="voltage1" type="input"><scan-element index="1" format="le:u16/16&gt;&gt;0" /><attribute name="raw" filename="in_voltage1_raw" /></channel>' +
-  '<channel id="temp" type="input"><attribute name="input" filename="in_temp_input" /></channel>' +
-  '<channel id="voltage0" type="input"><scan-element index="0" format="le:S16/16&gt;&gt;0" scale="0.5" /></channel>' +
-  '<attribute name="sampling_frequency" /><debug-attribute name="direct_reg_access" /><buffer-attribute name="length" />' +
-  '</device><device id="trigger0" name="t0" /></context>';
-
-type Reply = string | Uint8Array | 'close' | 'hang' | ((socket: Socket) => void);
-
-interface Fake {
-  uri: string;
-  /** Every command line received, per connection. */
-  lines: string[][];
-  /** Raw bytes that followed WRITE/WRITEBUF lines. */
-  payloads: Buffer[];
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** A peer that answers PRINT and TIMEOUT itself and every other line with `reply(line, connection)`. */
-async function fakeIiod(reply: (line: string, connection: number) => Reply | undefined, xml = FAKE_XML): Promise<Fake> {
-  const lines: string[][] = [];
-  const payloads: Buffer[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    const connection = lines.length;
-    lines.push([]);
-    let pending = Buffer.alloc(0);
-    let payloadLeft = 0;
-    socket.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (;;) {
-        if (payloadLeft > 0) {
-          const n = Math.min(payloadLeft, pending.length);
-          payloads.push(pending.subarray(0, n));
-          pending = pending.subarray(n);
-          payloadLeft -= n;
-          if (payloadLeft > 0) return;
-        }
-        const at = pending.indexOf(10);
-        if (at < 0) return;
-        const line = pending.toString('latin1', 0, at).replace(/\r$/, '');
-        pending = pending.subarray(at + 1);
-        if (line === '') continue;
-        lines[connection]!.push(line);
-        const write = /^(WRITE|WRITEBUF) .* (\d+)$/.exec(line);
-        if (write !== null && write[1] === 'WRITE') payloadLeft = Number(write[2]);
-        let answer: Reply | undefined = reply(line, connection);
-        if (answer === undefined) {
-          if (line === 'PRINT') answer = `${Buffer.byteLength(xml)}\n${xml}\n`;
-          else if (line.startsWith('TIMEOUT')) answer = '0\n';
-          else answer = '-22\n';
-        }
-        if (answer === 'close') socket.destroy();
-        else if (typeof answer === 'function') answer(socket);
-        else if (answer !== 'hang') socket.write(answer);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    uri: `ip:127.0.0.1:${port}`,
-    lines,
-    payloads,
-    async [Symbol.asyncDispose]() {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 describe('against a raw peer: framing', () => {
   test('channels re-sorted into mask order, libiio\'s value framing (NUL counted), WRITE sends the NUL, GETTRIG maps the name', async () => {
     await using fake = await fakeIiod((line) => {
@@ -520,13 +444,13 @@ describe('against a raw peer: malformed replies and lost connections', () => {
   });
 
   test('lengths beyond the caps are refused before anything is allocated', async () => {
-    for (const [reply, pattern] of [['9999999999\n', /outside the 32-bit range/], ['2000000000\n', /exceeds the limit of 67108864/], ['-9999999999\n', /outside the 32-bit range/], ['123456789012\n', /expected a decimal status/]] as const) {
+    for (const [reply, pattern] of [['9999999999\n', /outside the 32-bit range/], ['2000000000\n', /exceeds the limit of 16777216/], ['-9999999999\n', /status -9999999999 is no errno/], ['123456789012\n', /expected a decimal status/]] as const) {
       await using fake = await fakeIiod((line) => (line === 'PRINT' ? reply : undefined));
       await assert.rejects(openContext(fake.uri), systemFailure('EPROTO', 'PRINT', pattern));
     }
-    await using fake = await fakeIiod((line) => (line.startsWith('READ') ? '1048577\n' : undefined));
+    await using fake = await fakeIiod((line) => (line.startsWith('READ') ? '65537\n' : undefined));
     await using ctx = await openContext(fake.uri);
-    await assert.rejects(ctx.device('adc').attr('sampling_frequency').read(), systemFailure('EPROTO', 'READ', /exceeds the limit of 1048576/));
+    await assert.rejects(ctx.device('adc').attr('sampling_frequency').read(), systemFailure('EPROTO', 'READ', /exceeds the limit of 65536/));
   });
 
   test('a payload announced just under the limit that never comes: memory follows the bytes that came; the read fails, it does not hang', { timeout: 30_000 }, async () => {

@@ -597,7 +597,8 @@ describe('clients that vanish', () => {
 
 describe('load', () => {
   test('many clients at once, each reading attributes and capturing', async () => {
-    await using served = await serveSim();
+    // 40 clients, all from 127.0.0.1: more than one address gets by default.
+    await using served = await serveSim({ serve: { maxClientsPerAddress: 64 } });
     const frequency = await served.ctx.device('iiojs-adc4').attr('sampling_frequency').read();
     await Promise.all(Array.from({ length: 40 }, (_, k) => withClient(served, async (c) => {
       assert.equal(await c.value(`READ ${ADC} sampling_frequency`), frequency);

@@ -1,10 +1,11 @@
 // `iio serve`: a context to libiio 0.2x clients (iio_info, iio_readdev, pyadi-iio, ...) over
 // the iiod protocol, on TCP and/or this machine's USB device port, until interrupted. The first
 // line says where it serves (scripts read it); a short guide of what to try follows.
+import { MAX_TIMEOUT_MS } from '../backends/waits.js';
 import type { Context } from '../core/context.js';
 import { IIOD_DEFAULT_PIPES, IIOD_MAX_PIPES } from '../iiod/usb.js';
 import { openKernel } from '../kernel/open.js';
-import { DEFAULT_USB_IDS, IIOD_PORT, serve as serveContext, type IiodServer, type UsbServeOptions } from '../server/iiod/index.js';
+import { DEFAULT_USB_IDS, IIOD_PORT, serve as serveContext, type IiodServer, type ServeOptions, type UsbServeOptions } from '../server/iiod/index.js';
 import { CONTEXT_HELP, CONTEXT_OPTIONS, UsageError, integerArg, openFromArgs, operands, parseCommand } from './args.js';
 import { untilInterrupted, type CliEnv } from './env.js';
 import { iioCommand, PACKAGE_ROOT } from './invocation.js';
@@ -14,7 +15,8 @@ const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--no-network]
                  [--usb | --ffs <dir>] [--pipes <n>] [--udc <name>] [--vid <id>] [--pid <id>]
                  [--serial <text>] [--manufacturer <text>] [--product <text>] [--copy]
-                 [--read-only] [--binary] [-v]
+                 [--read-only] [--binary] [--max-clients <n>] [--max-per-address <n>]
+                 [--idle-timeout <ms>] [-v]
 
 Serves a context over the iiod protocol that libiio 0.2x clients speak, until interrupted
 (Ctrl-C or SIGTERM): on TCP (only this machine can connect unless --listen says otherwise) and,
@@ -49,6 +51,10 @@ ${CONTEXT_HELP}
                           4e3cfe61 (its opcode numbers moved between v1 pre-releases); attributes,
                           triggers, registers and formats only so far, buffers and events answer
                           ENOSYS (off: v1 clients fall back to the text protocol and stream)
+  --max-clients <n>       TCP connections served at once (default 64)
+  --max-per-address <n>   TCP connections served at once from one address (default 16)
+  --idle-timeout <ms>     disconnect a TCP client with nothing open that sends no command for
+                          this long (default 0: never; libiio clients do not reconnect)
   -v, --verbose           also log connections, USB requests, and buffer opens and closes
 
 Examples:
@@ -73,6 +79,9 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
     port: { type: 'string', short: 'p', default: String(IIOD_PORT) },
     'read-only': { type: 'boolean' },
     binary: { type: 'boolean' },
+    'max-clients': { type: 'string' },
+    'max-per-address': { type: 'string' },
+    'idle-timeout': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
     'no-network': { type: 'boolean' },
     usb: { type: 'boolean' },
@@ -88,6 +97,11 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   });
   operands(positionals, 0, 0, '');
   const port = integerArg(values.port, '-p/--port', 0, 65535);
+  // Limits not given are serve()'s defaults.
+  const limits: ServeOptions = {};
+  if (values['max-clients'] !== undefined) limits.maxClients = integerArg(values['max-clients'], '--max-clients', 1);
+  if (values['max-per-address'] !== undefined) limits.maxClientsPerAddress = integerArg(values['max-per-address'], '--max-per-address', 1);
+  if (values['idle-timeout'] !== undefined) limits.idleTimeoutMs = integerArg(values['idle-timeout'], '--idle-timeout (ms)', 0, MAX_TIMEOUT_MS);
   const usbOptions = usbArgs(values);
   if (values['no-network'] === true && usbOptions === undefined) throw new UsageError('--no-network leaves nothing to serve: add --usb or --ffs <dir>');
   await using ctx = await openFromArgs(values, env);
@@ -96,7 +110,7 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   const log = { info: values.verbose === true ? line : () => undefined, error: line, notice: line };
   // A remote context (ip:) is served on this machine's own USB device port.
   const usb = usbOptions === undefined ? undefined : { ...usbOptions, ...(ctx.kernel === undefined ? { kernel: openKernel('local:') } : {}) };
-  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, binary: values.binary === true, log, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
+  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, binary: values.binary === true, log, ...limits, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
   // The TCP line first, as before (scripts read the port from it), then the USB one.
   let guideUri: string | undefined;
   if (values['no-network'] !== true) {

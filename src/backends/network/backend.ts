@@ -34,6 +34,9 @@ export class NetworkBackend implements Backend {
   readonly #buffers = new Set<NetworkBuffer>();
   readonly #registerLock = new KeyedLock();
   #description: ContextDescription | undefined;
+  /** The description's devices by id, and its triggers by name: every command looks one up. */
+  #devices = new Map<string, DeviceDescription>();
+  #triggersByName = new Map<string, DeviceDescription>();
   #timeoutMs: number;
   #closed = false;
 
@@ -76,6 +79,13 @@ export class NetworkBackend implements Backend {
         { name: 'uri', value: this.uri },
       ],
     };
+    // The first of an id (or a trigger's name) wins, as a search of the list would find it.
+    this.#devices = new Map();
+    this.#triggersByName = new Map();
+    for (const d of xml.devices) {
+      if (!this.#devices.has(d.id)) this.#devices.set(d.id, d);
+      if (d.trigger && d.name !== undefined && !this.#triggersByName.has(d.name)) this.#triggersByName.set(d.name, d);
+    }
     return this.#description;
   }
 
@@ -114,7 +124,8 @@ export class NetworkBackend implements Backend {
     const dev = this.#device(device);
     const name = await this.#currentTrigger(dev, options);
     if (name === null) return null;
-    const id = this.#described().devices.find((d) => d.trigger && d.name === name)?.id;
+    this.#described();
+    const id = this.#triggersByName.get(name)?.id;
     return id === undefined ? { name } : { name, id };
   }
 
@@ -129,7 +140,8 @@ export class NetworkBackend implements Backend {
       if (status < 0) throw wire.remote(status);
     }, options);
     // The kernel takes unknown names and silently detaches: read back what it did.
-    const wanted = trigger === null ? null : (this.#described().devices.find((d) => d.trigger && d.id === trigger)?.name ?? trigger);
+    const named = trigger === null ? undefined : this.#devices.get(trigger);
+    const wanted = trigger === null ? null : ((named?.trigger === true ? named.name : undefined) ?? trigger);
     const now = await this.#currentTrigger(dev, options);
     if (now !== wanted) {
       throw systemError(errnoOf('EINVAL'), 'SETTRIG', this.address.label,
@@ -253,7 +265,8 @@ export class NetworkBackend implements Backend {
   }
 
   #device(id: string): DeviceDescription {
-    const device = this.#described().devices.find((d) => d.id === id);
+    this.#described();
+    const device = this.#devices.get(id);
     if (device === undefined) throw systemError(errnoOf('ENODEV'), 'find', this.address.label, `no IIO device ${id}`);
     return device;
   }
@@ -265,7 +278,8 @@ export class NetworkBackend implements Backend {
   }
 
   #attrWhat(ref: AttrRef): string {
-    const device = 'device' in ref ? this.#described().devices.find((d) => d.id === ref.device) : undefined;
+    this.#described();
+    const device = 'device' in ref ? this.#devices.get(ref.device) : undefined;
     return attrLabel(ref, device?.name);
   }
 

@@ -240,6 +240,8 @@ export class NetworkBuffer implements BufferHandle {
     while (got < want) {
       const { bytes, ended } = await this.#readOnce(wire, b.data.subarray(got, want));
       got += bytes;
+      // `0\n` ends a block early; one that ends with no data at all would be asked for again and again.
+      if (ended && got === 0) throw wire.remote(-errnoOf('EPROTO'), `iiod ended READBUF of ${want} bytes with no data`);
       if (ended) break;
     }
     return got;

@@ -5,10 +5,22 @@ import { errnoOf, systemError } from '../../errors.js';
 import type { AttrRef } from '../backend.js';
 import type { Wire } from './connection.js';
 
-/** Attribute values are sysfs pages (4 KiB) in practice; debugfs files can be bigger. */
-export const ATTR_VALUE_LIMIT = 1024 * 1024;
+/**
+ * Attribute values are sysfs pages in practice: 4 KiB, 64 KiB on kernels with 64 KiB pages (the
+ * largest a sysfs attribute can be). A server sending more is refused: a client reading many
+ * attributes keeps every value.
+ */
+export const ATTR_VALUE_LIMIT = 64 * 1024;
 /** The context XML: hundreds of KiB for the largest boards. */
-export const XML_LIMIT = 64 * 1024 * 1024;
+export const XML_LIMIT = 16 * 1024 * 1024;
+/**
+ * Elements of the context XML: the largest boards have thousands. Each costs the XML parser about
+ * 2 KiB and 20 µs, so this bounds PRINT's memory (about 200 MiB) and time (the parse cannot be
+ * interrupted by the context's timeout).
+ */
+export const XML_ELEMENT_LIMIT = 100_000;
+/** The errno range a status line may carry (the kernel's MAX_ERRNO): below it, no errno. */
+export const MAX_ERRNO = 4095;
 /** A trigger name (GETTRIG). */
 export const NAME_LIMIT = 1024;
 

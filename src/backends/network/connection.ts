@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { abortError, errnoOf, isSystemError, systemError, type SystemError } from '../../errors.js';
 import { closedError } from '../errors.js';
 import type { IiodAddress } from './address.js';
+import { MAX_ERRNO } from './commands.js';
 import { LineTooLongError, SocketReader } from './reader.js';
 
 /** Longest status or length line accepted (they hold one decimal integer or a channels mask). */
@@ -253,7 +254,8 @@ export class IiodConnection {
           if (text === '' && empty < MAX_EMPTY_LINES) continue;
           if (!/^-?\d{1,10}$/.test(text)) throw malformed(`expected a decimal status, got ${JSON.stringify(text.slice(0, 40))}`);
           const value = Number(text);
-          if (value < -(2 ** 31) || value > 2 ** 31 - 1) throw malformed(`status ${text} is outside the 32-bit range`);
+          if (value < -MAX_ERRNO) throw malformed(`status ${text} is no errno (-1 to -${MAX_ERRNO})`);
+          if (value > 2 ** 31 - 1) throw malformed(`status ${text} is outside the 32-bit range`);
           return value;
         }
       },

@@ -11,6 +11,7 @@ import type {
   AttrDescription, BufferDescription, ChannelDescription, ContextDescription, DeviceDescription,
 } from '../backend.js';
 import { parseChannelName } from '../../format/attr-names.js';
+import { XML_ELEMENT_LIMIT } from './commands.js';
 
 /** The XML is not a context description we can use. */
 export class ContextXmlError extends Error {
@@ -21,6 +22,9 @@ export class ContextXmlError extends Error {
 }
 
 export function parseContextXml(text: string): ContextDescription {
+  // Counted before parsing (start tags; a `<` in a comment counts too, which errs on the safe side).
+  const elements = text.match(/<[A-Za-z_:]/g)?.length ?? 0;
+  if (elements > XML_ELEMENT_LIMIT) throw new ContextXmlError(`${elements} elements, more than the ${XML_ELEMENT_LIMIT} a context description may have`);
   let root: Element | null;
   try {
     const doc = new DOMParser({

@@ -31,8 +31,11 @@ export class BinarySession {
   readonly #shared: SessionShared;
   readonly #index: BinaryIndex;
   readonly #peer: string;
+  /** The text session's wait for a request, which disconnects idle clients (`idleTimeoutMs`). */
+  readonly #awaitRequest: <T>(input: Promise<T>) => Promise<T>;
 
-  constructor(transport: Transport, inbox: Inbox, shared: SessionShared, index: BinaryIndex) {
+  constructor(transport: Transport, inbox: Inbox, shared: SessionShared, index: BinaryIndex, awaitRequest: <T>(input: Promise<T>) => Promise<T>) {
+    this.#awaitRequest = awaitRequest;
     this.#transport = transport;
     this.#inbox = inbox;
     this.#shared = shared;
@@ -43,7 +46,7 @@ export class BinarySession {
   /** Serves frames until the client leaves or sends one that cannot be framed. */
   async run(): Promise<void> {
     for (;;) {
-      const header = await this.#read(HEADER_BYTES);
+      const header = await this.#awaitRequest(this.#read(HEADER_BYTES));
       if (header === null) return;
       const h = decodeHeader(header);
       try {

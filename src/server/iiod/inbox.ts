@@ -4,7 +4,9 @@
 // `\n` without being kept, and the source is paused while more than `highWater` bytes wait
 // unread (a TCP client then sees backpressure). A socket pushes what arrives; a USB pipe is
 // pulled, one read when the inbox waits for more, so that no read is pending on its OUT
-// endpoint while the session hands that endpoint to a DMABUF transfer.
+// endpoint while the session hands that endpoint to a DMABUF transfer. Memory follows the bytes,
+// not the reads: small reads are copied into shared slabs, so a payload sent one byte per TCP
+// segment costs about its size, not a Buffer per byte.
 import type { Socket } from 'node:net';
 
 /** Where an inbox's bytes come from. */
@@ -50,6 +52,10 @@ export interface InboxOptions {
   highWater?: number;
 }
 
+/** Reads shorter than this are copied into a slab instead of being kept as they came. */
+const SMALL_READ = 16 * 1024;
+const SLAB_BYTES = 64 * 1024;
+
 export class Inbox {
   readonly #source: ChunkSource;
   #paused = false;
@@ -61,6 +67,9 @@ export class Inbox {
   /** Dropping an overlong line until its `\n`. */
   #skipping = false;
   #wake: (() => void) | undefined;
+  /** The slab small reads are appended to, and how much of it is filled. */
+  #slab: Buffer | undefined;
+  #slabUsed = 0;
 
   constructor(source: Socket | ChunkSource, options: InboxOptions = {}) {
     this.#source = 'demand' in source ? source : socketSource(source);
@@ -69,8 +78,7 @@ export class Inbox {
     this.#source.start((chunk: Buffer) => {
       if (this.#skipping) chunk = this.#skip(chunk);
       if (chunk.length > 0) {
-        this.#chunks.push(chunk);
-        this.#bytes += chunk.length;
+        this.#store(chunk);
         if (this.#bytes > this.#highWater && !this.#paused) {
           this.#paused = true;
           this.#source.pause();
@@ -112,8 +120,8 @@ export class Inbox {
   }
 
   /**
-   * The next `n` payload bytes as the chunks they arrived in (views, not copies), or null if
-   * the input ends first.
+   * The next `n` payload bytes as views of the memory they were stored in (no copies; about
+   * one view per slab or large read), or null if the input ends first.
    */
   async bytes(n: number): Promise<Buffer[] | null> {
     const out: Buffer[] = [];
@@ -127,10 +135,43 @@ export class Inbox {
       const first = this.#chunks[0]!;
       const piece = first.length <= wanted ? first : first.subarray(0, wanted);
       this.#drop(piece.length);
-      out.push(piece);
+      const last = out.at(-1);
+      // Bytes that follow the previous piece in the same memory extend it.
+      if (last !== undefined && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+        out[out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + piece.length);
+      } else {
+        out.push(piece);
+      }
       wanted -= piece.length;
     }
     return out;
+  }
+
+  /**
+   * Keeps a read: a large one as it is, a small one copied to the end of the current slab
+   * (slabs are only appended to, so views of what was taken stay valid).
+   */
+  #store(chunk: Buffer): void {
+    this.#bytes += chunk.length;
+    if (chunk.length >= SMALL_READ) {
+      this.#chunks.push(chunk);
+      this.#slab = undefined;
+      return;
+    }
+    if (this.#slab === undefined || this.#slabUsed + chunk.length > SLAB_BYTES) {
+      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    const at = this.#slabUsed;
+    chunk.copy(this.#slab, at);
+    this.#slabUsed += chunk.length;
+    const last = this.#chunks.at(-1);
+    // The queue's last chunk ends where this read was put: it grows instead of a new entry.
+    if (last !== undefined && last.buffer === this.#slab.buffer && last.byteOffset + last.length === this.#slab.byteOffset + at) {
+      this.#chunks[this.#chunks.length - 1] = this.#slab.subarray(last.byteOffset - this.#slab.byteOffset, this.#slabUsed);
+    } else {
+      this.#chunks.push(this.#slab.subarray(at, this.#slabUsed));
+    }
   }
 
   #indexOfNewline(): number {

@@ -5,6 +5,7 @@
 // reaches: `local:`, `sim:`, or another server through `ip:`.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Context } from '../../core/context.js';
+import { checkTimeout } from '../../backends/waits.js';
 import { IIOD_PORT } from '../../iiod/port.js';
 import { BinaryIndex } from './binary-index.js';
 import { DeviceBuffers } from './device-buffers.js';
@@ -15,6 +16,9 @@ import { UsbServer, type UsbServeOptions, type UsbServing } from './usb-server.j
 
 export { IIOD_PORT };
 export type { ServerLog, UsbServeOptions, UsbServing };
+
+/** One host's share of the TCP slots when serve() is not told (a quarter of the default maxClients). */
+const DEFAULT_CLIENTS_PER_ADDRESS = 16;
 
 export interface ServeOptions {
   /** TCP port (default 30431; 0 picks a free one). */
@@ -39,6 +43,16 @@ export interface ServeOptions {
   readOnly?: boolean;
   /** TCP connections served at once; further ones are refused (default 64). */
   maxClients?: number;
+  /**
+   * TCP connections served at once from one address; further ones are refused and logged
+   * (default 16): one host cannot take every slot.
+   */
+  maxClientsPerAddress?: number;
+  /**
+   * A TCP client with nothing open that sends no command for this long (ms) is disconnected
+   * (default 0: never, as libiio's iiod; libiio clients do not reconnect their context socket).
+   */
+  idleTimeoutMs?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
   /** Where connections, opens, closes and every error answered (with its reason) are reported (default: nowhere). */
@@ -66,6 +80,7 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
     buffers: new DeviceBuffers(),
     readOnly: options.readOnly === true,
     log: options.log ?? SILENT_LOG,
+    idleTimeoutMs: 0,
     ...(options.binary === true ? { binary: new BinaryIndex(ctx) } : {}),
   };
   if (options.network === false && (options.usb === undefined || options.usb === false)) {
@@ -116,12 +131,32 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
 
 /** The TCP listener: one session per connection. */
 async function listen(options: ServeOptions, shared: SessionShared, sessions: Set<Session>): Promise<Server> {
+  const perAddress = options.maxClientsPerAddress ?? DEFAULT_CLIENTS_PER_ADDRESS;
+  if (!(Number.isSafeInteger(perAddress) && perAddress >= 1)) {
+    throw Object.assign(new RangeError(`maxClientsPerAddress must be a positive integer, got ${perAddress}`), { code: 'ERR_OUT_OF_RANGE' });
+  }
+  // The idle timeout is TCP's: a USB host has its pipes to itself.
+  const tcpShared: SessionShared = { ...shared, idleTimeoutMs: checkTimeout(options.idleTimeoutMs ?? 0) };
+  const clientsOf = new Map<string, number>();
   // As iiod: no Nagle delay on replies, keepalive to notice peers that vanished.
   const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 }, (socket: Socket) => {
     socket.on('error', () => undefined); // a reset peer ends its session through 'close'
-    const session = new Session(tcpTransport(socket), shared);
+    const from = socket.remoteAddress ?? '';
+    const clients = clientsOf.get(from) ?? 0;
+    if (clients >= perAddress) {
+      shared.log.error(`${from}:${socket.remotePort}: refused: ${clients} clients from ${from} already (maxClientsPerAddress)`);
+      socket.destroy();
+      return;
+    }
+    clientsOf.set(from, clients + 1);
+    const session = new Session(tcpTransport(socket), tcpShared);
     sessions.add(session);
-    void session.run().catch(() => undefined).finally(() => sessions.delete(session));
+    void session.run().catch(() => undefined).finally(() => {
+      sessions.delete(session);
+      const left = clientsOf.get(from)! - 1;
+      if (left === 0) clientsOf.delete(from);
+      else clientsOf.set(from, left);
+    });
   });
   server.maxConnections = options.maxClients ?? 64;
   await new Promise<void>((resolve, reject) => {

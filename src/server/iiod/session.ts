@@ -47,6 +47,8 @@ export interface SessionShared {
   buffers: DeviceBuffers;
   readOnly: boolean;
   log: ServerLog;
+  /** A client with nothing open that sends no command for this long is disconnected (0: never). */
+  idleTimeoutMs: number;
   /** The context as libiio v1 indexes it, when BINARY is answered (binary-session.ts); undefined refuses it. */
   binary?: BinaryIndex;
 }
@@ -130,7 +132,7 @@ export class Session {
   async #serve(): Promise<void> {
     try {
       for (;;) {
-        const event = await this.#inbox.line();
+        const event = await this.#input(this.#inbox.line());
         if (event.kind === 'eof') return;
         if (event.kind === 'overflow') {
           this.#command = '(a line)';
@@ -201,7 +203,7 @@ export class Session {
         }
         this.#reply('0\n');
         // The connection speaks frames for the rest of its life (iiod-protocol.md §4b).
-        await new BinarySession(this.#transport, this.#inbox, this.#shared, this.#shared.binary).run();
+        await new BinarySession(this.#transport, this.#inbox, this.#shared, this.#shared.binary, (input) => this.#input(input)).run();
         return false;
       case 'HELP':
         this.#reply(HELP);
@@ -324,7 +326,7 @@ export class Session {
       this.#reply(this.#failure(refusal('EINVAL', 'WRITE', `a ${c.bytes}-byte value is more than ${LIMITS.attrPayload}: disconnecting`)));
       return false;
     }
-    const chunks = await this.#inbox.bytes(c.bytes);
+    const chunks = await this.#input(this.#inbox.bytes(c.bytes));
     if (chunks === null) return false;
     const device = this.#shared.ctx.find(c.device);
     try {
@@ -372,6 +374,25 @@ export class Session {
       this.#reply(this.#failure(e));
     }
     return true;
+  }
+
+  /**
+   * Waits for what the client sends next. One with nothing open that sends no complete command
+   * for `idleTimeoutMs` is disconnected: idle (or trickling) clients cannot hold the server's
+   * slots forever. Clients with a buffer open hold hardware and are left alone.
+   */
+  async #input<T>(input: Promise<T>): Promise<T> {
+    const ms = this.#shared.idleTimeoutMs;
+    if (ms === 0 || this.#opened.size > 0) return input;
+    const timer = setTimeout(() => {
+      this.#shared.log.info(`${this.#peer}: disconnected: no command for ${ms} ms with nothing open`);
+      this.#transport.destroy();
+    }, ms).unref();
+    try {
+      return await input;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The `-errno\n` answer to a failed command, logged with its reason (`info` for expected refusals). */
