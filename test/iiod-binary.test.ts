@@ -79,7 +79,8 @@ test('libiio v1 traffic (iio_info, iio_attr, iio_reg) replayed against the serve
           // v1 iiod's text backend answered -EOPNOTSUPP; ours is the channel's format.
           assert.equal(want.header.code, -95, where);
           const channel = index.devices[h.dev]!.channels[h.code]!;
-          assert.match(text(got.payload), /^[bl]e:[su]\d+\/\d+(X\d+)?>>\d+$/i, where);
+          // As v1 iiod prints it (lower-case sign, no NUL).
+          assert.match(got.payload.toString('latin1'), /^[bl]e:[su]\d+\/\d+(X\d+)?>>\d+$/, where);
           assert.equal(got.header.code, got.payload.length, where);
           assert.ok(channel.scanElement !== undefined, where);
           break;
@@ -238,5 +239,32 @@ test('BINARY: an idle client is disconnected as in the text protocol (idleTimeou
   const client = await binaryClient(served.server.port);
   assert.equal((await ask(client, frame({ op: Op.NOP }))).header.code, 0);
   await client.closedByServer(10000);
+  await assertSettled(served);
+});
+
+test('BINARY addresses by v1 orderings: devices by id as strcmp sorts them (iio:device10 before iio:device2), scanned channels by index, then the rest', async () => {
+  const devices = Array.from({ length: 12 }, (_, i) => ({ name: `d${i}`, attributes: { who: `d${i}` }, channels: [{ type: 'voltage', index: 0, raw: true }] }));
+  devices[0] = { name: 'mixed', attributes: { zeta: 'z', alpha: 'a', who: 'mixed' }, channels: [
+    { type: 'temp', raw: true },
+    { type: 'voltage', index: 5, scanIndex: 2, format: 'le:s16/16>>0' },
+    { type: 'voltage', index: 1, scanIndex: 0, format: 'le:u12/16>>4' },
+    { type: 'voltage', index: 3, scanIndex: 1, format: 'be:s16/16>>0' },
+  ], buffers: [{ direction: 'in', kind: 'dma' }] } as never;
+  await using served = await serveSim({ sim: { scenario: { devices } as never }, serve: { binary: true } });
+  const index = new BinaryIndex(served.ctx);
+  assert.deepEqual(index.devices.map((d) => d.device.id), ['iio:device0', 'iio:device1', 'iio:device10', 'iio:device11',
+    'iio:device2', 'iio:device3', 'iio:device4', 'iio:device5', 'iio:device6', 'iio:device7', 'iio:device8', 'iio:device9']);
+  assert.deepEqual(index.devices[0]!.channels.map((c) => c.id), ['voltage1', 'voltage3', 'voltage5', 'temp']);
+  assert.deepEqual(index.devices[0]!.attrs.map((a) => a.name), ['alpha', 'who', 'zeta']);
+  const client = await binaryClient(served.server.port);
+  // Device 2 on the wire is iio:device10: its only attribute says so.
+  assert.equal(text((await ask(client, frame({ op: Op.READ_ATTR, dev: 2, code: 0 }))).payload), 'd10');
+  assert.equal(text((await ask(client, frame({ op: Op.READ_ATTR, dev: 0, code: 2 << 16 }))).payload), 'z');
+  // REFRESH_FORMAT by channel index: channel 0 is scan index 0 (voltage1), 2 is voltage5.
+  assert.equal(text((await ask(client, frame({ op: Op.REFRESH_FORMAT, dev: 0, code: 0 }))).payload), 'le:u12/16>>4');
+  assert.equal((await ask(client, frame({ op: Op.REFRESH_FORMAT, dev: 0, code: 1 }))).payload.toString('latin1'), 'be:s16/16>>0', 'lower case and no NUL, as v1 iiod prints it');
+  // The unscanned channel has no format.
+  assert.equal((await ask(client, frame({ op: Op.REFRESH_FORMAT, dev: 0, code: 3 }))).header.code, -22);
+  client.destroy();
   await assertSettled(served);
 });

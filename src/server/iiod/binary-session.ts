@@ -7,7 +7,6 @@
 // protocol: a payload larger than the limits, or one whose size cannot be known, ends the
 // session after its error is answered.
 import type { Attr } from '../../core/attr.js';
-import { xmlScanFormat } from '../../core/xml.js';
 import { decodeHeader, encodeHeader, HEADER_BYTES, Op, opName, splitCode, V1_PRINT_LIMIT, type FrameHeader } from '../../iiod/binary-protocol.js';
 import { valueText } from './attr-framing.js';
 import { bufferAttrs, type BinaryIndex, type IndexedDevice } from './binary-index.js';
@@ -116,7 +115,9 @@ export class BinarySession {
         const indexed = this.#device(h);
         const channel = indexed.channels[h.code];
         if (channel?.scanElement === undefined) throw refusal('EINVAL', 'REFRESH_FORMAT', `${indexed.device.toString()} has no scanned channel of index ${h.code}`);
-        const format = Buffer.from(`${xmlScanFormat(channel.scanElement.type)}\0`);
+        // As v1 iiod prints it: lower-case sign whatever the bits, and no NUL.
+        const t = channel.scanElement.type;
+        const format = Buffer.from(`${t.endianness === 'be' ? 'b' : 'l'}e:${t.signed ? 's' : 'u'}${t.realBits}/${t.storageBits}${t.repeat > 1 ? `X${t.repeat}` : ''}>>${t.shift}`);
         return this.#respond(h, format.length, format);
       }
       case Op.OPEN_BUFFER: {
