@@ -115,6 +115,18 @@ describe('structure (iiod-protocol.md §4c)', () => {
     assert.deepEqual(childElements(device('trigger0')).map((a) => a.getAttribute('name')), ['sampling_frequency']);
   });
 
+  test('a device\'s <buffer>s come before its buffer-attributes: libiio v1 (4e3cfe61 xml.c) reads buffer-attributes after no <buffer> as a second, channel-less buffer 0', () => {
+    let checked = 0;
+    for (const dev of childElements(parseXml(xml), 'device')) {
+      const tags = childElements(dev).map((e) => e.tagName);
+      const firstBufferAttr = tags.indexOf('buffer-attribute');
+      if (firstBufferAttr < 0) continue;
+      assert.ok(tags.lastIndexOf('buffer') >= 0 && tags.lastIndexOf('buffer') < firstBufferAttr, `${dev.getAttribute('id')}: ${tags.join(' ')}`);
+      checked++;
+    }
+    assert.ok(checked >= 2, 'devices with one buffer were checked');
+  });
+
   test('values (IIO_CTX_XML_INCLUDE_VALUES) and escaping', async () => {
     const c = await Context.open(new LocalBackend(new SimKernel({ scenario: {
       devices: [{ name: 'a&b <"odd">', channels: [{ type: 'voltage', index: 0, label: "it's <1>" }], attributes: { note: 'x < y & "z"\tend' } }],

@@ -15,7 +15,7 @@ const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 export const serveHelp = `Usage: iio serve [-u <uri>] [--listen <address>] [-p <port>] [--no-network]
                  [--usb | --ffs <dir>] [--pipes <n>] [--udc <name>] [--vid <id>] [--pid <id>]
                  [--serial <text>] [--manufacturer <text>] [--product <text>] [--copy]
-                 [--read-only] [--max-clients <n>] [--max-per-address <n>]
+                 [--read-only] [--binary] [--max-clients <n>] [--max-per-address <n>]
                  [--idle-timeout <ms>] [-v]
 
 Serves a context over the iiod protocol that libiio 0.2x clients speak, until interrupted
@@ -47,6 +47,10 @@ ${CONTEXT_HELP}
                           the gadget's strings
   --copy                  never move samples by DMABUF (copy every byte)
   --read-only             refuse attribute writes, trigger changes and output buffers (EACCES)
+  --binary                answer BINARY: libiio v1's binary protocol as on libiio main at commit
+                          4e3cfe61 (its opcode numbers moved between v1 pre-releases); attributes,
+                          triggers, registers and formats only so far, buffers and events answer
+                          ENOSYS (off: v1 clients fall back to the text protocol and stream)
   --max-clients <n>       TCP connections served at once (default 64)
   --max-per-address <n>   TCP connections served at once from one address (default 16)
   --idle-timeout <ms>     disconnect a TCP client with nothing open that sends no command for
@@ -74,6 +78,7 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
     listen: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', short: 'p', default: String(IIOD_PORT) },
     'read-only': { type: 'boolean' },
+    binary: { type: 'boolean' },
     'max-clients': { type: 'string' },
     'max-per-address': { type: 'string' },
     'idle-timeout': { type: 'string' },
@@ -105,7 +110,7 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   const log = { info: values.verbose === true ? line : () => undefined, error: line, notice: line };
   // A remote context (ip:) is served on this machine's own USB device port.
   const usb = usbOptions === undefined ? undefined : { ...usbOptions, ...(ctx.kernel === undefined ? { kernel: openKernel('local:') } : {}) };
-  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, log, ...limits, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
+  await using server = await serveContext(ctx, { host: values.listen, port, readOnly, binary: values.binary === true, log, ...limits, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
   // The TCP line first, as before (scripts read the port from it), then the USB one.
   let guideUri: string | undefined;
   if (values['no-network'] !== true) {

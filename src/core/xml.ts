@@ -76,13 +76,15 @@ function deviceXml(device: Device, values: XmlValues | undefined): string {
   let body = device.channels.map((c) => channelXml(c, values)).join('');
   for (const attr of device.attrs.values()) body += attrElement('attribute', attr, values, false);
   for (const attr of device.debugAttrs.values()) body += attrElement('debug-attribute', attr, values, false);
-  if (device.buffers.length === 1) {
-    for (const attr of device.buffers[0]!.attrs.values()) body += attrElement('buffer-attribute', attr, values, false);
-  }
   for (const buffer of device.buffers) {
     const inner = [...buffer.attrs.values()].map((a) => attrElement('attribute', a, values, false)).join('') +
       buffer.channels.map((c) => element('channel', [['id', c.id], ['type', c.output ? 'output' : 'input']])).join('');
     body += element('buffer', [['index', buffer.index], ['direction', buffer.direction]], inner);
+  }
+  // After the <buffer>s: libiio v1 (xml.c at 4e3cfe61) skips `buffer-attribute`s only once it
+  // has seen a <buffer>; before one, they make it a second buffer 0 with no channels.
+  if (device.buffers.length === 1) {
+    for (const attr of device.buffers[0]!.attrs.values()) body += attrElement('buffer-attribute', attr, values, false);
   }
   for (const attr of device.eventAttrs.values()) body += attrElement('event-attribute', attr, values, false);
   return element('device', [['id', device.id], ['name', device.name], ['label', device.label]], body);

@@ -7,6 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Context } from '../../core/context.js';
 import { checkTimeout } from '../../backends/waits.js';
 import { IIOD_PORT } from '../../iiod/port.js';
+import { BinaryIndex } from './binary-index.js';
 import { DeviceBuffers } from './device-buffers.js';
 import { SILENT_LOG, type ServerLog } from './log.js';
 import { Session, type SessionShared } from './session.js';
@@ -31,6 +32,13 @@ export interface ServeOptions {
    * true for the defaults (a configfs gadget with iiod's function, bound to the only UDC).
    */
   usb?: boolean | UsbServeOptions;
+  /**
+   * Answer `BINARY` and speak libiio v1's binary protocol as on libiio main at 4e3cfe61
+   * (iiod-protocol.md §4b) — attributes, triggers, registers and formats only so far: its
+   * buffer, block and event opcodes answer -ENOSYS, so v1 clients stream only through the text
+   * protocol they fall back to when this is off (the default).
+   */
+  binary?: boolean;
   /** Refuse every attribute write, SETTRIG and output buffer with -EACCES (-13). */
   readOnly?: boolean;
   /** TCP connections served at once; further ones are refused (default 64). */
@@ -73,6 +81,7 @@ export async function serve(ctx: Context, options: ServeOptions = {}): Promise<I
     readOnly: options.readOnly === true,
     log: options.log ?? SILENT_LOG,
     idleTimeoutMs: 0,
+    ...(options.binary === true ? { binary: new BinaryIndex(ctx) } : {}),
   };
   if (options.network === false && (options.usb === undefined || options.usb === false)) {
     throw new RangeError('serve(): with network: false, usb must say what to serve on');

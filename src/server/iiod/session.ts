@@ -10,6 +10,8 @@ import type { Device } from '../../core/device.js';
 import { libiioSampleSize, parseMask } from '../../iiod/mask.js';
 import { IIOJS_VERSION } from '../../version.js';
 import { readAttrs, writeAttrs } from './attributes.js';
+import type { BinaryIndex } from './binary-index.js';
+import { BinarySession } from './binary-session.js';
 import { CaptureMember, type CapturePeer, type CaptureShare } from './capture-share.js';
 import { DeviceBuffers } from './device-buffers.js';
 import { refusal, wireErrno } from './errno.js';
@@ -47,6 +49,8 @@ export interface SessionShared {
   log: ServerLog;
   /** A client with nothing open that sends no command for this long is disconnected (0: never). */
   idleTimeoutMs: number;
+  /** The context as libiio v1 indexes it, when BINARY is answered (binary-session.ts); undefined refuses it. */
+  binary?: BinaryIndex;
 }
 
 type Opened =
@@ -191,9 +195,16 @@ export class Session {
       case 'ZPRINT': // no zstd here: 0.2x clients fall back to PRINT
         this.#reply(this.#failure(refusal('EINVAL', 'ZPRINT', 'this server sends no compressed XML (clients fall back to PRINT)'), 'info'));
         return true;
-      case 'BINARY': // a 0.2x server: a v1 client stays in the text protocol
-        this.#reply(this.#failure(refusal('EINVAL', 'BINARY', 'this server speaks the 0.24 text protocol only'), 'info'));
-        return true;
+      case 'BINARY':
+        if (this.#shared.binary === undefined) {
+          // A v1 client stays in the text protocol.
+          this.#reply(this.#failure(refusal('EINVAL', 'BINARY', 'this server speaks the 0.24 text protocol only (serve with binary: true for v1 frames)'), 'info'));
+          return true;
+        }
+        this.#reply('0\n');
+        // The connection speaks frames for the rest of its life (iiod-protocol.md §4b).
+        await new BinarySession(this.#transport, this.#inbox, this.#shared, this.#shared.binary, (input) => this.#input(input)).run();
+        return false;
       case 'HELP':
         this.#reply(HELP);
         return true;
