@@ -22,5 +22,14 @@ export { openBackend, type OpenOptions } from './backends/open.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local/backend.js';
 export { NetworkBackend, type NetworkBackendOptions } from './backends/network/backend.js';
 export { IIOJS_VERSION } from './version.js';
-// The iiod server: any Context to libiio 0.2x clients over TCP.
-export { IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions, type ServerLog } from './server/iiod/index.js';
+// The iiod server: any Context to libiio 0.2x clients over TCP and USB.
+export {
+  DEFAULT_USB_IDS, IIOD_LIMITS, IIOD_PORT, serve, type IiodServer, type ServeOptions, type ServerLog, type UsbServeOptions,
+  type UsbServing, type UsbTraffic,
+} from './server/iiod/index.js';
+// USB gadgets and FunctionFS from userspace, and IIO ↔ USB hand-off by DMABUF.
+export * from './iiod/usb.js';
+export { createFfsGadget, onlyUdc, removeStaleGadget, type FfsGadget, type FfsGadgetOptions } from './usb/configfs-gadget.js';
+export { FfsFunction, type FfsFunctionHandlers } from './usb/ffs-function.js';
+export { FfsDmabufEndpoint, FfsDmabufRefusedError, type FfsTransferOptions } from './usb/ffs-dmabuf.js';
+export { captureToUsb, usbToPlayback, type HandoffOptions, type HandoffResult, type PlaybackHandoffOptions } from './usb/handoff.js';
