@@ -261,12 +261,13 @@ test('unbinding the UDC during a transfer: the server closes the pipe and frees 
   const reader = spawn('iio_readdev', ['-u', 'usb:', '-b', '16384', 'lab-adc', 'voltage0', 'voltage1', 'voltage2']);
   const data = collect(reader.stdout);
   const readerErr = collect(reader.stderr);
-  const readerExit = new Promise<number | null>((resolve) => reader.once('exit', (code) => resolve(code)));
+  const readerExit = new Promise<void>((resolve) => reader.once('exit', () => resolve()));
   // Blocks are flowing: several READBUFs answered.
   await data.until((b) => b.length >= 4 * 16384 * LAB_ADC_SCAN);
   await kernel.writeText(`${GADGET}/UDC`, '\n');
-  const code = await readerExit;
-  assert.notEqual(code, 0, `iio_readdev went on without its device: ${readerErr.bytes().toString()}`);
+  await readerExit;
+  // iio_readdev 0.24 exits 0 whatever ended its loop: its stderr says why.
+  assert.match(readerErr.bytes().toString(), /Unable to refill buffer/);
   assert.equal(firstBadScan(data.bytes().subarray(0, data.bytes().length - (data.bytes().length % LAB_ADC_SCAN)), labAdcScanAt(data.bytes())), -1);
   await logged(mark, /^iio serve: usb pipe 1: disconnected$/m, 'pipe 1 closing');
   // The stream's DMABUFs and the IIO buffer are freed once the session has let go of the share.

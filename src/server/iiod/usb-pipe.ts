@@ -70,6 +70,9 @@ class DmabufPath implements BlockSink, BlockSource {
   }
 
   async release(blocks: readonly StreamBlock[]): Promise<void> {
+    // A closing pipe closes its endpoint files, which drops every attachment: no DETACH, which
+    // would oops the kernel if the closing is an unbind's (UsbPipe.close).
+    if (this.#pipe.signal.aborted) return;
     for (const b of blocks) {
       const fd = b.dmabufFd;
       if (fd === undefined || !this.endpoint.attached(fd)) continue;
@@ -177,12 +180,13 @@ export class UsbPipe implements Transport {
     this.#listeners.push(listener);
   }
 
-  /** Interrupts what is pending, detaches every DMABUF, closes both files; resolves once done. */
+  /** Interrupts what is pending, closes both files (which drops every DMABUF attached); resolves once done. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.abort();
       await Promise.allSettled([this.#writes, this.#reading]);
-      await Promise.allSettled([this.sink.endpoint.close(), this.source.endpoint.close()]);
+      // Closing the files drops the attachments; DETACH after an unbind (which closes pipes) oopses 6.12.
+      await Promise.allSettled([this.sink.endpoint.close({ detach: false }), this.source.endpoint.close({ detach: false })]);
       this.#kernel.close(this.#in);
       this.#kernel.close(this.#out);
       this.#onEnd?.();
