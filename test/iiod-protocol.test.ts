@@ -12,23 +12,13 @@ import { SimKernel } from '../src/kernel/sim/index.js';
 import { IIOD_LIMITS, IIOD_PORT, serve } from '../src/index.js';
 import { RawClient, assertSettled, serveSim, type Served } from './support/iiod.js';
 import { fnv1a } from './support/checksum.js';
+import { assertRamp } from './support/ramp.js';
 
 const ADC = 'iio:device0';
 const TRX = 'iio:device1';
 const RX = 'iio:device3';
 const TX = 'iio:device4';
 const SENSOR = 'iio:device2';
-const RAMP_START = -32000;
-const RAMP_LAST = -32000 + 16 * 3999;
-
-/** adc4's voltage2 ramp: every value on the grid, each the one before + 16 (wrapping). */
-function assertRamp(values: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    assert.ok(v >= RAMP_START && v <= RAMP_LAST && (v - RAMP_START) % 16 === 0, `${what}[${i}] = ${v} is not on the ramp`);
-    if (i > 0) assert.equal(v, values[i - 1] === RAMP_LAST ? RAMP_START : values[i - 1]! + 16, `${what}[${i}] after ${values[i - 1]}`);
-  }
-}
 
 /** One channel's int16 values out of interleaved scans of `channels` int16 channels. */
 function column(data: Buffer, channels: number, which: number): number[] {

@@ -6,7 +6,7 @@
 // relies on the gadget's short packet), a payload is read in transfers of exactly what is left
 // (at most 1 MiB each).
 import assert from 'node:assert/strict';
-import { USB_DIR_IN } from '../../src/abi/usb.js';
+import { USB_DIR_IN, type UsbDescriptor } from '../../src/abi/usb.js';
 import { IIOD_CLOSE_PIPE, IIOD_OPEN_PIPE, IIOD_REQUEST_TYPE, IIOD_RESET_PIPES, IIOD_USB_MAX_TRANSFER } from '../../src/iiod/usb.js';
 import type { KernelPort } from '../../src/kernel/port.js';
 import { UsbHost, URB_WAIT_MS, type UrbResult } from './usb-host.js';
@@ -16,11 +16,14 @@ const LINE_READ = 1024;
 
 export class LibiioUsbHost {
   readonly host: UsbHost;
+  /** The device's descriptors, as usbfs gave them at open. */
+  readonly descriptors: readonly UsbDescriptor[];
   /** Pipe p's endpoint addresses, from the interface descriptor's IN/OUT pairs. */
   readonly endpoints: ReadonlyArray<{ in: number; out: number }>;
 
-  private constructor(host: UsbHost, endpoints: Array<{ in: number; out: number }>) {
+  private constructor(host: UsbHost, descriptors: UsbDescriptor[], endpoints: Array<{ in: number; out: number }>) {
     this.host = host;
+    this.descriptors = descriptors;
     this.endpoints = endpoints;
   }
 
@@ -28,7 +31,8 @@ export class LibiioUsbHost {
   static async open(k: KernelPort, usbfs: string): Promise<LibiioUsbHost> {
     const host = await UsbHost.open(k, usbfs);
     try {
-      const addresses = (await host.descriptors()).flatMap((d) => (d.type === 'endpoint' ? [d.bEndpointAddress] : []));
+      const descriptors = await host.descriptors();
+      const addresses = descriptors.flatMap((d) => (d.type === 'endpoint' ? [d.bEndpointAddress] : []));
       assert.ok(addresses.length >= 2 && addresses.length % 2 === 0, `an even number of endpoints, got ${addresses.length}`);
       const endpoints: Array<{ in: number; out: number }> = [];
       for (let i = 0; i < addresses.length; i += 2) {
@@ -36,7 +40,7 @@ export class LibiioUsbHost {
         endpoints.push({ in: addresses[i]!, out: addresses[i + 1]! });
       }
       host.claim(0);
-      return new LibiioUsbHost(host, endpoints);
+      return new LibiioUsbHost(host, descriptors, endpoints);
     } catch (e) {
       await host.close();
       throw e;

@@ -88,7 +88,7 @@ export class Session {
     this.#peer = transport.peer;
     this.#inbox = new Inbox(transport.input, { maxLine: LIMITS.line });
     this.#capturePeer = {
-      send: transport.send,
+      send: (parts) => transport.send(parts),
       drop: (reason) => {
         shared.log.error(`${this.#peer}: disconnected: ${reason}`);
         transport.destroy();

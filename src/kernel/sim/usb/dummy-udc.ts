@@ -638,8 +638,14 @@ export class DummyUdc implements UsbGadget, UsbPortDevice {
         if (this.#driver === undefined) throw kerr('EOPNOTSUPP', 'no gadget driver bound');
         const word = text.replace(/\n$/, '');
         if (word === 'connect') this.#pullup(true);
-        else if (word === 'disconnect') this.#pullup(false);
-        else throw kerr('EINVAL', `soft_connect takes connect or disconnect, not ${JSON.stringify(text)}`);
+        else if (word === 'disconnect') {
+          // udc/core.c soft_connect_store: usb_gadget_disconnect (pull-up off, then the driver's
+          // disconnect: composite resets its configuration, FunctionFS reports DISABLE), then
+          // usb_gadget_udc_stop (dummy_udc_stop's stop_activity).
+          this.#pullup(false);
+          this.#driver.disconnect();
+          this.#stopActivity();
+        } else throw kerr('EINVAL', `soft_connect takes connect or disconnect, not ${JSON.stringify(text)}`);
       },
     });
     vfs.attr(`${dir}/uevent`, { mode: 0o644, show: () => '', store: () => undefined });
