@@ -138,6 +138,7 @@ test(`iio_readdev -u usb: lab-adc: the module's pattern sample by sample, ${SG ?
   const mark = stderrText().length;
   const run = tool('iio_readdev', ['-u', 'usb:', '-b', '4096', '-s', String(samples), 'lab-adc', 'voltage0', 'voltage1', 'voltage2']);
   assert.equal(run.status, 0, failed(run));
+  assert.doesNotMatch(run.stderr.toString(), /ERROR|Unable/, failed(run));
   assert.equal(run.stdout.length, samples * LAB_ADC_SCAN);
   const first = labAdcScanAt(run.stdout);
   assert.ok(Number.isInteger(first), `the first scan's u32 (${3 * first}) is not 3n`);
@@ -153,12 +154,16 @@ test(`iio_writedev -u usb: lab-dac receives every byte in order (its FNV-1a chec
     bytes: Number(readFileSync(`${sys}/received_bytes`, 'utf8')), checksum: Number(readFileSync(`${sys}/checksum`, 'utf8')),
   });
   const random = prng(16);
-  const samples = 8 * 1024; // 8 WRITEBUFs of 1024 scans of 2 × le:u16
+  // 8 WRITEBUFs of 1024 scans of 2 × le:u16: 4096-byte payloads, whole 512-byte packets with no
+  // zero-length packet after them, which the server must read for exactly their length.
+  const samples = 8 * 1024;
   const data = Buffer.from(Uint8Array.from({ length: samples * 4 }, () => Math.floor(random() * 256)));
   const before = counters();
   const mark = stderrText().length;
   const run = tool('iio_writedev', ['-u', 'usb:', '-b', '1024', '-s', String(samples), 'lab-dac', 'voltage0', 'voltage1'], data);
   assert.equal(run.status, 0, failed(run));
+  // libiio 0.24's tools exit 0 whatever ended their loop: a failed push is on stderr only.
+  assert.doesNotMatch(run.stderr.toString(), /ERROR|Unable/, failed(run));
   // The server answers WRITEBUF once the block is queued; the module's DMA takes it a moment later.
   const deadline = Date.now() + 20_000;
   while (counters().bytes - before.bytes < data.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

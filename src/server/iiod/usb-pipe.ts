@@ -207,7 +207,11 @@ export class UsbPipe implements Transport {
 
   #read(wanted: number | undefined): void {
     if (this.#reading !== undefined || this.#stop.signal.aborted) return;
-    const into = Buffer.allocUnsafe(Math.min(Math.max(wanted ?? 0, LINE_READ), IIOD_USB_MAX_TRANSFER));
+    // A payload is read for exactly what is left of it: a bulk OUT read ends on a short packet
+    // or when full, and a payload of whole packets (4096 bytes) sent without a zero-length
+    // packet, as libiio sends it, would leave a larger read waiting for the next transfer,
+    // which the host sends only once this one is answered (found in the lab with dummy_hcd.sg=0).
+    const into = Buffer.allocUnsafe(wanted === undefined ? LINE_READ : Math.min(wanted, IIOD_USB_MAX_TRANSFER));
     this.#reading = this.#kernel.readBlocking(this.#out, into, { signal: this.#stop.signal }).then((n) => {
       this.#reading = undefined;
       this.traffic.read += n;
