@@ -76,7 +76,8 @@ function untilOutput(child: ChildProcess, stream: NodeJS.ReadableStream, re: Reg
 
 /** One iio_readdev of `samples` from vadc-dma, timed from its first byte; retried (`flaky`) if it failed before streaming. */
 async function readdev(serverPid: number, samples: number, flaky = false): Promise<Run> {
-  for (let retries = 0; retries < 4; retries++) {
+  let last = '';
+  for (let retries = 0; retries < 10; retries++) {
     const reader = spawn('iio_readdev', ['-u', 'usb:', '-b', String(BLOCK_SAMPLES), '-s', String(samples), 'vadc-dma', 'voltage0', 'voltage1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     reader.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -95,8 +96,9 @@ async function readdev(serverPid: number, samples: number, flaky = false): Promi
     // Debian's iiod fails every second session over FunctionFS (usb.md §2), at the context, the
     // buffer or its first refill: tried again. Ours must not fail.
     if (bytes > 0 || !flaky) throw new Error(`iio_readdev exited ${code} after ${bytes} bytes: ${stderr}`);
+    last = stderr;
   }
-  throw new Error('iio_readdev could not create its context four times in a row');
+  throw new Error(`iio_readdev failed before streaming ten times in a row: ${last}`);
 }
 
 /** Debian's iiod -F on a gadget made as Pluto's init scripts make it (test/lab/usb-link.test.ts). */
