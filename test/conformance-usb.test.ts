@@ -782,6 +782,22 @@ usbCase('ffs_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes requ
     f.is('events', await rig.events(), ['SUSPEND', 'UNBIND']);
   });
 
+usbCase('ffs_soft_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes requests: ESHUTDOWN); udc/core.c soft_connect_store (usb_gadget_disconnect, then usb_gadget_udc_stop)',
+  'readBlocking(ep2, 1024) pending; write(/sys/class/udc/dummy_udc.0/soft_connect, "disconnect"); events; write(soft_connect, "connect"); enumeration',
+  async (f, t) => {
+    const rig = await Rig.connected(t, usbKernel());
+    const ep = await rig.openEp(EP_OUT);
+    const read = outcomeOf(rig.k.readBlocking(ep, new Uint8Array(2 * MPS), bounded()));
+    await rig.k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'disconnect');
+    f.is('gadget_read', await read, 'ESHUTDOWN');
+    await usbDeviceGone(rig.k, IDS);
+    // the driver's disconnect resets the configuration: FunctionFS reports the function disabled
+    f.is('events', (await rig.waitEvent('DISABLE')).filter((e) => e !== 'RESUME'), ['SUSPEND', 'DISABLE']);
+    // the gadget stays bound: connecting again enumerates it again
+    await rig.k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'connect');
+    f.is('reconnected', (await rig.gadget.hostDevice(EVENT_WAIT_MS)).busnum > 0, true);
+  });
+
 // ==== FunctionFS DMABUF (usb.md §A4, kernel-abi.md §5.2) =====================================
 
 function ffsAttach(k: KernelPort, ep: number, dmabuf: number): number {

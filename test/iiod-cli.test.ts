@@ -165,7 +165,7 @@ test('iio info -u ip: shows what -u sim: shows for the same context, as far as t
 test('iio serve: --help; a bad port is a usage error (exit 2), a busy one a failure (exit 1)', async () => {
   const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /^Usage: iio serve \[-u <uri>\] \[--listen <address>\] \[-p <port>\] \[--read-only\]/);
+  assert.match(help.stdout, /^Usage: iio serve \[-u <uri>\] \[--listen <address>\] \[-p <port>\] \[--no-network\]\n +\[--usb \| --ffs <dir>\]/);
   const bad = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '-p', 'http'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'iio: -p/--port must be an integer from 0 to 65535, got "http" (see \'iio serve --help\')\n');
@@ -233,4 +233,42 @@ test('iio serve prints a guide (what npm start shows) whose commands run as past
       assert.equal(await stop(), 0);
     }
   }
+});
+
+test('iio serve --usb on the sim: the TCP line, then where USB is served; with --no-network the USB line alone; SIGINT exits 0', async () => {
+  const both = await startServe('-u', 'sim:', '-p', '0', '--usb', '--pipes', '5', '--serial', 'X1');
+  try {
+    assert.match(both.banner, /^serving sim: on 127\.0\.0\.1:\d+; clients: -u ip:127\.0\.0\.1:\d+$/);
+    assert.equal(iioAttr(both.port, '-d', 'iiojs-adc4', 'sampling_frequency').stdout.trim(), '1000000', 'TCP is served too');
+  } finally {
+    both.child.kill('SIGINT');
+  }
+  assert.equal((await both.exited).code, 0);
+  const usbOnly = await startServe('-u', 'sim:', '--usb', '--no-network');
+  try {
+    assert.equal(usbOnly.banner, 'serving sim: over USB on dummy_udc.0 (gadget /sys/kernel/config/usb_gadget/iiojs, FunctionFS at /dev/ffs-iiojs), 3 pipes; hosts: -u usb:');
+  } finally {
+    usbOnly.child.kill('SIGINT');
+  }
+  assert.deepEqual(await usbOnly.exited, { code: 0, stderr: '' });
+});
+
+test('iio serve: USB options without --usb or --ffs, conflicting ones, and bad values are usage errors (exit 2)', () => {
+  const usage = (...args: string[]): string => {
+    const r = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', ...args], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    return r.stderr;
+  };
+  assert.match(usage('--no-network'), /--no-network leaves nothing to serve: add --usb or --ffs <dir>/);
+  assert.match(usage('--udc', 'dummy_udc.0'), /--udc is for serving USB: add --usb or --ffs <dir>/);
+  assert.match(usage('--usb', '--ffs', '/dev/x'), /--usb makes a gadget, --ffs uses one the board made/);
+  assert.match(usage('--ffs', '/dev/x', '--vid', '0x1234'), /--vid is for the gadget --usb makes/);
+  assert.match(usage('--usb', '--pipes', '16'), /--pipes must be an integer from 1 to 15, got "16"/);
+  assert.match(usage('--usb', '--pid', 'zz'), /--pid must be a 16-bit hexadecimal id/);
+});
+
+test('iio serve --ffs on a directory that is no FunctionFS mount fails (exit 1) naming it', () => {
+  const r = spawnSync(process.execPath, [bin, 'serve', '-u', 'sim:', '--ffs', '/dev/nothing-here', '--no-network'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /ENOENT.*\/dev\/nothing-here\/ep0/);
 });

@@ -10,11 +10,13 @@ import { describe, test } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
 import { DMA_BUF_IOCTL_SYNC, USB_DT_STRING, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR } from '../src/abi/index.js';
 import { LocalBackend } from '../src/backends/local/backend.js';
+import { NetworkBackend } from '../src/backends/network/backend.js';
 import { Context } from '../src/core/context.js';
 import { IIOD_OPEN_PIPE, IIOD_REQUEST_TYPE } from '../src/iiod/usb.js';
 import type { KernelPort } from '../src/kernel/port.js';
 import { SimKernel, type SimKernelOptions } from '../src/kernel/sim/index.js';
 import { serve, type IiodServer, type UsbServeOptions } from '../src/server/iiod/index.js';
+import { createFfsGadget } from '../src/usb/configfs-gadget.js';
 import { fnv1a } from './support/checksum.js';
 import { LibiioUsbHost, type LibiioPipe } from './support/libiio-usb-host.js';
 import { spyPort } from './support/port-spy.js';
@@ -83,8 +85,14 @@ async function serveUsb(options: { sim?: SimKernelOptions; usb?: UsbServeOptions
   const notices: string[] = [];
   const errors: string[] = [];
   const server = await serve(ctx, { network: false, usb: options.usb ?? {}, log: { info: () => undefined, error: (l) => errors.push(l), notice: (l) => notices.push(l) } });
-  const device = await findUsbDevice(kernel, IDS);
-  const host = await LibiioUsbHost.open(kernel, device.usbfs);
+  let host: LibiioUsbHost;
+  try {
+    host = await LibiioUsbHost.open(kernel, (await findUsbDevice(kernel, IDS)).usbfs);
+  } catch (e) {
+    await server.close();
+    await ctx.close();
+    throw e;
+  }
   const close = async (): Promise<void> => {
     await host.close();
     await server.close();
@@ -183,6 +191,61 @@ describe('the gadget (usb.md §A1)', () => {
       await again.close();
     } finally {
       await ctx.close();
+    }
+  });
+});
+
+describe('--ffs: a FunctionFS the board made (as iiod -F)', () => {
+  test('the descriptors go to its ep0, the board binds the UDC after, the host talks; close leaves the board\'s gadget', async () => {
+    const kernel = new SimKernel();
+    const ctx = await Context.open(new LocalBackend(kernel, { uri: 'sim:' }));
+    const board = await createFfsGadget(kernel, { name: 'pluto', vendorId: 0x0456, productId: 0xb673, functionName: 'iio_ffs', mountpoint: '/dev/iio_ffs' });
+    try {
+      const server = await serve(ctx, { network: false, usb: { ffs: '/dev/iio_ffs', pipes: 2 } });
+      assert.equal(server.usb?.gadget, undefined);
+      assert.equal(server.usb?.mountpoint, '/dev/iio_ffs');
+      assert.deepEqual((await kernel.readdir('/dev/iio_ffs')).map((e) => e.name).sort(), ['ep0', 'ep1', 'ep2', 'ep3', 'ep4']);
+      await board.bind(); // S23udc: echo ci_hdrc.0 > UDC, once iiod wrote its descriptors
+      const host = await LibiioUsbHost.open(kernel, (await findUsbDevice(kernel, { vendorId: 0x0456, productId: 0xb673 })).usbfs);
+      try {
+        assert.equal(await host.resetPipes(), 0);
+        assert.equal(await (await host.openPipe(0)).print(), ctx.toXml());
+        assert.equal(await host.vendor(IIOD_OPEN_PIPE, 2), -32, 'pipe 2 of 2');
+      } finally {
+        await host.close();
+      }
+      await server.close();
+      // ep0 closed: FunctionFS unbinds the gadget itself; the board's gadget and mount stay.
+      assert.equal((await kernel.readText(`${board.dir}/UDC`)).trim(), '');
+      await kernel.stat('/dev/iio_ffs/ep0');
+    } finally {
+      await board.close();
+      await ctx.close();
+    }
+  });
+
+  test('a remote context needs usb.kernel: its own kernel is not this machine\'s', async () => {
+    const kernel = new SimKernel();
+    const local = await Context.open(new LocalBackend(kernel, { uri: 'sim:' }));
+    const tcp = await serve(local, { port: 0 });
+    const remote = await Context.open(new NetworkBackend(`ip:127.0.0.1:${tcp.port}`));
+    try {
+      assert.equal(remote.kernel, undefined);
+      await assert.rejects(serve(remote, { network: false, usb: true }), /ip:127\.0\.0\.1:\d+ has no kernel of its own: usb\.kernel says whose USB device port serves it/);
+      const over = await serve(remote, { network: false, usb: { kernel } });
+      assert.equal(over.usb?.udc, 'dummy_udc.0');
+      const host = await LibiioUsbHost.open(kernel, (await findUsbDevice(kernel, IDS)).usbfs);
+      try {
+        await host.resetPipes();
+        assert.match(await (await host.openPipe(0)).print(), /iiojs-adc4/);
+      } finally {
+        await host.close();
+      }
+      await over.close();
+    } finally {
+      await remote.close();
+      await tcp.close();
+      await local.close();
     }
   });
 });
@@ -395,6 +458,42 @@ describe('hosts that go away (usb.md §A4: DETACH cancels, ep close detaches)', 
   }
 });
 
+describe('a DMABUF transfer that fails after its count line went out', () => {
+  test('ends that pipe (the host cannot be kept in step), frees its buffer, and pipe 0 answers on', async () => {
+    const s = await serveUsb();
+    try {
+      await s.host.resetPipes();
+      const p0 = await s.host.openPipe(0);
+      const pipe = await s.host.openPipe(1);
+      assert.equal(await pipe.command(`OPEN ${ADC} ${BLOCK} 00000004`), 0);
+      await pipe.send(`READBUF ${ADC} ${BLOCK * 2}\r\n`);
+      assert.equal(await pipe.integer(), BLOCK * 2);
+      await pipe.exact(9); // the mask line; the samples' transfer is queued, the host takes none
+      // The IN endpoint halted under the transfer: dummy_hcd ends its request with an error.
+      const k = s.kernel as KernelPort;
+      await k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'disconnect');
+      await waitFor(() => s.server.usb!.openPipes === 0, 'every pipe ended');
+      await waitFor(() => s.errors.some((l) => /usb pipe 1: disconnected: .*FUNCTIONFS_DMABUF_TRANSFER/.test(l)), `the failure logged: ${s.errors.join('; ')}`);
+      await k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'connect');
+      await s.host.close();
+      const again = await LibiioUsbHost.open(s.kernel, (await findUsbDevice(s.kernel, IDS)).usbfs);
+      try {
+        assert.equal(await again.resetPipes(), 0);
+        const q0 = await again.openPipe(0);
+        assert.match(await q0.print(), /<context/);
+        const q1 = await again.openPipe(1);
+        assert.equal(await readRamp(q1, BLOCK, 2), 2 * BLOCK * 2, 'the buffer streams again');
+      } finally {
+        await again.close();
+      }
+      void p0;
+    } finally {
+      await s.server.close();
+      await s.ctx.close();
+    }
+  });
+});
+
 describe('hostile pipe traffic', () => {
   test('malformed, overlong and random input on pipe 0 gets errors and bounded memory; pipe 1 streams on', async () => {
     const s = await serveUsb();
@@ -423,6 +522,30 @@ describe('hostile pipe traffic', () => {
       assert.equal(await streaming, 4 * BLOCK * 2);
       await p2.send('VERSION\r\n');
       assert.match(await p2.line(), /^0\.24\./, 'pipe 2 still in step');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('fuzzed vendor requests', () => {
+  test('random bRequest/wValue/wLength: each acknowledged or stalled, never hanging; then the server works as new', async () => {
+    const s = await serveUsb();
+    try {
+      let seed = 99;
+      const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+      for (let i = 0; i < 60; i++) {
+        const bRequest = random() % 5 === 0 ? random() & 0xff : random() % 4;
+        const wValue = random() % 3 === 0 ? random() & 0xffff : random() % 4;
+        const wLength = random() % 4 === 0 ? random() % 16 : 0;
+        const r = await s.host.host.reap(s.host.host.control({ bRequestType: IIOD_REQUEST_TYPE, bRequest, wValue, wIndex: 0, wLength }, new Uint8Array(wLength)));
+        const valid = wLength === 0 && (bRequest === 0 || (bRequest <= 2 && wValue < 3));
+        assert.equal(r.status, valid ? 0 : -32, `bRequest ${bRequest} wValue ${wValue} wLength ${wLength}`);
+      }
+      assert.equal(await s.host.resetPipes(), 0);
+      await settled(s, SERVING_FDS);
+      const pipe = await s.host.openPipe(0);
+      assert.equal(await pipe.print(), s.ctx.toXml());
     } finally {
       await s.close();
     }

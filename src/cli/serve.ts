@@ -92,19 +92,20 @@ export async function serve(args: string[], env: CliEnv): Promise<number> {
   // A remote context (ip:) is served on this machine's own USB device port.
   const usb = usbOptions === undefined ? undefined : { ...usbOptions, ...(ctx.kernel === undefined ? { kernel: openKernel('local:') } : {}) };
   await using server = await serveContext(ctx, { host: values.listen, port, readOnly, log, network: values['no-network'] !== true, ...(usb === undefined ? {} : { usb }) });
-  if (server.usb !== undefined) env.stdout.write(`${usbLine(values.uri ?? 'local:', server)}\n`);
-  if (values['no-network'] === true) {
-    await untilInterrupted(env.interrupt);
-    return 0;
+  // The TCP line first, as before (scripts read the port from it), then the USB one.
+  let guideUri: string | undefined;
+  if (values['no-network'] !== true) {
+    const { address, family } = server.address();
+    const where = family === 'IPv6' ? `[${address}]:${server.port}` : `${address}:${server.port}`;
+    const uriOf = (host: string): string => `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
+    const bracketed = (a: string): string => (family === 'IPv6' ? `[${a}]` : a);
+    const everywhere = address === '0.0.0.0' || address === '::';
+    env.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uriOf(everywhere ? '<this host>' : bracketed(address))}\n`);
+    // The guide's commands run on this machine: they connect to its loopback when it listens everywhere.
+    guideUri = uriOf(bracketed(everywhere ? (family === 'IPv6' ? '::1' : '127.0.0.1') : address));
   }
-  const { address, family } = server.address();
-  const where = family === 'IPv6' ? `[${address}]:${server.port}` : `${address}:${server.port}`;
-  const uriOf = (host: string): string => `ip:${host}${server.port === IIOD_PORT ? '' : `:${server.port}`}`;
-  const bracketed = (a: string): string => (family === 'IPv6' ? `[${a}]` : a);
-  const everywhere = address === '0.0.0.0' || address === '::';
-  env.stdout.write(`serving ${values.uri} on ${where}${readOnly ? ' (read-only)' : ''}; clients: -u ${uriOf(everywhere ? '<this host>' : bracketed(address))}\n`);
-  // The guide's commands run on this machine: they connect to its loopback when it listens everywhere.
-  env.stdout.write(guide(ctx, uriOf(bracketed(everywhere ? (family === 'IPv6' ? '::1' : '127.0.0.1') : address))));
+  if (server.usb !== undefined) env.stdout.write(`${usbLine(values.uri ?? 'local:', server, readOnly)}\n`);
+  if (guideUri !== undefined) env.stdout.write(guide(ctx, guideUri));
   await untilInterrupted(env.interrupt);
   return 0; // stopping is what the user asked for
 }
@@ -133,12 +134,12 @@ function usbArgs(values: Record<string, string | boolean | undefined>): UsbServe
 }
 
 /** The USB side's first line: where, on which UDC, how many pipes, what hosts open. */
-function usbLine(uri: string, server: IiodServer): string {
+function usbLine(uri: string, server: IiodServer, readOnly: boolean): string {
   const usb = server.usb!;
   const where = usb.gadget === undefined
     ? `${usb.mountpoint} (bind its gadget's UDC now: the descriptors are written)`
     : `${usb.udc} (gadget ${usb.gadget}, FunctionFS at ${usb.mountpoint})`;
-  return `serving ${uri} over USB on ${where}, ${usb.pipes} pipes; hosts: -u usb:`;
+  return `serving ${uri} over USB on ${where}, ${usb.pipes} pipes${readOnly ? ' (read-only)' : ''}; hosts: -u usb:`;
 }
 
 /**

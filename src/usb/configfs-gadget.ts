@@ -154,7 +154,10 @@ export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOpti
   };
 
   try {
-    await mkdir(dir);
+    await mkdir(dir).catch((e: unknown) => {
+      if (!isSystemError(e, 'ENOENT')) throw e;
+      throw systemError(errnoOf('ENOENT'), 'mkdir', dir, `no configfs USB gadgets here (${GADGETS}): load libcomposite and mount configfs on /sys/kernel/config`);
+    });
     await kernel.writeText(`${dir}/idVendor`, vendorId);
     await kernel.writeText(`${dir}/idProduct`, productId);
     await strings(dir, { manufacturer: options.manufacturer, product: options.product, serialnumber: options.serialNumber });

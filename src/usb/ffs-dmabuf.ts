@@ -7,8 +7,8 @@
 // or closed after the DMABUF's DETACH (or the endpoint's close) oopses the kernel (found in the
 // lab), so every transfer's sync file is closed before anything is detached.
 import {
-  DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, FUNCTIONFS_DMABUF_ATTACH, FUNCTIONFS_DMABUF_DETACH,
-  FUNCTIONFS_DMABUF_TRANSFER, POLLIN, POLLOUT, SYNC_IOC_FILE_INFO, dmaBufExportSyncFileStruct, syncFileInfoStruct,
+  DMA_BUF_IOCTL_EXPORT_SYNC_FILE, DMA_BUF_SYNC_READ, DMA_BUF_SYNC_RW, F_GETFL, F_SETFL, FUNCTIONFS_DMABUF_ATTACH, FUNCTIONFS_DMABUF_DETACH,
+  FUNCTIONFS_DMABUF_TRANSFER, O_NONBLOCK, POLLIN, POLLOUT, SYNC_IOC_FILE_INFO, dmaBufExportSyncFileStruct, syncFileInfoStruct,
   usbFfsDmabufTransferReqStruct,
 } from '../abi/index.js';
 import { bounded } from '../backends/waits.js';
@@ -42,9 +42,14 @@ export class FfsDmabufEndpoint {
 
   /**
    * `fd` is an open endpoint file (`path` names it in messages); `direction` is the
-   * endpoint's: 'in' sends to the host, 'out' receives from it.
+   * endpoint's: 'in' sends to the host, 'out' receives from it. The fd is made O_NONBLOCK: a
+   * blocking TRANSFER would wait in the kernel, on the calling (event loop's) thread, for an
+   * endpoint the host has not enabled (ffs_epfile_wait_ep) or for other fences; nonblocking it
+   * answers EAGAIN and EBUSY instead. Reads and writes of the file are unchanged by it, but
+   * for the same wait (EAGAIN while the endpoint is disabled).
    */
   constructor(readonly kernel: KernelPort, readonly fd: number, readonly path: string, readonly direction: 'in' | 'out') {
+    kernel.fcntl(fd, F_SETFL, kernel.fcntl(fd, F_GETFL) | O_NONBLOCK);
     // What the transfer's fence is among: IN reads the memory (a READ fence, exported with every
     // fence), OUT writes it (a WRITE fence, the ones a reader waits for).
     this.#exportArg = dmaBufExportSyncFileStruct.encode({ flags: direction === 'in' ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ });

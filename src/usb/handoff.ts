@@ -11,7 +11,10 @@ import { abortError, errnoOf, systemError } from '../errors.js';
 import { FfsDmabufEndpoint, FfsDmabufRefusedError } from './ffs-dmabuf.js';
 
 export interface HandoffOptions {
-  /** Stops the hand-off (a capture stream is stopped; a transfer in flight is waited for no longer). */
+  /**
+   * Stops the hand-off: a capture stream is stopped, a transfer in flight is waited for no
+   * longer (it stays queued, its block attached, until the endpoint file is closed).
+   */
   signal?: AbortSignal;
   /** Blocks to move (default: capture, until the stream ends; playback, until aborted). */
   blocks?: number;
@@ -49,6 +52,11 @@ function attachAll(stream: BufferStream, endpoint: FfsDmabufEndpoint): string | 
   }
 }
 
+/**
+ * Detaches the stream's blocks once the hand-off ended well. After a failure they stay attached
+ * until the endpoint file is closed (which drops them): the failure may be the gadget's unbind,
+ * after which a DETACH dereferences the gone gadget (an oops on 6.12, found in the lab).
+ */
 function detachAll(stream: BufferStream, endpoint: FfsDmabufEndpoint): void {
   for (const block of stream.blocks) if (block.dmabufFd !== undefined) endpoint.detach(block.dmabufFd);
 }
@@ -63,6 +71,7 @@ export async function captureToUsb(stream: BufferStream, endpoint: FfsDmabufEndp
   const result: HandoffResult = { blocks: 0, dmabufBytes: 0, copiedBytes: 0, copied: attachAll(stream, endpoint) };
   const stop = (): void => void stream.stop().catch(() => undefined);
   signal?.addEventListener('abort', stop, { once: true });
+  let ended = false;
   try {
     for await (const block of stream) {
       if (aborted()) break;
@@ -76,9 +85,10 @@ export async function captureToUsb(stream: BufferStream, endpoint: FfsDmabufEndp
       }
       if (++result.blocks === options.blocks) break;
     }
+    ended = true;
   } finally {
     signal?.removeEventListener('abort', stop);
-    if (result.copied === undefined) detachAll(stream, endpoint);
+    if (ended && result.copied === undefined) detachAll(stream, endpoint);
   }
   if (aborted()) throw abortError(signal!);
   return result;
@@ -95,6 +105,7 @@ export async function usbToPlayback(endpoint: FfsDmabufEndpoint, stream: BufferS
   }
   const { signal } = options;
   const result: HandoffResult = { blocks: 0, dmabufBytes: 0, copiedBytes: 0, copied: attachAll(stream, endpoint) };
+  let ended = false;
   try {
     while (result.blocks !== options.blocks) {
       if (signal?.aborted === true) throw abortError(signal);
@@ -113,8 +124,9 @@ export async function usbToPlayback(endpoint: FfsDmabufEndpoint, stream: BufferS
       });
       result.blocks++;
     }
+    ended = true;
   } finally {
-    if (result.copied === undefined) detachAll(stream, endpoint);
+    if (ended && result.copied === undefined) detachAll(stream, endpoint);
   }
   return result;
 }

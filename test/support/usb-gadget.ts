@@ -55,7 +55,7 @@ async function readOptional(kernel: KernelPort, path: string): Promise<string | 
   }
 }
 
-/** The enumerated device with these ids whose usbfs node exists, or undefined. */
+/** The enumerated, configured device with these ids whose usbfs node exists, or undefined. */
 async function scanUsbDevices(kernel: KernelPort, vendorId: number, productId: number): Promise<UsbHostDevice | undefined> {
   for (const { name } of await kernel.readdir(USB_DEVICES)) {
     if (name.includes(':')) continue; // an interface (1-1:1.0), not a device
@@ -63,6 +63,8 @@ async function scanUsbDevices(kernel: KernelPort, vendorId: number, productId: n
     const vid = await readOptional(kernel, `${sysfs}/idVendor`);
     const pid = await readOptional(kernel, `${sysfs}/idProduct`);
     if (vid === undefined || pid === undefined || parseInt(vid, 16) !== vendorId || parseInt(pid, 16) !== productId) continue;
+    // usbfs makes the node before the hub sets a configuration: claiming an interface then is ENOENT.
+    if (((await readOptional(kernel, `${sysfs}/bConfigurationValue`)) ?? '') === '') continue;
     const busnum = Number(await readOptional(kernel, `${sysfs}/busnum`));
     const devnum = Number(await readOptional(kernel, `${sysfs}/devnum`));
     if (!(busnum > 0 && devnum > 0)) continue;
