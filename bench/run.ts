@@ -52,6 +52,7 @@ const BENCHES: Bench[] = [
     },
     ...inLab('lab-syscalls', 1200),
   },
+  { name: 'lab-usb-serve', ...inLab('lab-usb-serve', 1500) },
 ];
 
 function run(command: readonly string[], timeoutS: number): Promise<string> {

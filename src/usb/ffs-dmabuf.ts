@@ -99,11 +99,19 @@ export class FfsDmabufEndpoint {
   /**
    * Waits for the transfers in flight to close their sync files, then detaches everything
    * (which cancels what is still queued). The endpoint file stays the caller's to close.
+   * `detach: false` leaves the attachments to the endpoint file's close, which drops them all
+   * (ffs_epfile_release), for a caller closing it next: the only safe way when the gadget may
+   * have been unbound, as a DETACH then dereferences the gone gadget (6.12 ffs_dmabuf_detach:
+   * an oops, found in the lab).
    */
-  async close(): Promise<void> {
+  async close(options: { detach?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#inflight]);
+    if (options.detach === false) {
+      this.#attached.clear();
+      return;
+    }
     let failure: unknown;
     for (const fd of [...this.#attached]) {
       try {

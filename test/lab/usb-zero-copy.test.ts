@@ -18,13 +18,12 @@ import type { KernelPort } from '../../src/kernel/port.js';
 import { pollWithin } from '../support/dmabuf.js';
 import { attach as iioAttach, enqueue as iioEnqueue, getBufferFd, heapBuffer } from '../support/iio-calls.js';
 import { bootUnderTest } from '../support/kernel-under-test.js';
+import { firstBadScan, LAB_ADC_SCAN, labAdcScanAt } from '../support/lab-pattern.js';
 import { spyPort } from '../support/port-spy.js';
 import { IIOD_STRINGS, createFfsGadget, iiodDescriptors } from '../support/usb-gadget.js';
 import { UsbHost, URB_WAIT_MS, type Urb, type UrbResult } from '../support/usb-host.js';
 
 const LAB_ADC = { name: 'lab-adc', dev: '/dev/iio:device2', sys: '/sys/bus/iio/devices/iio:device2' } as const;
-/** voltage0..2 of lab-adc: le:u16 n, le:s16 -(n mod 2^15), le:u32 3n (vm/module/iio_vadc_dma.c). */
-const SCAN_SIZE = 8;
 const BLOCK = 256 * 1024;
 const IN_FLIGHT = 4;
 const BLOCKS = 16; // 4 MiB: TCG is slow
@@ -53,18 +52,6 @@ function noCpuAccessPort(kernel: KernelPort): { k: KernelPort; counts: { mmap: n
 /** Lines of /proc/self/maps that map a DMABUF (dma-buf files are named "/dmabuf:NAME"). */
 async function dmabufMappings(k: KernelPort): Promise<string[]> {
   return (await k.readText('/proc/self/maps')).split('\n').filter((line) => /\bdmabuf/.test(line));
-}
-
-/** Scan numbers broken in `bytes` if it holds lab-adc scans `first`, `first + 1`, ...; -1 if all hold. */
-function firstBadScan(bytes: Uint8Array, first: number): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < bytes.byteLength / SCAN_SIZE; i++) {
-    const n = first + i;
-    const at = i * SCAN_SIZE;
-    if (view.getUint16(at, true) !== (n & 0xffff) || view.getInt16(at + 2, true) !== -(n & 0x7fff)
-      || view.getUint32(at + 4, true) !== (3 * n) >>> 0) return n;
-  }
-  return -1;
 }
 
 test('capture DMABUFs from lab-adc reach the host side of dummy_hcd through FunctionFS, never mapped, every sample intact (usb.md §A4, §A5; kernel-abi.md §2, §5.3)', async (t) => {
@@ -132,10 +119,10 @@ test('capture DMABUFs from lab-adc reach the host side of dummy_hcd through Func
       assert.equal(r.status, 0, `block ${b}: URB status`);
       assert.equal(r.actual, BLOCK, `block ${b}: bytes`);
       if (first < 0) {
-        first = new DataView(r.data.buffer, r.data.byteOffset).getUint32(4, true) / 3;
+        first = labAdcScanAt(r.data);
         assert.ok(Number.isInteger(first), `the first scan's u32 (${3 * first}) is not 3n`);
       }
-      assert.equal(firstBadScan(r.data, first + b * (BLOCK / SCAN_SIZE)), -1, `block ${b}: lab-adc's pattern broken`);
+      assert.equal(firstBadScan(r.data, first + b * (BLOCK / LAB_ADC_SCAN)), -1, `block ${b}: lab-adc's pattern broken`);
       assert.deepEqual(await dmabufMappings(k), [], 'a DMABUF is mapped into this process');
       const d = dmabufs[b % IN_FLIGHT]!;
       // FunctionFS's READ fence: the next capture into this DMABUF may start (kernel-abi.md §2)
@@ -144,7 +131,7 @@ test('capture DMABUFs from lab-adc reach the host side of dummy_hcd through Func
     }
     const seconds = (performance.now() - start) / 1000;
     assert.deepEqual(counts, { mmap: 0, sync: 0 });
-    t.diagnostic(`${BLOCKS} blocks of ${BLOCK} B (${(BLOCKS * BLOCK) / 2 ** 20} MiB, scans ${first}..${first + (BLOCKS * BLOCK) / SCAN_SIZE - 1}) in ${seconds.toFixed(2)} s: ${((BLOCKS * BLOCK) / 1e6 / seconds).toFixed(1)} MB/s`);
+    t.diagnostic(`${BLOCKS} blocks of ${BLOCK} B (${(BLOCKS * BLOCK) / 2 ** 20} MiB, scans ${first}..${first + (BLOCKS * BLOCK) / LAB_ADC_SCAN - 1}) in ${seconds.toFixed(2)} s: ${((BLOCKS * BLOCK) / 1e6 / seconds).toFixed(1)} MB/s`);
   } finally {
     await k.writeText(bufferEnable, '0').catch(() => undefined);
     await host?.close();

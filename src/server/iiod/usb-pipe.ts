@@ -70,6 +70,9 @@ class DmabufPath implements BlockSink, BlockSource {
   }
 
   async release(blocks: readonly StreamBlock[]): Promise<void> {
+    // A closing pipe closes its endpoint files, which drops every attachment: no DETACH, which
+    // would oops the kernel if the closing is an unbind's (UsbPipe.close).
+    if (this.#pipe.signal.aborted) return;
     for (const b of blocks) {
       const fd = b.dmabufFd;
       if (fd === undefined || !this.endpoint.attached(fd)) continue;
@@ -177,12 +180,13 @@ export class UsbPipe implements Transport {
     this.#listeners.push(listener);
   }
 
-  /** Interrupts what is pending, detaches every DMABUF, closes both files; resolves once done. */
+  /** Interrupts what is pending, closes both files (which drops every DMABUF attached); resolves once done. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.abort();
       await Promise.allSettled([this.#writes, this.#reading]);
-      await Promise.allSettled([this.sink.endpoint.close(), this.source.endpoint.close()]);
+      // Closing the files drops the attachments; DETACH after an unbind (which closes pipes) oopses 6.12.
+      await Promise.allSettled([this.sink.endpoint.close({ detach: false }), this.source.endpoint.close({ detach: false })]);
       this.#kernel.close(this.#in);
       this.#kernel.close(this.#out);
       this.#onEnd?.();
@@ -203,7 +207,11 @@ export class UsbPipe implements Transport {
 
   #read(wanted: number | undefined): void {
     if (this.#reading !== undefined || this.#stop.signal.aborted) return;
-    const into = Buffer.allocUnsafe(Math.min(Math.max(wanted ?? 0, LINE_READ), IIOD_USB_MAX_TRANSFER));
+    // A payload is read for exactly what is left of it: a bulk OUT read ends on a short packet
+    // or when full, and a payload of whole packets (4096 bytes) sent without a zero-length
+    // packet, as libiio sends it, would leave a larger read waiting for the next transfer,
+    // which the host sends only once this one is answered (found in the lab with dummy_hcd.sg=0).
+    const into = Buffer.allocUnsafe(wanted === undefined ? LINE_READ : Math.min(wanted, IIOD_USB_MAX_TRANSFER));
     this.#reading = this.#kernel.readBlocking(this.#out, into, { signal: this.#stop.signal }).then((n) => {
       this.#reading = undefined;
       this.traffic.read += n;
