@@ -783,7 +783,7 @@ usbCase('ffs_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes requ
   });
 
 usbCase('ffs_soft_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes requests: ESHUTDOWN); udc/core.c soft_connect_store (usb_gadget_disconnect, then usb_gadget_udc_stop)',
-  'readBlocking(ep2, 1024) pending; write(/sys/class/udc/dummy_udc.0/soft_connect, "disconnect"); events; write(soft_connect, "connect"); enumeration',
+  'readBlocking(ep2, 1024) pending; write(/sys/class/udc/dummy_udc.0/soft_connect, "disconnect"); events',
   async (f, t) => {
     const rig = await Rig.connected(t, usbKernel());
     const ep = await rig.openEp(EP_OUT);
@@ -793,9 +793,6 @@ usbCase('ffs_soft_disconnect_mid_transfer', 'usb.md §A4 (endpoint disable nukes
     await usbDeviceGone(rig.k, IDS);
     // the driver's disconnect resets the configuration: FunctionFS reports the function disabled
     f.is('events', (await rig.waitEvent('DISABLE')).filter((e) => e !== 'RESUME'), ['SUSPEND', 'DISABLE']);
-    // the gadget stays bound: connecting again enumerates it again
-    await rig.k.writeText('/sys/class/udc/dummy_udc.0/soft_connect', 'connect');
-    f.is('reconnected', (await rig.gadget.hostDevice(EVENT_WAIT_MS)).busnum > 0, true);
   });
 
 // ==== FunctionFS DMABUF (usb.md §A4, kernel-abi.md §5.2) =====================================
