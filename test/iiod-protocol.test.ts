@@ -12,20 +12,13 @@ import { SimKernel } from '../src/kernel/sim/index.js';
 import { IIOD_LIMITS, IIOD_PORT, serve } from '../src/index.js';
 import { RawClient, assertSettled, serveSim, type Served } from './support/iiod.js';
 import { fnv1a } from './support/checksum.js';
-import { assertRamp } from './support/ramp.js';
+import { assertRamp, column } from './support/ramp.js';
 
 const ADC = 'iio:device0';
 const TRX = 'iio:device1';
 const RX = 'iio:device3';
 const TX = 'iio:device4';
 const SENSOR = 'iio:device2';
-
-/** One channel's int16 values out of interleaved scans of `channels` int16 channels. */
-function column(data: Buffer, channels: number, which: number): number[] {
-  const out: number[] = [];
-  for (let at = which * 2; at + 2 <= data.length; at += channels * 2) out.push(data.readInt16LE(at));
-  return out;
-}
 
 /** A "read all" payload, decoded by the protocol's rule: BE int32 length (or -errno), value padded to 4. */
 function decodeReadAll(payload: Buffer): Array<string | number> {

@@ -20,7 +20,7 @@ import { createFfsGadget } from '../src/usb/configfs-gadget.js';
 import { fnv1a } from './support/checksum.js';
 import { LibiioUsbHost, type LibiioPipe } from './support/libiio-usb-host.js';
 import { spyPort } from './support/port-spy.js';
-import { assertRamp } from './support/ramp.js';
+import { assertRamp, column } from './support/ramp.js';
 import { findUsbDevice, usbDeviceGone } from './support/usb-gadget.js';
 
 const ADC = 'iio:device0';
@@ -119,12 +119,6 @@ const BLOCK = 65536;
 
 /** The open fds a serving gadget keeps: ep0 (the server) and the host's usbfs node (the test). */
 const SERVING_FDS = 2;
-
-function column(data: Buffer, channels: number, which: number): number[] {
-  const out: number[] = [];
-  for (let at = which * 2; at + 2 <= data.length; at += channels * 2) out.push(data.readInt16LE(at));
-  return out;
-}
 
 /** Reads `count` READBUFs of `samples` ramp samples (adc4 voltage2 alone) and checks them. */
 async function readRamp(pipe: LibiioPipe, samples: number, count: number): Promise<number> {

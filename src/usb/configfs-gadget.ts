@@ -47,7 +47,8 @@ export interface FfsGadget {
   close(): Promise<void>;
 }
 
-function hex16(n: number): string {
+/** A 16-bit USB id as configfs and lsusb write it (`0x1d6b`); RangeError for anything else. */
+export function hex16(n: number): string {
   if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError(`not a 16-bit id: ${n}`);
   return `0x${n.toString(16).padStart(4, '0')}`;
 }

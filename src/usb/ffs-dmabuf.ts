@@ -68,10 +68,6 @@ export class FfsDmabufEndpoint {
     this.#attached.add(dmabufFd);
   }
 
-  attached(dmabufFd: number): boolean {
-    return this.#attached.has(dmabufFd);
-  }
-
   /**
    * Moves `length` bytes from the start of `dmabufFd` (attached) over USB; resolves once the
    * transfer's fence signalled, rejects with its error (EIO-like fence errors, ETIMEDOUT, abort).
@@ -90,10 +86,26 @@ export class FfsDmabufEndpoint {
     }
   }
 
-  /** Detaches one DMABUF (its transfers must have ended). */
+  /** Detaches one DMABUF (its transfers must have ended); one not attached is left alone. */
   detach(dmabufFd: number): void {
     if (!this.#attached.delete(dmabufFd)) return;
     this.kernel.ioctl(this.fd, FUNCTIONFS_DMABUF_DETACH, Int32Array.of(dmabufFd));
+  }
+
+  /**
+   * Detaches each of `fds` (default: every one attached), going on past the errors of a gadget
+   * that is gone (its attachments went with the endpoint); throws the first other failure.
+   */
+  detachEach(fds: Iterable<number> = [...this.#attached]): void {
+    let failure: unknown;
+    for (const fd of fds) {
+      try {
+        this.detach(fd);
+      } catch (e) {
+        if (!isSystemError(e, 'ENODEV', 'ESHUTDOWN', 'EBADF', 'EPERM')) failure ??= e;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /**
@@ -108,21 +120,11 @@ export class FfsDmabufEndpoint {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#inflight]);
-    if (options.detach === false) {
+    try {
+      if (options.detach !== false) this.detachEach();
+    } finally {
       this.#attached.clear();
-      return;
     }
-    let failure: unknown;
-    for (const fd of [...this.#attached]) {
-      try {
-        this.detach(fd);
-      } catch (e) {
-        // The gadget may be gone (unbound): its attachments went with the endpoint.
-        if (!isSystemError(e, 'ENODEV', 'ESHUTDOWN', 'EBADF', 'EPERM')) failure ??= e;
-      }
-    }
-    this.#attached.clear();
-    if (failure !== undefined) throw failure;
   }
 
   async #complete(dmabufFd: number, length: number, options: FfsTransferOptions): Promise<void> {

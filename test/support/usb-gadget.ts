@@ -4,7 +4,7 @@
 // dummy_hcd.
 import { isSystemError } from '../../src/errors.js';
 import type { KernelPort } from '../../src/kernel/port.js';
-import { createFfsGadget as createGadget, type FfsGadget as Gadget, type FfsGadgetOptions } from '../../src/usb/configfs-gadget.js';
+import { createFfsGadget as createGadget, hex16, type FfsGadget as Gadget, type FfsGadgetOptions } from '../../src/usb/configfs-gadget.js';
 
 export { IIOD_STRINGS, iiodDescriptorSet, iiodDescriptors } from '../../src/iiod/usb.js';
 export { onlyUdc, type FfsGadgetOptions } from '../../src/usb/configfs-gadget.js';
@@ -22,10 +22,6 @@ export async function createFfsGadget(kernel: KernelPort, options: FfsGadgetOpti
   return Object.assign(gadget, {
     hostDevice: (timeoutMs?: number) => findUsbDevice(kernel, { vendorId: options.vendorId, productId: options.productId, timeoutMs }),
   });
-}
-
-function hex16(n: number): string {
-  return `0x${n.toString(16).padStart(4, '0')}`;
 }
 
 /** A device as the host side enumerated it. */

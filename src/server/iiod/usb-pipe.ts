@@ -7,7 +7,6 @@
 // blocks received by FUNCTIONFS_DMABUF_TRANSFER (src/usb/ffs-dmabuf.ts) instead.
 import { O_RDONLY, O_WRONLY } from '../../abi/index.js';
 import type { StreamBlock } from '../../core/stream-block.js';
-import { isSystemError } from '../../errors.js';
 import { IIOD_USB_MAX_TRANSFER, pipeEndpointFiles } from '../../iiod/usb.js';
 import type { KernelPort } from '../../kernel/port.js';
 import { FfsDmabufEndpoint, FfsDmabufRefusedError } from '../../usb/ffs-dmabuf.js';
@@ -72,16 +71,7 @@ class DmabufPath implements BlockSink, BlockSource {
   async release(blocks: readonly StreamBlock[]): Promise<void> {
     // A closing pipe closes its endpoint files, which drops every attachment: no DETACH, which
     // would oops the kernel if the closing is an unbind's (UsbPipe.close).
-    if (this.#pipe.signal.aborted) return;
-    for (const b of blocks) {
-      const fd = b.dmabufFd;
-      if (fd === undefined || !this.endpoint.attached(fd)) continue;
-      try {
-        this.endpoint.detach(fd);
-      } catch (e) {
-        if (!isSystemError(e, 'ENODEV', 'ESHUTDOWN', 'EBADF', 'EPERM')) throw e;
-      }
-    }
+    if (!this.#pipe.signal.aborted) this.endpoint.detachEach(blocks.flatMap((b) => (b.dmabufFd === undefined ? [] : [b.dmabufFd])));
   }
 }
 
@@ -142,7 +132,7 @@ export class UsbPipe implements Transport {
   }
 
   write(data: string | Uint8Array): void {
-    this.after(() => this.#writeAll(typeof data === 'string' ? Buffer.from(data) : data)).catch(() => undefined);
+    this.send([data]).catch(() => undefined);
   }
 
   send(parts: ReadonlyArray<string | Uint8Array>): Promise<void> {

@@ -60,12 +60,6 @@ export interface UsbTraffic {
   dmabufReceived: number;
 }
 
-interface OpenPipe {
-  pipe: UsbPipe;
-  session: Session;
-  done: Promise<void>;
-}
-
 export class UsbServer implements UsbServing {
   readonly mountpoint: string;
   readonly pipes: number;
@@ -75,7 +69,8 @@ export class UsbServer implements UsbServing {
   readonly #zeroCopy: boolean;
   readonly #gadget: FfsGadget | undefined;
   #function: FfsFunction | undefined;
-  readonly #open = new Map<number, OpenPipe>();
+  /** The session of each open pipe. */
+  readonly #open = new Map<number, Session>();
   /** Pipes being closed, until their session has freed everything. */
   readonly #closing = new Map<number, Promise<void>>();
   #closed: Promise<void> | undefined;
@@ -199,20 +194,18 @@ export class UsbServer implements UsbServing {
     }
     const pipe = await UsbPipe.open({ kernel: this.#kernel, mountpoint: this.mountpoint, pipe: p, zeroCopy: this.#zeroCopy, traffic: this.traffic });
     const session = new Session(pipe, this.#shared);
-    const done = session.run().catch((e: unknown) => this.#shared.log.error(`usb: pipe ${p}: ${(e as Error).message}`));
-    const entry: OpenPipe = { pipe, session, done };
-    this.#open.set(p, entry);
-    void done.finally(() => {
-      if (this.#open.get(p) === entry) this.#open.delete(p);
+    this.#open.set(p, session);
+    void session.run().catch((e: unknown) => this.#shared.log.error(`usb: pipe ${p}: ${(e as Error).message}`)).finally(() => {
+      if (this.#open.get(p) === session) this.#open.delete(p);
     });
     this.#shared.log.info(`usb: OPEN_PIPE ${p}`);
   }
 
   #closePipe(p: number): void {
-    const entry = this.#open.get(p);
-    if (entry === undefined) return;
+    const session = this.#open.get(p);
+    if (session === undefined) return;
     this.#open.delete(p);
-    const closed = entry.session.close().then(() => undefined, () => undefined);
+    const closed = session.close().then(() => undefined, () => undefined);
     this.#closing.set(p, closed);
     void closed.finally(() => {
       if (this.#closing.get(p) === closed) this.#closing.delete(p);
